@@ -1,0 +1,67 @@
+using System.Collections.Immutable;
+using Pilot.Supervisor.Config;
+using Pilot.Supervisor.Events;
+
+namespace Pilot.Supervisor.Control;
+
+/// <summary>
+/// The narrow surface the control plane (Pilot.Api) uses: commands and snapshot queries.
+/// The API never reaches into a job.
+/// </summary>
+public interface ISupervisorControl
+{
+    /// <summary>Sets variables in Pilot's environment (seen by every later child and template render). Empty value sets empty.</summary>
+    void PutEnvironment(IReadOnlyDictionary<string, string> variables);
+
+    /// <summary>Re-reads the config file. Invalid → the running config stays and the errors are returned.</summary>
+    Task<ReloadResult> ReloadAsync(CancellationToken cancellationToken);
+
+    /// <summary>Enters or leaves maintenance. Returns whether the state changed.</summary>
+    Task<bool> SetMaintenanceAsync(bool enabled, CancellationToken cancellationToken);
+
+    /// <summary>Feeds user metrics; unknown names and negative counter increments are rejected, nothing applied.</summary>
+    MetricPutResult PutMetrics(IReadOnlyDictionary<string, double> values);
+
+    SupervisorSnapshot GetStatus();
+
+    /// <summary>Every event published after the call, optionally only from <paramref name="source"/>.</summary>
+    IAsyncEnumerable<Event> WatchEvents(string? source, CancellationToken cancellationToken);
+}
+
+public sealed record ReloadResult(bool Reloaded, ImmutableArray<ConfigError> Errors);
+
+public sealed record MetricPutResult(ImmutableArray<string> Errors)
+{
+    public bool Ok => Errors.IsEmpty;
+    public static readonly MetricPutResult Success = new(ImmutableArray<string>.Empty);
+}
+
+public enum JobState { Idle, Waiting, Starting, Running, Exited, Stopping, Stopped, Completed }
+
+public enum HealthStatus { Unknown, Healthy, Unhealthy, Maintenance }
+
+/// <summary>An immutable view of one job, replaced with <c>with</c> on every change.</summary>
+public sealed record JobSnapshot
+{
+    public required string Name { get; init; }
+    public JobState State { get; init; }
+    public HealthStatus Health { get; init; }
+    public int? Pid { get; init; }
+    public int Restarts { get; init; }
+    public int? LastExitCode { get; init; }
+    public DateTimeOffset? LastStarted { get; init; }
+    public DateTimeOffset? LastExited { get; init; }
+    public DateTimeOffset? LastEvent { get; init; }
+    public bool IsService { get; init; }
+    public long Version { get; init; }
+}
+
+public sealed record WatchSnapshot(string Name, ImmutableArray<WatchInstance> Instances, DateTimeOffset? LastChecked);
+
+public sealed record WatchInstance(string Id, string Address, int Port);
+
+public sealed record SupervisorSnapshot(
+    string Version,
+    bool Maintenance,
+    ImmutableArray<JobSnapshot> Jobs,
+    ImmutableArray<WatchSnapshot> Watches);
