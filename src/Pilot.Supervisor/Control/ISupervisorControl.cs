@@ -36,7 +36,20 @@ public sealed record MetricPutResult(ImmutableArray<string> Errors)
     public static readonly MetricPutResult Success = new(ImmutableArray<string>.Empty);
 }
 
-public enum JobState { Idle, Waiting, Starting, Running, Exited, Stopping, Stopped, Completed }
+/// <summary>Lifecycle of a job (see docs/job-states.md).</summary>
+public enum JobState
+{
+    /// <summary>Created, loop not started.</summary>
+    Idle,
+    /// <summary>Waiting for its trigger, a restart or the next interval; no process.</summary>
+    Waiting,
+    /// <summary>Its exec is alive.</summary>
+    Running,
+    /// <summary>Publishing stopping, waiting for dependents, terminating its processes.</summary>
+    Stopping,
+    /// <summary>Halted; it published stopped and left the bus.</summary>
+    Completed,
+}
 
 public enum HealthStatus { Unknown, Healthy, Unhealthy, Maintenance }
 

@@ -1,0 +1,581 @@
+using Pilot.Supervisor.Config;
+using Pilot.Supervisor.Control;
+using Pilot.Supervisor.Events;
+using Pilot.Supervisor.Processes;
+using LogLevel = Pilot.Supervisor.Config.LogLevel;
+
+namespace Pilot.Supervisor.Jobs;
+
+/// <summary>
+/// One job: a state machine over the bus, following v3's <c>jobs.processEvent</c> case by case (reference Part A §3).
+/// All state is touched only by the job's own loop; process watchers talk to it through the bus or its mailbox.
+/// Pilot departures from v3: a trigger that arrives while the previous run is alive is skipped (v3 blocked its loop),
+/// stopping waits for every stopping-dependent bounded by <c>stopTimeout</c>, and stopping terminates the process
+/// group (SIGTERM, then SIGKILL after the grace) before publishing <c>stopped</c>.
+/// </summary>
+public sealed class Job
+{
+    private const int Unlimited = -1;
+
+    private readonly JobRuntime _runtime;
+    private readonly IServiceRegistration? _service;
+    private readonly HashSet<string> _stoppingDependents;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _gate = new();
+    private readonly Event _heartbeatTimer;
+    private readonly Event _runEveryTimer;
+    private readonly Event _waitTimeoutTimer;
+    private readonly Event _stoppingTimeoutTimer;
+    private readonly string _checkName;
+
+    private Subscription? _mailbox;
+    private readonly List<ITimer> _timers = [];
+    private Event _trigger;
+    private Event _startTimeoutEvent;
+    private int _startsRemain;
+    private int _restartsRemain;
+    private HealthStatus _status = HealthStatus.Unknown;
+    private bool _idle = true;
+    private IRunningProcess? _run;
+    private IRunningProcess? _check;
+    private JobSnapshot _snapshot;
+
+    public Job(JobConfig config, JobRuntime runtime, IServiceRegistration? service = null, IEnumerable<string>? stoppingDependents = null)
+    {
+        Config = config;
+        _runtime = runtime;
+        _service = service;
+        _stoppingDependents = [.. stoppingDependents ?? []];
+        _trigger = config.When.Trigger;
+        _startsRemain = config.When.StartsLimit;
+        _restartsRemain = config.Restarts;
+        _heartbeatTimer = new Event(EventCode.TimerExpired, config.Name + ".heartbeat");
+        _runEveryTimer = new Event(EventCode.TimerExpired, config.Name + ".run-every");
+        _waitTimeoutTimer = new Event(EventCode.TimerExpired, config.Name + ".wait-timeout");
+        _stoppingTimeoutTimer = new Event(EventCode.TimerExpired, config.Name + ".stopping-timeout");
+        _checkName = "check." + config.Name;
+        _startTimeoutEvent = config.When.Timeout is { } t && t > TimeSpan.Zero ? _waitTimeoutTimer : default;
+        _snapshot = new JobSnapshot { Name = config.Name, State = JobState.Idle, IsService = config.IsService };
+        if (IsAlwaysHealthy)
+        {
+            _status = HealthStatus.Healthy;
+            _snapshot = _snapshot with { Health = HealthStatus.Healthy };
+        }
+    }
+
+    public JobConfig Config { get; }
+
+    public string Name => Config.Name;
+
+    /// <summary>Completes once the job has halted and published <c>stopped</c>.</summary>
+    public Task Completion => _completion.Task;
+
+    public JobSnapshot Snapshot
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _snapshot;
+            }
+        }
+    }
+
+    /// <summary>Raised after every snapshot change (telemetry and the status API read it).</summary>
+    public event Action<JobSnapshot>? Changed;
+
+    /// <summary>The exit of the last run, if any (for Pilot's own exit code).</summary>
+    public ProcessExit? LastExit { get; private set; }
+
+    /// <summary>The telemetry service job: no exec, always healthy (v3's <c>alwaysHealthy</c>).</summary>
+    private bool IsAlwaysHealthy => Config.Name == JobConfig.TelemetryJobName && Config.Exec is null;
+
+    /// <summary>Subscribes to the bus and starts the loop. Call before publishing <c>startup</c>.</summary>
+    public void Start()
+    {
+        _mailbox = _runtime.Bus.Subscribe(Name);
+        if (Config.Health is { } health && health.Interval > TimeSpan.Zero)
+        {
+            AddTimer(_heartbeatTimer, health.Interval, periodic: true);
+        }
+        if (_startTimeoutEvent != default)
+        {
+            AddTimer(_waitTimeoutTimer, Config.When.Timeout!.Value, periodic: false);
+        }
+        if (Config.When.Interval is { } every)
+        {
+            AddTimer(_runEveryTimer, every, periodic: true);
+        }
+        Update(s => s with { State = JobState.Waiting });
+        _ = Task.Run(RunLoopAsync);
+    }
+
+    /// <summary>Asks the job to halt as on shutdown, but for this job only (reload of a changed or removed job).</summary>
+    public void RequestStop() => _mailbox?.Post(new Event(EventCode.Quit, Name));
+
+    /// <summary>Sends a signal to the process groups of the job's running exec and check.</summary>
+    public void Signal(int signal)
+    {
+        IRunningProcess? run, check;
+        lock (_gate)
+        {
+            (run, check) = (_run, _check);
+        }
+        run?.SignalGroup(signal);
+        check?.SignalGroup(signal);
+    }
+
+    private async Task RunLoopAsync()
+    {
+        try
+        {
+            var reader = _mailbox!.Reader;
+            while (true)
+            {
+                if (Config.InitialStatus is not null)
+                {
+                    _service?.EnsureInitialRegistration();
+                }
+                var e = await reader.ReadAsync().ConfigureAwait(false);
+                if (Handle(e) == Outcome.Halt)
+                {
+                    break;
+                }
+            }
+            await CleanupAsync(reader).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _runtime.Log.Write(LogLevel.Error, $"job {Name}: internal error: {ex.Message}");
+            KillProcesses();
+        }
+        finally
+        {
+            Update(s => s with { State = JobState.Completed, Pid = null });
+            _completion.TrySetResult();
+        }
+    }
+
+    private enum Outcome { Continue, Halt }
+
+    /// <summary>v3's processEvent: the first matching case wins, anything else is ignored.</summary>
+    private Outcome Handle(Event e)
+    {
+        Update(s => s with { LastEvent = _runtime.Time.GetUtcNow() });
+        if (e == _heartbeatTimer)
+        {
+            return OnHeartbeat();
+        }
+        if (_startTimeoutEvent != default && e == _startTimeoutEvent)
+        {
+            _runtime.Bus.Publish(new Event(EventCode.TimerExpired, Name));
+            _mailbox!.Post(new Event(EventCode.Quit, Name));
+            return Outcome.Continue;
+        }
+        if (e == _runEveryTimer)
+        {
+            return OnRunEvery();
+        }
+        if (e.Source == _checkName && e.Code is EventCode.ExitFailed or EventCode.ExitSuccess)
+        {
+            return OnCheckResult(e.Code == EventCode.ExitSuccess);
+        }
+        if (e == new Event(EventCode.Quit, Name) || e == Event.GlobalShutdown)
+        {
+            return OnQuit();
+        }
+        if (e == new Event(EventCode.EnterMaintenance, Event.GlobalSource))
+        {
+            SetStatus(HealthStatus.Maintenance);
+            _service?.EnterMaintenance();
+            return e == _trigger ? OnStartEvent() : Outcome.Continue;
+        }
+        if (e == new Event(EventCode.ExitMaintenance, Event.GlobalSource))
+        {
+            SetStatus(HealthStatus.Unknown);
+            _service?.ExitMaintenance();
+            return e == _trigger ? OnStartEvent() : Outcome.Continue;
+        }
+        if (e.Source == Name && e.Code is EventCode.ExitSuccess or EventCode.ExitFailed)
+        {
+            return OnExecExit();
+        }
+        if (e.Code == EventCode.Signal && e.Source is "SIGHUP" or "SIGUSR2")
+        {
+            if (_trigger == e)
+            {
+                StartExec();
+            }
+            return Outcome.Continue;
+        }
+        if (_trigger != default && e == _trigger)
+        {
+            return OnStartEvent();
+        }
+        return Outcome.Continue;
+    }
+
+    private Outcome OnHeartbeat()
+    {
+        if (_status == HealthStatus.Maintenance || (_idle && !IsAlwaysHealthy))
+        {
+            return Outcome.Continue;
+        }
+        if (Config.Health?.Exec is { } checkExec)
+        {
+            StartCheck(checkExec);
+        }
+        else
+        {
+            _service?.Heartbeat();
+        }
+        return Outcome.Continue;
+    }
+
+    private Outcome OnRunEvery()
+    {
+        if (!RestartPolicy.RestartPermitted(Config.Restarts, _restartsRemain))
+        {
+            _runtime.Log.Write(LogLevel.Debug, $"interval expired but restart not permitted: {Name}");
+            _trigger = default;
+            return Outcome.Halt;
+        }
+        _restartsRemain--;
+        StartExec();
+        return Outcome.Continue;
+    }
+
+    private Outcome OnCheckResult(bool passed)
+    {
+        if (_status == HealthStatus.Maintenance)
+        {
+            return Outcome.Continue;
+        }
+        if (passed)
+        {
+            SetStatus(HealthStatus.Healthy);
+            _runtime.Bus.Publish(new Event(EventCode.StatusHealthy, Name));
+            _service?.Heartbeat();
+        }
+        else
+        {
+            SetStatus(HealthStatus.Unhealthy);
+            _runtime.Bus.Publish(new Event(EventCode.StatusUnhealthy, Name));
+        }
+        return Outcome.Continue;
+    }
+
+    private Outcome OnQuit()
+    {
+        _restartsRemain = 0;
+        if (_trigger.Code is EventCode.Stopping or EventCode.Stopped && Config.Exec is not null)
+        {
+            // Pre-stop and post-stop jobs outlive the shutdown until their trigger has run.
+            if (_startsRemain == Unlimited)
+            {
+                _startsRemain = 1;
+            }
+            return Outcome.Continue;
+        }
+        _startsRemain = 0;
+        _trigger = default;
+        return Outcome.Halt;
+    }
+
+    private Outcome OnExecExit()
+    {
+        if (Config.When.IsPeriodic)
+        {
+            return Outcome.Continue;
+        }
+        if (RestartPolicy.RestartPermitted(Config.Restarts, _restartsRemain))
+        {
+            _restartsRemain--;
+            Update(s => s with { Restarts = s.Restarts + 1 });
+            StartExec();
+            return Outcome.Continue;
+        }
+        if (_startsRemain != 0)
+        {
+            return Outcome.Continue;
+        }
+        _runtime.Log.Write(LogLevel.Debug, $"job exited but restart not permitted: {Name}");
+        _trigger = default;
+        SetStatus(HealthStatus.Unknown);
+        return Outcome.Halt;
+    }
+
+    private Outcome OnStartEvent()
+    {
+        if (_startsRemain == 0)
+        {
+            _trigger = default;
+            return Outcome.Halt;
+        }
+        if (_startsRemain != Unlimited)
+        {
+            _startsRemain--;
+            if (_startsRemain == 0 || _restartsRemain == 0)
+            {
+                // Do not take the trigger again while this run is still going.
+                _trigger = default;
+            }
+        }
+        StartExec();
+        return Outcome.Continue;
+    }
+
+    private void StartExec()
+    {
+        _startTimeoutEvent = default;
+        _idle = false;
+        SetStatus(IsAlwaysHealthy ? HealthStatus.Healthy : HealthStatus.Unknown);
+        if (Config.Exec is not { } exec)
+        {
+            return;
+        }
+        lock (_gate)
+        {
+            if (_run is not null)
+            {
+                _runtime.Log.Write(LogLevel.Warn, $"job {Name}: previous run (pid {_run.Pid}) is still alive, trigger skipped");
+                return;
+            }
+        }
+        var run = Launch(Name, exec, Config.RawLogging, Config.Timeout);
+        if (run is null)
+        {
+            return;
+        }
+        var pidVariable = EnvNames.PidVariable(exec.Program);
+        Environment.SetEnvironmentVariable(pidVariable, run.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        lock (_gate)
+        {
+            _run = run;
+        }
+        Update(s => s with { State = JobState.Running, Pid = run.Pid, LastStarted = _runtime.Time.GetUtcNow() });
+        _ = WatchRunAsync(run, pidVariable);
+    }
+
+    private async Task WatchRunAsync(IRunningProcess run, string pidVariable)
+    {
+        var exit = await run.Exited.ConfigureAwait(false);
+        // Leftovers of the run's process group go with it, as in v3.
+        run.SignalGroup(SignalNames.SIGTERM);
+        Environment.SetEnvironmentVariable(pidVariable, null);
+        lock (_gate)
+        {
+            if (_run == run)
+            {
+                _run = null;
+            }
+        }
+        LastExit = exit;
+        Update(s => s with
+        {
+            State = s.State == JobState.Running ? JobState.Waiting : s.State,
+            Pid = null,
+            LastExitCode = exit.Signal is { } sig ? 128 + sig : exit.ExitCode,
+            LastExited = _runtime.Time.GetUtcNow(),
+        });
+        PublishExit(Name, exit);
+    }
+
+    private void StartCheck(CommandSpec exec)
+    {
+        lock (_gate)
+        {
+            if (_check is not null)
+            {
+                _runtime.Log.Write(LogLevel.Debug, $"{_checkName}: previous check still running, tick skipped");
+                return;
+            }
+        }
+        var check = Launch(_checkName, exec, Config.Health!.RawLogging, Config.Health.Timeout);
+        if (check is null)
+        {
+            return;
+        }
+        lock (_gate)
+        {
+            _check = check;
+        }
+        _ = WatchCheckAsync(check);
+    }
+
+    private async Task WatchCheckAsync(IRunningProcess check)
+    {
+        var exit = await check.Exited.ConfigureAwait(false);
+        check.SignalGroup(SignalNames.SIGTERM);
+        lock (_gate)
+        {
+            if (_check == check)
+            {
+                _check = null;
+            }
+        }
+        PublishExit(_checkName, exit);
+    }
+
+    /// <summary>Starts a process with an optional run timeout; a start failure publishes exitFailed + error as v3.</summary>
+    private IRunningProcess? Launch(string name, CommandSpec command, bool raw, TimeSpan? timeout)
+    {
+        IRunningProcess process;
+        try
+        {
+            process = _runtime.Launcher.Start(new ProcessStartRequest(name, command, raw ? null : _runtime.Log.WriteOutput));
+        }
+        catch (ProcessStartException ex)
+        {
+            _runtime.Log.Write(LogLevel.Error, $"unable to start {name}: {ex.Message}");
+            _runtime.Bus.Publish(new Event(EventCode.ExitFailed, name));
+            _runtime.Bus.Publish(new Event(EventCode.Error, ex.Message));
+            return null;
+        }
+        if (timeout is { } limit && limit > TimeSpan.Zero)
+        {
+            var timer = _runtime.Time.CreateTimer(_ =>
+            {
+                _runtime.Log.Write(LogLevel.Warn, $"{name} timeout after {GoDuration.Format(limit)}: '{command}'");
+                process.SignalGroup(SignalNames.SIGKILL);
+            }, null, limit, Timeout.InfiniteTimeSpan);
+            _ = process.Exited.ContinueWith(_ => timer.Dispose(), TaskScheduler.Default);
+        }
+        return process;
+    }
+
+    private void PublishExit(string name, ProcessExit exit)
+    {
+        if (exit.Success)
+        {
+            _runtime.Log.Write(LogLevel.Debug, $"{name} exited without error");
+            _runtime.Bus.Publish(new Event(EventCode.ExitSuccess, name));
+        }
+        else
+        {
+            _runtime.Log.Write(LogLevel.Error, $"{name} exited with error: {exit}");
+            _runtime.Bus.Publish(new Event(EventCode.ExitFailed, name));
+            _runtime.Bus.Publish(new Event(EventCode.Error, $"{name}: {exit}"));
+        }
+    }
+
+    /// <summary>v3's cleanup: stopping, wait for dependents, terminate, deregister, leave the bus, stopped.</summary>
+    private async Task CleanupAsync(System.Threading.Channels.ChannelReader<Event> reader)
+    {
+        Update(s => s with { State = JobState.Stopping });
+        _runtime.Bus.Publish(new Event(EventCode.Stopping, Name));
+        if (_stoppingDependents.Count > 0)
+        {
+            if (Config.StopTimeout > TimeSpan.Zero)
+            {
+                AddTimer(_stoppingTimeoutTimer, Config.StopTimeout, periodic: false);
+            }
+            var waiting = new HashSet<string>(_stoppingDependents);
+            while (waiting.Count > 0)
+            {
+                var e = await reader.ReadAsync().ConfigureAwait(false);
+                if (e == _stoppingTimeoutTimer)
+                {
+                    _runtime.Log.Write(LogLevel.Warn, $"job {Name}: stopTimeout reached while waiting for {string.Join(", ", waiting)}");
+                    break;
+                }
+                if (e.Code == EventCode.Stopped)
+                {
+                    waiting.Remove(e.Source);
+                }
+            }
+        }
+        foreach (var timer in _timers)
+        {
+            await timer.DisposeAsync().ConfigureAwait(false);
+        }
+        await TerminateProcessesAsync().ConfigureAwait(false);
+        if (_service is not null)
+        {
+            using var deregisterTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5), _runtime.Time);
+            try
+            {
+                await _service.DeregisterAsync(deregisterTimeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                _runtime.Log.Write(LogLevel.Info, $"deregistering failed: {ex.Message}");
+            }
+        }
+        _mailbox!.Dispose();
+        Update(s => s with { State = JobState.Completed, Pid = null });
+        _runtime.Bus.Publish(new Event(EventCode.Stopped, Name));
+    }
+
+    /// <summary>SIGTERM to every live group, SIGKILL to what is left after the grace.</summary>
+    private async Task TerminateProcessesAsync()
+    {
+        IRunningProcess?[] processes;
+        lock (_gate)
+        {
+            processes = [_run, _check];
+        }
+        var live = processes.OfType<IRunningProcess>().Where(p => !p.Exited.IsCompleted).ToList();
+        if (live.Count == 0)
+        {
+            return;
+        }
+        foreach (var process in live)
+        {
+            process.SignalGroup(SignalNames.SIGTERM);
+        }
+        var grace = Config.StopTimeout > TimeSpan.Zero ? Config.StopTimeout : _runtime.DefaultStopGrace;
+        try
+        {
+            await Task.WhenAll(live.Select(p => p.Exited)).WaitAsync(grace, _runtime.Time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            foreach (var process in live.Where(p => !p.Exited.IsCompleted))
+            {
+                _runtime.Log.Write(LogLevel.Info, $"killing processes for job \"{Name}\"");
+                process.SignalGroup(SignalNames.SIGKILL);
+            }
+            await Task.WhenAll(live.Select(p => p.Exited)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>SIGKILL to everything this job still runs (end of the global stop window).</summary>
+    public void KillProcesses()
+    {
+        IRunningProcess? run, check;
+        lock (_gate)
+        {
+            (run, check) = (_run, _check);
+        }
+        run?.SignalGroup(SignalNames.SIGKILL);
+        check?.SignalGroup(SignalNames.SIGKILL);
+    }
+
+    private void AddTimer(Event timerEvent, TimeSpan interval, bool periodic)
+    {
+        var mailbox = _mailbox!;
+        _timers.Add(_runtime.Time.CreateTimer(_ => mailbox.Post(timerEvent), null, interval,
+            periodic ? interval : Timeout.InfiniteTimeSpan));
+    }
+
+    private void SetStatus(HealthStatus status)
+    {
+        if (IsAlwaysHealthy)
+        {
+            return;
+        }
+        _status = status;
+        Update(s => s with { Health = status });
+    }
+
+    private void Update(Func<JobSnapshot, JobSnapshot> change)
+    {
+        JobSnapshot updated;
+        lock (_gate)
+        {
+            updated = _snapshot = change(_snapshot) with { Version = _snapshot.Version + 1 };
+        }
+        Changed?.Invoke(updated);
+    }
+}
