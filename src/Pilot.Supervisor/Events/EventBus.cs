@@ -144,10 +144,16 @@ public sealed class Subscription : IDisposable
 
     public ChannelReader<Event> Reader => _mailbox.Reader;
 
+    private long _accepted;
+
+    /// <summary>Events accepted into this mailbox so far (bus deliveries and posts).</summary>
+    public long AcceptedCount => Interlocked.Read(ref _accepted);
+
     internal async ValueTask DeliverAsync(Event e)
     {
         try
         {
+            Interlocked.Increment(ref _accepted);
             await _mailbox.Writer.WriteAsync(e).ConfigureAwait(false);
         }
         catch (ChannelClosedException)
@@ -161,7 +167,11 @@ public sealed class Subscription : IDisposable
     /// <summary>Puts an event in this mailbox only (timers and other events a job sends itself, as v3's <c>job.Rx</c>).</summary>
     public void Post(Event e)
     {
-        if (!_mailbox.Writer.TryWrite(e))
+        if (_mailbox.Writer.TryWrite(e))
+        {
+            Interlocked.Increment(ref _accepted);
+        }
+        else
         {
             _ = DeliverAsync(e).AsTask();
         }

@@ -39,6 +39,13 @@ public sealed class Job
     private IRunningProcess? _run;
     private IRunningProcess? _check;
     private JobSnapshot _snapshot;
+    private long _handled;
+
+    /// <summary>True when the loop has handled every event its mailbox accepted (tests use it to settle without sleeping).</summary>
+    internal bool IsQuiescent => Completion.IsCompleted || Volatile.Read(ref _mailboxClosed)
+        || (_mailbox is { } m && Interlocked.Read(ref _handled) == m.AcceptedCount);
+
+    private bool _mailboxClosed;
 
     public Job(JobConfig config, JobRuntime runtime, IServiceRegistration? service = null, IEnumerable<string>? stoppingDependents = null)
     {
@@ -137,7 +144,9 @@ public sealed class Job
                     _service?.EnsureInitialRegistration();
                 }
                 var e = await reader.ReadAsync().ConfigureAwait(false);
-                if (Handle(e) == Outcome.Halt)
+                var outcome = Handle(e);
+                Interlocked.Increment(ref _handled);
+                if (outcome == Outcome.Halt)
                 {
                     break;
                 }
@@ -348,7 +357,7 @@ public sealed class Job
             return;
         }
         var pidVariable = EnvNames.PidVariable(exec.Program);
-        Environment.SetEnvironmentVariable(pidVariable, run.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        ProcessEnvironment.Set(pidVariable, run.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
         lock (_gate)
         {
             _run = run;
@@ -362,7 +371,7 @@ public sealed class Job
         var exit = await run.Exited.ConfigureAwait(false);
         // Leftovers of the run's process group go with it, as in v3.
         run.SignalGroup(SignalNames.SIGTERM);
-        Environment.SetEnvironmentVariable(pidVariable, null);
+        ProcessEnvironment.Set(pidVariable, null);
         lock (_gate)
         {
             if (_run == run)
@@ -474,6 +483,7 @@ public sealed class Job
             while (waiting.Count > 0)
             {
                 var e = await reader.ReadAsync().ConfigureAwait(false);
+                Interlocked.Increment(ref _handled);
                 if (e == _stoppingTimeoutTimer)
                 {
                     _runtime.Log.Write(LogLevel.Warn, $"job {Name}: stopTimeout reached while waiting for {string.Join(", ", waiting)}");
@@ -485,6 +495,7 @@ public sealed class Job
                 }
             }
         }
+        Volatile.Write(ref _mailboxClosed, true);
         foreach (var timer in _timers)
         {
             await timer.DisposeAsync().ConfigureAwait(false);

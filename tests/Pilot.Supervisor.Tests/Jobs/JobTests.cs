@@ -1,0 +1,293 @@
+using Pilot.Supervisor.Config;
+using Pilot.Supervisor.Control;
+using Pilot.Supervisor.Events;
+using Pilot.Supervisor.Processes;
+using Pilot.Supervisor.Tests.TestSupport;
+using Shouldly;
+using static Pilot.Supervisor.Tests.TestSupport.JobHarness;
+
+namespace Pilot.Supervisor.Tests.Jobs;
+
+public sealed class JobTests
+{
+    [Fact]
+    public async Task Job_RunsOnceAtStartupAndHalts_WhenExitSucceedsWithoutRestarts()
+    {
+        await using var h = new JobHarness();
+        h.Add(JobNamed("app"));
+        h.Start();
+
+        var run = await h.Launcher.WaitForStartAsync("app");
+        run.Exit(0);
+
+        await h.WaitAsync(E(EventCode.Stopped, "app"));
+        h.Recorder.Events.Where(e => e.Source == "app").ShouldBe(
+            [E(EventCode.ExitSuccess, "app"), E(EventCode.Stopping, "app"), E(EventCode.Stopped, "app")]);
+        h.Jobs[0].Snapshot.State.ShouldBe(JobState.Completed);
+        h.Jobs[0].Snapshot.LastExitCode.ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Job_PublishesExitFailedThenError_WhenExitIsNonZero()
+    {
+        await using var h = new JobHarness();
+        h.Add(JobNamed("app"));
+        h.Start();
+
+        (await h.Launcher.WaitForStartAsync("app")).Exit(3);
+
+        await h.WaitAsync(E(EventCode.Stopped, "app"));
+        var events = h.Recorder.Events.ToList();
+        events.IndexOf(E(EventCode.Error, "app: exit status 3")).ShouldBe(events.IndexOf(E(EventCode.ExitFailed, "app")) + 1);
+    }
+
+    [Fact]
+    public async Task Job_RestartsExactlyTheLimit_WhenRestartsIsANumber()
+    {
+        await using var h = new JobHarness();
+        h.Add(JobNamed("app") with { Restarts = 2 });
+        h.Start();
+
+        for (var i = 1; i <= 3; i++)
+        {
+            (await h.Launcher.WaitForStartAsync("app", i)).Exit(1);
+        }
+
+        await h.WaitAsync(E(EventCode.Stopped, "app"));
+        h.Launcher.Named("app").Count().ShouldBe(3);
+        h.Jobs[0].Snapshot.Restarts.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Job_StartsAfterAnotherJobsExitSuccess_WhenOnceIsExitSuccess()
+    {
+        await using var h = new JobHarness();
+        h.Add(JobNamed("setup"));
+        h.Add(JobNamed("app") with { When = new WhenConfig { Trigger = E(EventCode.ExitSuccess, "setup"), StartsLimit = 1 } });
+        h.Start();
+
+        await h.SettleAsync();
+        h.Launcher.Named("app").ShouldBeEmpty();
+
+        (await h.Launcher.WaitForStartAsync("setup")).Exit(0);
+
+        await h.Launcher.WaitForStartAsync("app");
+    }
+
+    [Fact]
+    public async Task Job_RunsOnEveryHealthy_WhenEachIsHealthy_AndOnlyOnceWhenOnce()
+    {
+        await using var h = new JobHarness();
+        h.Add(JobNamed("each-job") with { When = new WhenConfig { Trigger = E(EventCode.StatusHealthy, "db"), StartsLimit = -1, IsEach = true } });
+        h.Add(JobNamed("once-job") with { When = new WhenConfig { Trigger = E(EventCode.StatusHealthy, "db"), StartsLimit = 1 } });
+        h.Start();
+
+        for (var i = 1; i <= 3; i++)
+        {
+            h.Bus.Publish(E(EventCode.StatusHealthy, "db"));
+            (await h.Launcher.WaitForStartAsync("each-job", i)).Exit(0);
+            await h.WaitAsync(E(EventCode.ExitSuccess, "each-job"), i);
+        }
+        await h.SettleAsync();
+
+        h.Launcher.Named("each-job").Count().ShouldBe(3);
+        h.Launcher.Named("once-job").Count().ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Job_SkipsTrigger_WhenPreviousRunIsStillAlive()
+    {
+        await using var h = new JobHarness();
+        h.Add(JobNamed("each-job") with { When = new WhenConfig { Trigger = E(EventCode.StatusChanged, "watch.db"), StartsLimit = -1, IsEach = true } });
+        h.Start();
+
+        h.Bus.Publish(E(EventCode.StatusChanged, "watch.db"));
+        var first = await h.Launcher.WaitForStartAsync("each-job");
+        h.Bus.Publish(E(EventCode.StatusChanged, "watch.db"));
+        await h.SettleAsync();
+
+        h.Launcher.Named("each-job").Count().ShouldBe(1);
+        h.LogText.ToString().ShouldContain("trigger skipped");
+        first.Exit(0);
+        await h.WaitAsync(E(EventCode.ExitSuccess, "each-job"));
+        await h.SettleAsync();
+        h.Bus.Publish(E(EventCode.StatusChanged, "watch.db"));
+        await h.Launcher.WaitForStartAsync("each-job", 2);
+    }
+
+    [Fact]
+    public async Task Job_PublishesTimerExpiredAndHalts_WhenWhenTimeoutPassesBeforeTrigger()
+    {
+        await using var h = new JobHarness();
+        h.Add(JobNamed("late") with { When = new WhenConfig { Trigger = E(EventCode.StatusHealthy, "db"), StartsLimit = 1, Timeout = TimeSpan.FromSeconds(10) } });
+        h.Start();
+        await h.SettleAsync();
+
+        h.Time.Advance(TimeSpan.FromSeconds(10));
+
+        await h.WaitAsync(E(EventCode.Stopped, "late"));
+        h.Recorder.Events.ShouldContain(E(EventCode.TimerExpired, "late"));
+        h.Launcher.Named("late").ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task PeriodicJob_RunsAtStartupAndEveryInterval_UntilRestartsRunOut()
+    {
+        await using var h = new JobHarness();
+        h.Add(JobNamed("tick") with
+        {
+            When = new WhenConfig { Interval = TimeSpan.FromSeconds(5) },
+            Restarts = 2,
+            Timeout = TimeSpan.FromSeconds(5),
+        });
+        h.Start();
+        (await h.Launcher.WaitForStartAsync("tick")).Exit(0);
+        await h.SettleAsync();
+
+        for (var i = 2; i <= 3; i++)
+        {
+            h.Time.Advance(TimeSpan.FromSeconds(5));
+            (await h.Launcher.WaitForStartAsync("tick", i)).Exit(0);
+            await h.SettleAsync();
+        }
+        h.Time.Advance(TimeSpan.FromSeconds(5));
+
+        await h.WaitAsync(E(EventCode.Stopped, "tick"));
+        h.Launcher.Named("tick").Count().ShouldBe(3);
+    }
+
+    [Fact]
+    public async Task Job_IsKilled_WhenRunExceedsTimeout()
+    {
+        await using var h = new JobHarness();
+        h.Add(JobNamed("slow") with { Timeout = TimeSpan.FromSeconds(2) });
+        h.Start();
+        var run = await h.Launcher.WaitForStartAsync("slow");
+
+        var took = await h.AdvanceUntilAsync(() => run.Exited.IsCompleted, TimeSpan.FromMilliseconds(500));
+
+        took.ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(2));
+        await h.WaitAsync(E(EventCode.ExitFailed, "slow"));
+        run.Signals.ShouldContain(SignalNames.SIGKILL);
+        h.Recorder.Events.ShouldContain(E(EventCode.Error, "slow: signal: killed"));
+    }
+
+    [Fact]
+    public async Task HealthCheck_PublishesHealthyOrUnhealthyOnEveryResult()
+    {
+        await using var h = new JobHarness();
+        h.Add(JobNamed("web") with
+        {
+            Health = new HealthConfig { Exec = new CommandSpec("check", []), Interval = TimeSpan.FromSeconds(1), TtlSeconds = 5, Timeout = TimeSpan.FromSeconds(1) },
+        });
+        h.Start();
+        await h.Launcher.WaitForStartAsync("web");
+        await h.SettleAsync();
+
+        var results = new[] { 0, 0, 1 };
+        for (var i = 0; i < results.Length; i++)
+        {
+            h.Time.Advance(TimeSpan.FromSeconds(1));
+            (await h.Launcher.WaitForStartAsync("check.web", i + 1)).Exit(results[i]);
+            await h.SettleAsync();
+        }
+
+        h.Recorder.Count(E(EventCode.StatusHealthy, "web")).ShouldBe(2);
+        h.Recorder.Count(E(EventCode.StatusUnhealthy, "web")).ShouldBe(1);
+        h.Jobs[0].Snapshot.Health.ShouldBe(HealthStatus.Unhealthy);
+    }
+
+    [Fact]
+    public async Task HealthCheck_DoesNotRun_InMaintenance()
+    {
+        await using var h = new JobHarness();
+        h.Add(JobNamed("web") with
+        {
+            Health = new HealthConfig { Exec = new CommandSpec("check", []), Interval = TimeSpan.FromSeconds(1), TtlSeconds = 5 },
+        });
+        h.Start();
+        await h.Launcher.WaitForStartAsync("web");
+        h.Bus.Publish(new Event(EventCode.EnterMaintenance, Event.GlobalSource));
+        await h.SettleAsync();
+
+        h.Time.Advance(TimeSpan.FromSeconds(3));
+        await h.SettleAsync();
+
+        h.Launcher.Named("check.web").ShouldBeEmpty();
+        h.Jobs[0].Snapshot.Health.ShouldBe(HealthStatus.Maintenance);
+    }
+
+    [Fact]
+    public async Task Shutdown_RunsPreStopJobBeforeStoppedOfTheService()
+    {
+        await using var h = new JobHarness();
+        h.Add(JobNamed("app"), stoppingDependents: ["pre-stop"]);
+        h.Add(JobNamed("pre-stop") with { When = new WhenConfig { Trigger = E(EventCode.Stopping, "app"), StartsLimit = 1 } });
+        h.Start();
+        var app = await h.Launcher.WaitForStartAsync("app");
+
+        h.Bus.Publish(Event.GlobalShutdown);
+        var preStop = await h.Launcher.WaitForStartAsync("pre-stop");
+        await h.SettleAsync();
+        h.Recorder.Events.ShouldNotContain(E(EventCode.Stopped, "app"));
+        app.Exited.IsCompleted.ShouldBeFalse();
+        preStop.Exit(0);
+
+        await h.WaitAsync(E(EventCode.Stopped, "app"));
+        var events = h.Recorder.Events.ToList();
+        events.IndexOf(E(EventCode.Stopped, "pre-stop")).ShouldBeLessThan(events.IndexOf(E(EventCode.Stopped, "app")));
+        app.Signals.ShouldContain(SignalNames.SIGTERM);
+    }
+
+    [Fact]
+    public async Task Stop_SendsSigkill_WhenJobIgnoresSigtermForStopTimeout()
+    {
+        await using var h = new JobHarness();
+        h.Add(JobNamed("stubborn") with { StopTimeout = TimeSpan.FromSeconds(3) });
+        h.Start();
+        var run = await h.Launcher.WaitForStartAsync("stubborn");
+        run.HonoursSigterm = false;
+
+        h.Bus.Publish(Event.GlobalShutdown);
+        await h.SettleAsync();
+        run.Signals.ShouldBe([SignalNames.SIGTERM]);
+        var took = await h.AdvanceUntilAsync(() => run.Exited.IsCompleted, TimeSpan.FromMilliseconds(500));
+
+        took.ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(3));
+        await h.WaitAsync(E(EventCode.Stopped, "stubborn"));
+        run.Signals.Take(2).ShouldBe([SignalNames.SIGTERM, SignalNames.SIGKILL]);
+    }
+
+    [Fact]
+    public async Task Job_StartsOnEverySignal_WhenSourceIsSighup()
+    {
+        await using var h = new JobHarness();
+        h.Add(JobNamed("on-hup") with { When = new WhenConfig { Trigger = E(EventCode.Signal, "SIGHUP"), StartsLimit = -1 } });
+        h.Start();
+        await h.SettleAsync();
+        h.Launcher.Named("on-hup").ShouldBeEmpty();
+
+        for (var i = 1; i <= 2; i++)
+        {
+            h.Bus.Publish(E(EventCode.Signal, "SIGHUP"));
+            (await h.Launcher.WaitForStartAsync("on-hup", i)).Exit(0);
+            await h.WaitAsync(E(EventCode.ExitSuccess, "on-hup"), i);
+        }
+        h.Bus.Publish(E(EventCode.Signal, "SIGUSR2"));
+        await h.SettleAsync();
+        h.Launcher.Named("on-hup").Count().ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Job_ReportsExitFailedAndError_WhenExecutableIsMissing()
+    {
+        await using var h = new JobHarness();
+        h.Launcher.Missing.Add("nope");
+        h.Add(JobNamed("ghost", "nope"));
+        h.Start();
+
+        await h.WaitAsync(E(EventCode.Stopped, "ghost"));
+        h.Recorder.Events.ShouldContain(E(EventCode.ExitFailed, "ghost"));
+        h.Recorder.Events.ShouldContain(E(EventCode.Error, "exec: \"nope\": executable file not found in $PATH"));
+    }
+}
