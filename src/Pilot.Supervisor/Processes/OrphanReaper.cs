@@ -113,7 +113,7 @@ public sealed class OrphanReaper : IAsyncDisposable
     }
 
     /// <summary>Direct children of every thread of this process (children are per forking thread on Linux).</summary>
-    internal static List<int> ListChildren()
+    public static IReadOnlyList<int> ListChildren()
     {
         var pids = new List<int>();
         IEnumerable<string> tasks;
