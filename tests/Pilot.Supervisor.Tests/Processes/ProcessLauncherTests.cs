@@ -225,7 +225,7 @@ public sealed class ProcessLauncherTests
         var file = Path.GetTempFileName();
         try
         {
-            var run = Launcher().Start(Request($"readlink /proc/$$/fd/1 > {file}", onOutput: null));
+            var run = Launcher().Start(Request($"l=$(readlink /proc/$$/fd/1); echo \"$l\" > {file}", onOutput: null));
 
             (await run.Exited.Bounded()).Success.ShouldBeTrue();
 
