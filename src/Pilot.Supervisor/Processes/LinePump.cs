@@ -14,7 +14,8 @@ internal static class LinePump
 
     public static async Task RunAsync(Stream stream, Action<string> onLine, CancellationToken cancellationToken)
     {
-        var buffer = new byte[MaxLineBytes];
+        // One spare byte: a line of exactly MaxLineBytes plus its newline fits, and is not split.
+        var buffer = new byte[MaxLineBytes + 1];
         var filled = 0;
         try
         {
@@ -41,7 +42,7 @@ internal static class LinePump
                 if (start == 0 && filled == buffer.Length)
                 {
                     // A full buffer without a newline: deliver a piece, never splitting a UTF-8 sequence.
-                    start = Utf8Boundary(buffer, filled);
+                    start = Utf8Boundary(buffer, MaxLineBytes);
                     Emit(buffer.AsSpan(0, start), dropCarriageReturn: false, onLine);
                 }
 

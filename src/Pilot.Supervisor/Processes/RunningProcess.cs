@@ -87,14 +87,24 @@ public sealed class RunningProcess : IRunningProcess
             {
                 // A grandchild that keeps the pipe open must not hold the run forever (v3 hangs here).
                 var all = Task.WhenAll(pumps);
-                using var timeout = new CancellationTokenSource(drainTimeout, timeProvider);
-                var finished = await Task.WhenAny(all, Task.Delay(Timeout.Infinite, timeout.Token)).ConfigureAwait(false);
-                if (finished != all)
+                using var stopDelay = new CancellationTokenSource();
+                var delay = Task.Delay(drainTimeout, timeProvider, stopDelay.Token);
+                if (await Task.WhenAny(all, delay).ConfigureAwait(false) == all)
+                {
+                    await stopDelay.CancelAsync().ConfigureAwait(false);
+                }
+                else
                 {
                     await drain.CancelAsync().ConfigureAwait(false);
                 }
 
                 await all.ConfigureAwait(false);
+            }
+
+            // Once the group is gone its pid may be recycled: from now on SignalGroup must not reach it.
+            if (!ProcessGroupKiller.GroupExists(Pid))
+            {
+                _groupGone = true;
             }
 
             _exited.TrySetResult(Decode(code));

@@ -58,7 +58,7 @@ public sealed class OrphanReaperTests
     {
         var output = new OutputCollector();
         var command = new Pilot.Supervisor.Config.CommandSpec("unshare",
-            ["--fork", "--pid", "--mount-proc", ReaperProbeBin, "--shim", PilotBin, "managed", "100", "orphans", "500"]);
+            ["--fork", "--pid", "--mount-proc", ReaperProbeBin, "--shim", PilotBin, "managed", "200", "orphans", "500"]);
 
         var exit = await Launcher().Start(new ProcessStartRequest("probe", command, output.Add)).Exited.Bounded();
 

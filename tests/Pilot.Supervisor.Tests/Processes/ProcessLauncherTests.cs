@@ -175,6 +175,16 @@ public sealed class ProcessLauncherTests
     }
 
     [Fact]
+    public async Task Start_KeepsLineWhole_WhenLineIsExactly64KiB()
+    {
+        var output = new OutputCollector();
+
+        await Launcher().Start(Request("head -c 65536 /dev/zero | tr '\\0' x; echo; echo after", output.Add)).Exited.Bounded();
+
+        output.Lines.Select(l => l.Text.Length).ShouldBe([65536, 5]);
+    }
+
+    [Fact]
     public async Task Start_NeverSplitsUtf8Character_WhenCuttingLongLine()
     {
         var output = new OutputCollector();
