@@ -1,0 +1,135 @@
+using System.Runtime.InteropServices;
+
+namespace Pilot.Supervisor.Processes;
+
+/// <summary>
+/// The few libc calls Pilot needs (DESIGN §2.4). Source-generated marshalling only, so they are AOT-safe.
+/// Linux x86_64/arm64 glibc or musl: the constants below are the Linux values.
+/// </summary>
+internal static partial class Native
+{
+    private const string Libc = "libc";
+
+    public const int ESRCH = 3, EINTR = 4, EACCES = 13, ENOENT = 2, ECHILD = 10, ENOEXEC = 8, ENOTDIR = 20, ELOOP = 40, ENAMETOOLONG = 36;
+    public const int WNOHANG = 1;
+    public const int PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
+    public const int SIG_SETMASK = 2;
+
+    /// <summary>Highest signal number on Linux (SIGRTMAX).</summary>
+    public const int MaxSignal = 64;
+
+    /// <summary>Size of the kernel/libc buffers we hand out: glibc's sigset_t is 128 bytes, struct sigaction 152.</summary>
+    private const int SigSetBytes = 128, SigActionBytes = 256;
+
+    [LibraryImport(Libc, EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
+
+    [LibraryImport(Libc, EntryPoint = "setpgid", SetLastError = true)]
+    public static partial int SetPgid(int pid, int pgid);
+
+    [LibraryImport(Libc, EntryPoint = "getpid")]
+    public static partial int GetPid();
+
+    [LibraryImport(Libc, EntryPoint = "getpgid", SetLastError = true)]
+    public static partial int GetPgid(int pid);
+
+    [LibraryImport(Libc, EntryPoint = "prctl", SetLastError = true)]
+    public static partial int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    [LibraryImport(Libc, EntryPoint = "waitpid", SetLastError = true)]
+    public static partial int WaitPid(int pid, out int status, int options);
+
+    [LibraryImport(Libc, EntryPoint = "execvp", SetLastError = true)]
+    private static unsafe partial int ExecVp(byte* file, byte** argv);
+
+    [LibraryImport(Libc, EntryPoint = "sigprocmask", SetLastError = true)]
+    private static unsafe partial int SigProcMask(int how, byte* set, byte* oldSet);
+
+    [LibraryImport(Libc, EntryPoint = "sigaction", SetLastError = true)]
+    private static unsafe partial int SigAction(int signal, byte* action, byte* oldAction);
+
+    [LibraryImport(Libc, EntryPoint = "signal", SetLastError = true)]
+    private static partial nint Signal(int signal, nint handler);
+
+    public static int LastError => Marshal.GetLastPInvokeError();
+
+    /// <summary>
+    /// Unblocks every signal for the calling thread and puts every <em>ignored</em> signal back to its default.
+    /// Caught signals need no work: exec resets handlers itself; only SIG_IGN survives exec (the runtime ignores SIGPIPE).
+    /// </summary>
+    public static unsafe void ResetSignalsForExec()
+    {
+        const nint sigDfl = 0, sigIgn = 1;
+        byte* old = stackalloc byte[SigActionBytes];
+        for (var sig = 1; sig <= MaxSignal; sig++)
+        {
+            if (sig is 9 or 19 or 32 or 33)
+            {
+                continue; // SIGKILL, SIGSTOP cannot change; 32/33 belong to glibc's threading.
+            }
+
+            new Span<byte>(old, SigActionBytes).Clear();
+            // sa_handler is the first field of struct sigaction on Linux (glibc and musl).
+            if (SigAction(sig, null, old) == 0 && *(nint*)old == sigIgn)
+            {
+                _ = Signal(sig, sigDfl);
+            }
+        }
+
+        byte* empty = stackalloc byte[SigSetBytes];
+        new Span<byte>(empty, SigSetBytes).Clear();
+        _ = SigProcMask(SIG_SETMASK, empty, null);
+    }
+
+    /// <summary>execvp(file, argv). Returns only on failure, with errno.</summary>
+    public static unsafe int ExecVp(string file, IReadOnlyList<string> argv)
+    {
+        var fileBytes = Utf8Z(file);
+        var handles = new GCHandle[argv.Count];
+        var pointers = new nint[argv.Count + 1];
+        try
+        {
+            for (var i = 0; i < argv.Count; i++)
+            {
+                handles[i] = GCHandle.Alloc(Utf8Z(argv[i]), GCHandleType.Pinned);
+                pointers[i] = handles[i].AddrOfPinnedObject();
+            }
+
+            fixed (byte* f = fileBytes)
+            fixed (nint* p = pointers)
+            {
+                _ = ExecVp(f, (byte**)p);
+                return LastError;
+            }
+        }
+        finally
+        {
+            foreach (var h in handles)
+            {
+                if (h.IsAllocated)
+                {
+                    h.Free();
+                }
+            }
+        }
+    }
+
+    private static byte[] Utf8Z(string s)
+    {
+        var bytes = new byte[System.Text.Encoding.UTF8.GetByteCount(s) + 1];
+        System.Text.Encoding.UTF8.GetBytes(s, bytes);
+        return bytes;
+    }
+
+    /// <summary>strerror text as Go prints it (lower case, e.g. "no such file or directory").</summary>
+    public static string ErrnoText(int errno) => errno switch
+    {
+        ENOENT => "no such file or directory",
+        EACCES => "permission denied",
+        ENOEXEC => "exec format error",
+        ENOTDIR => "not a directory",
+        ELOOP => "too many levels of symbolic links",
+        ENAMETOOLONG => "file name too long",
+        _ => $"errno {errno}",
+    };
+}

@@ -1,0 +1,124 @@
+using System.ComponentModel;
+using System.Diagnostics;
+
+namespace Pilot.Supervisor.Processes;
+
+public sealed record ProcessLauncherOptions
+{
+    /// <summary>The executable that understands <c>__exec</c> (DESIGN §2.2); default: this process's own binary.</summary>
+    public string? ShimPath { get; init; }
+
+    /// <summary>How long output may keep flowing after the leader exited before reading stops (a daemonised grandchild holding the pipe).</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>The managed-pid set shared with the <see cref="OrphanReaper"/>.</summary>
+    public ManagedChildren Children { get; init; } = ManagedChildren.Shared;
+}
+
+/// <summary>
+/// Starts every child as <c>Process.Start(shim, ["__exec", program, ...args])</c>: the shim puts itself in a new
+/// process group and execs the program, so pid, exit code and pipes stay those of the <see cref="Process"/>.
+/// The child gets Pilot's environment plus <see cref="ProcessStartRequest.ExtraEnvironment"/>, Pilot's working
+/// directory, and an empty stdin (EOF at once, like Go's <c>/dev/null</c>).
+/// With <see cref="ProcessStartRequest.OnOutput"/> set, stdout and stderr are read as lines (see <see cref="LinePump"/>);
+/// the callback is never called concurrently for one child (stdout and stderr are serialised), and an exception it
+/// throws is swallowed. With it null the child writes straight to Pilot's stdout/stderr.
+/// </summary>
+public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IProcessLauncher
+{
+    private readonly ProcessLauncherOptions _options = options ?? new ProcessLauncherOptions();
+
+    public string ShimPath => _options.ShimPath ?? Environment.ProcessPath
+        ?? throw new InvalidOperationException("The path of the running executable is unknown; set ShimPath.");
+
+    public IRunningProcess Start(ProcessStartRequest request) => StartProcess(request);
+
+    /// <summary>Same as <see cref="Start"/>, typed.</summary>
+    public RunningProcess StartProcess(ProcessStartRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var command = request.Command;
+        string? pathVariable = null;
+        var hasPath = request.ExtraEnvironment?.TryGetValue("PATH", out pathVariable) ?? false;
+        if (ExecutableResolver.FindError(command.Program, hasPath ? pathVariable : Environment.GetEnvironmentVariable("PATH")) is { } error)
+        {
+            throw new ProcessStartException(error);
+        }
+
+        var raw = request.OnOutput is null;
+        var info = new ProcessStartInfo(ShimPath)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = !raw,
+            RedirectStandardError = !raw,
+        };
+        info.ArgumentList.Add(ExecShim.Verb);
+        info.ArgumentList.Add(command.Program);
+        foreach (var argument in command.Arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        if (request.ExtraEnvironment is { } extra)
+        {
+            foreach (var (key, value) in extra)
+            {
+                info.Environment[key] = value;
+            }
+        }
+
+        var process = new Process { StartInfo = info };
+        var children = _options.Children;
+        lock (children.Gate)
+        {
+            try
+            {
+                process.Start();
+            }
+            catch (Exception ex) when (ex is Win32Exception or InvalidOperationException)
+            {
+                process.Dispose();
+                throw new ProcessStartException($"fork/exec {ShimPath}: {ex.Message}", ex);
+            }
+
+            children.AddLocked(process.Id);
+        }
+
+        process.StandardInput.Close();
+        var running = new RunningProcess(process, request.Name, children);
+        var drain = new CancellationTokenSource();
+        Task[] pumps = [];
+        if (request.OnOutput is { } onOutput)
+        {
+            var gate = new Lock();
+            var pid = running.Pid;
+            void Deliver(bool isStdErr, string text)
+            {
+                lock (gate)
+                {
+                    try
+                    {
+                        onOutput(new OutputLine(request.Name, pid, isStdErr, text));
+                    }
+#pragma warning disable CA1031 // A faulty log sink must not stop the pump (and with it the child, on a full pipe).
+                    catch (Exception)
+#pragma warning restore CA1031
+                    {
+                    }
+                }
+            }
+
+            pumps =
+            [
+                Task.Run(() => LinePump.RunAsync(process.StandardOutput.BaseStream, line => Deliver(false, line), drain.Token)),
+                Task.Run(() => LinePump.RunAsync(process.StandardError.BaseStream, line => Deliver(true, line), drain.Token)),
+            ];
+        }
+
+        _ = running.MonitorAsync(pumps, drain, _options.TimeProvider, _options.DrainTimeout);
+        return running;
+    }
+}

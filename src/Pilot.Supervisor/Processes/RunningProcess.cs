@@ -1,0 +1,132 @@
+using System.Diagnostics;
+
+namespace Pilot.Supervisor.Processes;
+
+/// <summary>
+/// A child started by <see cref="ProcessLauncher"/>: the leader of its own process group (pgid = pid, set by the shim).
+/// </summary>
+/// <remarks>
+/// Exit status: the runtime reports a signal death as 128+signal, indistinguishable from <c>exit 128+n</c>. Pilot
+/// decodes it as <see cref="ProcessExit.Signal"/> only for a signal it sent to this group itself
+/// (<see cref="SignalGroup"/>, <see cref="ProcessGroupKiller"/>); a signal from elsewhere (OOM killer, an operator)
+/// shows as <c>exit status 128+n</c>. <see cref="ProcessExit.ExitCode"/> is the runtime's value in both cases.
+/// </remarks>
+public sealed class RunningProcess : IRunningProcess
+{
+    private readonly Process _process;
+    private readonly ManagedChildren _children;
+    private readonly TaskCompletionSource<ProcessExit> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<int> _leaderExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _signalsSent; // bit n = signal n was sent
+    private volatile bool _leaderGone;
+    private volatile bool _groupGone;
+
+    internal RunningProcess(Process process, string name, ManagedChildren children)
+    {
+        _process = process;
+        _children = children;
+        Name = name;
+        Pid = process.Id;
+    }
+
+    public int Pid { get; }
+
+    public string Name { get; }
+
+    public Task<ProcessExit> Exited => _exited.Task;
+
+    /// <summary>Completes with the raw exit code as soon as the leader exits, before its output is drained.</summary>
+    public Task<int> LeaderExited => _leaderExited.Task;
+
+    /// <summary>
+    /// kill(-pid, signal). Until the shim has called setpgid (a few ms after start) the group does not exist yet, so
+    /// the signal then goes to the pid itself. Once the leader has exited and the group is gone, this is a no-op
+    /// (and stays one, so a recycled pid is never signalled).
+    /// </summary>
+    public void SignalGroup(int signal)
+    {
+        if (_groupGone || signal is < 0 or > Native.MaxSignal)
+        {
+            return;
+        }
+
+        if (signal > 0)
+        {
+            Interlocked.Or(ref _signalsSent, 1L << signal);
+        }
+
+        if (Native.Kill(-Pid, signal) == 0 || Native.LastError != Native.ESRCH)
+        {
+            return;
+        }
+
+        if (!_leaderGone)
+        {
+            _ = Native.Kill(Pid, signal);
+        }
+        else
+        {
+            _groupGone = true;
+        }
+    }
+
+    /// <summary>True while any member of the group (including zombies) exists.</summary>
+    public bool GroupExists => !_groupGone && ProcessGroupKiller.GroupExists(Pid);
+
+    internal async Task MonitorAsync(Task[] pumps, CancellationTokenSource drain, TimeProvider timeProvider, TimeSpan drainTimeout)
+    {
+        try
+        {
+            await _process.WaitForExitAsync().ConfigureAwait(false);
+            var code = _process.ExitCode;
+            _leaderGone = true;
+            _children.Remove(Pid);
+            _leaderExited.TrySetResult(code);
+
+            if (pumps.Length > 0)
+            {
+                // A grandchild that keeps the pipe open must not hold the run forever (v3 hangs here).
+                var all = Task.WhenAll(pumps);
+                using var stopDelay = new CancellationTokenSource();
+                var delay = Task.Delay(drainTimeout, timeProvider, stopDelay.Token);
+                if (await Task.WhenAny(all, delay).ConfigureAwait(false) == all)
+                {
+                    await stopDelay.CancelAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    await drain.CancelAsync().ConfigureAwait(false);
+                }
+
+                await all.ConfigureAwait(false);
+            }
+
+            // Once the group is gone its pid may be recycled: from now on SignalGroup must not reach it.
+            if (!ProcessGroupKiller.GroupExists(Pid))
+            {
+                _groupGone = true;
+            }
+
+            _exited.TrySetResult(Decode(code));
+        }
+        catch (Exception ex)
+        {
+            _children.Remove(Pid);
+            _leaderExited.TrySetException(ex);
+            _exited.TrySetException(ex);
+        }
+        finally
+        {
+            drain.Dispose();
+            _process.Dispose();
+        }
+    }
+
+    private ProcessExit Decode(int code)
+    {
+        var signal = code - 128;
+        return signal is > 0 and <= Native.MaxSignal && (Interlocked.Read(ref _signalsSent) & (1L << signal)) != 0
+            ? new ProcessExit(code, signal)
+            : new ProcessExit(code, null);
+    }
+}

@@ -1,0 +1,71 @@
+using System.Globalization;
+using Pilot.Supervisor.Processes;
+using Shouldly;
+using Xunit;
+using static Pilot.Supervisor.Tests.Processes.ProcessTestSupport;
+
+namespace Pilot.Supervisor.Tests.Processes;
+
+public sealed class GroupKillTests
+{
+    [Fact]
+    public async Task TerminateAsync_ReachesGrandchildren_WhenTheyShareTheGroup()
+    {
+        var output = new OutputCollector();
+        var run = Launcher().Start(Request("sleep 300 & echo $!; sleep 300 & echo $!; echo ready; wait", output.Add));
+        await output.WaitFor("ready").Bounded();
+        var grandchildren = output.Lines.Take(2).Select(l => int.Parse(l.Text, CultureInfo.InvariantCulture)).ToList();
+
+        var killed = await ProcessGroupKiller.TerminateAsync(run, TimeSpan.FromSeconds(10), cancellationToken: TestContext.Current.CancellationToken).Bounded();
+        var exit = await run.Exited.Bounded();
+
+        killed.ShouldBeFalse();
+        exit.Signal.ShouldBe(SignalNames.SIGTERM);
+        (await EventuallyAsync(() => grandchildren.All(IsDead), TimeSpan.FromSeconds(10))).ShouldBeTrue();
+        ProcessGroupKiller.GroupExists(run.Pid).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task TerminateAsync_SendsSigkillAfterGracePeriod_WhenSigtermIsIgnored()
+    {
+        var output = new OutputCollector();
+        var run = Launcher().Start(Request("trap '' TERM; echo ready; while :; do sleep 0.05; done", output.Add));
+        await output.WaitFor("ready").Bounded();
+        var started = TimeProvider.System.GetTimestamp();
+
+        var killed = await ProcessGroupKiller.TerminateAsync(run, TimeSpan.FromMilliseconds(500), cancellationToken: TestContext.Current.CancellationToken).Bounded();
+        var exit = await run.Exited.Bounded();
+
+        killed.ShouldBeTrue();
+        TimeProvider.System.GetElapsedTime(started).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(500));
+        exit.Signal.ShouldBe(SignalNames.SIGKILL);
+        exit.ToString().ShouldBe("signal: killed");
+        ProcessGroupKiller.GroupExists(run.Pid).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task TerminateAsync_KillsGroup_WhenLeaderAlreadyExited()
+    {
+        var output = new OutputCollector();
+        // The leader exits at once; its child stays in the group, ignoring SIGTERM.
+        var run = (RunningProcess)Launcher().Start(Request("(trap '' TERM; echo $$ >/dev/null; echo ready; exec sleep 300) &", output.Add));
+        await run.LeaderExited.Bounded();
+        await output.WaitFor("ready").Bounded();
+        ProcessGroupKiller.GroupExists(run.Pid).ShouldBeTrue();
+
+        var killed = await ProcessGroupKiller.TerminateAsync(run.Pid, TimeSpan.FromMilliseconds(300), cancellationToken: TestContext.Current.CancellationToken).Bounded();
+
+        killed.ShouldBeTrue();
+        ProcessGroupKiller.GroupExists(run.Pid).ShouldBeFalse();
+        (await run.Exited.Bounded()).Success.ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task TerminateAsync_ReturnsAtOnce_WhenGroupIsGone()
+    {
+        var run = Launcher().Start(Request("exit 0", null));
+        await run.Exited.Bounded();
+
+        (await ProcessGroupKiller.TerminateAsync(run, TimeSpan.FromSeconds(30), cancellationToken: TestContext.Current.CancellationToken).Bounded()).ShouldBeFalse();
+    }
+}

@@ -1,0 +1,76 @@
+using System.Text.Json;
+using Pilot.Supervisor.Processes;
+using Shouldly;
+using Xunit;
+using static Pilot.Supervisor.Tests.Processes.ProcessTestSupport;
+
+namespace Pilot.Supervisor.Tests.Processes;
+
+/// <summary>
+/// The reaper makes this test process a subreaper and reaps every child it does not manage, so nothing else may
+/// spawn processes beside it: this collection runs alone.
+/// </summary>
+[CollectionDefinition(DisableParallelization = true)]
+public sealed class ReaperCollection;
+
+[Collection(typeof(ReaperCollection))]
+public sealed class OrphanReaperTests
+{
+    [Fact]
+    public async Task Reaper_LeavesNoZombies_WhenOrphanStormRunsBesideManagedChildren()
+    {
+        var launcher = Launcher();
+        await using var reaper = new OrphanReaper();
+        reaper.Start();
+        reaper.IsSubreaper.ShouldBeTrue();
+
+        var storm = launcher.Start(Request("for i in $(seq 500); do (sleep 0.01 &) ; done", null, name: "storm"));
+        var runs = Enumerable.Range(0, 200).Select(i => (Expected: i % 256, Run: launcher.Start(Request($"exit {i % 256}", null)))).ToList();
+
+        (await storm.Exited.Bounded()).Success.ShouldBeTrue();
+        foreach (var (expected, run) in runs)
+        {
+            (await run.Exited.Bounded()).ShouldBe(new ProcessExit(expected, null));
+        }
+
+        (await EventuallyAsync(() => ChildStates().Count == 0, TimeSpan.FromSeconds(20))).ShouldBeTrue();
+        ZombieChildren().ShouldBe(0);
+        reaper.OrphansReaped.ShouldBeGreaterThanOrEqualTo(500);
+        ManagedChildren.Shared.Count.ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Reaper_ReapsOrphanOnSigchld_BeforeTheSafetyPoll()
+    {
+        // A poll interval of an hour: only the SIGCHLD wake-up can reap in time.
+        await using var reaper = new OrphanReaper(pollInterval: TimeSpan.FromHours(1));
+        reaper.Start();
+        var before = reaper.OrphansReaped;
+
+        var run = Launcher().Start(Request("(sleep 0.2 &)", null));
+        (await run.Exited.Bounded()).Success.ShouldBeTrue();
+
+        (await EventuallyAsync(() => reaper.OrphansReaped > before && ChildStates().Count == 0, TimeSpan.FromSeconds(10))).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task Reaper_KeepsExitCodesAndLeavesNoZombies_WhenRunningAsPid1()
+    {
+        var output = new OutputCollector();
+        var command = new Pilot.Supervisor.Config.CommandSpec("unshare",
+            ["--fork", "--pid", "--mount-proc", ReaperProbeBin, "--shim", PilotBin, "managed", "200", "orphans", "500"]);
+
+        var exit = await Launcher().Start(new ProcessStartRequest("probe", command, output.Add)).Exited.Bounded();
+
+        exit.Success.ShouldBeTrue(string.Join('\n', output.Lines.Select(l => l.Text)));
+        var json = output.Lines.Single(l => !l.IsStdErr && l.Text.StartsWith('{')).Text;
+        using var result = JsonDocument.Parse(json);
+        var root = result.RootElement;
+        root.GetProperty("pid").GetInt32().ShouldBe(1, json);
+        root.GetProperty("stormExit").GetInt32().ShouldBe(0, json);
+        root.GetProperty("wrongExitCodes").GetInt32().ShouldBe(0, json);
+        root.GetProperty("zombies").GetInt32().ShouldBe(0, json);
+        root.GetProperty("childrenLeft").GetInt32().ShouldBe(0, json);
+        root.GetProperty("managedLeft").GetInt32().ShouldBe(0, json);
+    }
+}
