@@ -62,6 +62,10 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
             info.ArgumentList.Add(argument);
         }
 
+        foreach (var name in ProcessEnvironment.EmptyNames)
+        {
+            info.Environment[name] = "";
+        }
         if (request.ExtraEnvironment is { } extra)
         {
             foreach (var (key, value) in extra)
