@@ -84,7 +84,7 @@ internal sealed class JobHarness : IAsyncDisposable
         Bus.Publish(Event.GlobalShutdown);
         foreach (var process in Launcher.Started)
         {
-            process.SignalGroup(Processes.SignalNames.SIGKILL);
+            process.SignalGroup(Supervisor.Processes.SignalNames.SIGKILL);
         }
         await Task.WhenAll(Jobs.Select(j => j.Completion)).WaitAsync(TimeSpan.FromSeconds(10));
         Recorder.Dispose();

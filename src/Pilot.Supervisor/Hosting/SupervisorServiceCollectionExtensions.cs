@@ -1,0 +1,39 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Pilot.Supervisor.Control;
+using Pilot.Supervisor.Logging;
+using Pilot.Supervisor.Processes;
+
+namespace Pilot.Supervisor.Hosting;
+
+public static class SupervisorServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the supervisor as a hosted service, <see cref="ISupervisorControl"/> for the control plane, v3-format
+    /// logging for everything that logs through <see cref="ILogger"/>, and a host lifetime that leaves signals to Pilot.
+    /// </summary>
+    public static IServiceCollection AddPilotSupervisor(this IServiceCollection services, PilotSupervisorOptions options)
+    {
+        var log = new LogWriter(options.Config.Logging, options.Time);
+        services.AddSingleton(log);
+        services.AddLogging(logging =>
+        {
+            logging.ClearProviders();
+            logging.AddProvider(new PilotLoggerProvider(log));
+        });
+        services.AddSingleton(new OrphanReaper(timeProvider: options.Time));
+        services.AddSingleton(provider => new PilotSupervisor(
+            options with { Launcher = options.Launcher ?? new ProcessLauncher(new ProcessLauncherOptions { TimeProvider = options.Time }) },
+            log));
+        services.AddSingleton<ISupervisorControl>(provider => provider.GetRequiredService<PilotSupervisor>());
+        services.AddSingleton<IHostLifetime, PilotHostLifetime>();
+        services.AddHostedService<PilotSupervisorService>();
+        services.Configure<HostOptions>(host =>
+        {
+            // The supervisor bounds its own shutdown by stopTimeout; the host must not cut it short.
+            host.ShutdownTimeout = options.Config.StopTimeout + TimeSpan.FromSeconds(15);
+        });
+        return services;
+    }
+}

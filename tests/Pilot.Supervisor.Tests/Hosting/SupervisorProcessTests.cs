@@ -1,0 +1,216 @@
+using System.Collections.Immutable;
+using Pilot.Supervisor.Config;
+using Pilot.Supervisor.Control;
+using Pilot.Supervisor.Events;
+using Pilot.Supervisor.Hosting;
+using Pilot.Supervisor.Logging;
+using Pilot.Supervisor.Processes;
+using Pilot.Supervisor.Tests.Processes;
+using Pilot.Supervisor.Tests.TestSupport;
+using Shouldly;
+
+namespace Pilot.Supervisor.Tests.Hosting;
+
+/// <summary>The supervisor with real `sh` children through the real launcher and shim.</summary>
+public sealed partial class SupervisorProcessTests : IAsyncLifetime
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("pilot-sup-").FullName;
+    private readonly List<PilotSupervisor> _supervisors = [];
+
+    private static JobConfig ShJob(string name, string script) =>
+        new() { Name = name, Exec = ProcessTestSupport.Sh(script) };
+
+    private (PilotSupervisor Supervisor, EventRecorder Events, string LogPath) Create(PilotConfig config)
+    {
+        var logPath = Path.Combine(_dir, $"pilot-{_supervisors.Count}.log");
+        var log = new LogWriter(config.Logging with { Output = logPath, Level = Config.LogLevel.Debug });
+        var supervisor = new PilotSupervisor(new PilotSupervisorOptions
+        {
+            ConfigPath = Path.Combine(_dir, "unused.json5"),
+            Config = config,
+            Launcher = ProcessTestSupport.Launcher(),
+        }, log);
+        _supervisors.Add(supervisor);
+        return (supervisor, new EventRecorder(supervisor.Bus), logPath);
+    }
+
+    [Fact]
+    public async Task Supervisor_RunsDependencyChain_ExitSuccessThenHealthy()
+    {
+        var marker = Path.Combine(_dir, "chain");
+        var config = new PilotConfig
+        {
+            Jobs =
+            [
+                ShJob("a", $"echo a >> {marker}"),
+                ShJob("b", $"echo b >> {marker}; sleep 30") with
+                {
+                    When = new WhenConfig { Trigger = new Event(EventCode.ExitSuccess, "a") },
+                    Health = new HealthConfig { Exec = ProcessTestSupport.Sh("true"), Interval = TimeSpan.FromSeconds(1), TtlSeconds = 5, Timeout = TimeSpan.FromSeconds(5) },
+                },
+                ShJob("c", $"echo c >> {marker}") with { When = new WhenConfig { Trigger = new Event(EventCode.StatusHealthy, "b") } },
+            ],
+        };
+        var (supervisor, events, _) = Create(config);
+
+        await supervisor.StartAsync(TestContext.Current.CancellationToken);
+        await events.WaitForAsync(new Event(EventCode.ExitSuccess, "c"), seconds: 60);
+
+        (await File.ReadAllLinesAsync(marker, TestContext.Current.CancellationToken)).ShouldBe(["a", "b", "c"]);
+        var exitCode = await supervisor.ShutdownAsync().Bounded();
+        exitCode.ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Shutdown_RunsPreStopAndPostStopJobsInOrder_AndExitsZero()
+    {
+        var marker = Path.Combine(_dir, "order");
+        var config = new PilotConfig
+        {
+            StopTimeout = TimeSpan.FromSeconds(20),
+            Jobs =
+            [
+                ShJob("app", $"trap 'echo app-term >> {marker}; exit 0' TERM; echo app-up >> {marker}; while true; do sleep 0.1; done"),
+                ShJob("pre-stop", $"echo pre-stop >> {marker}") with { When = new WhenConfig { Trigger = new Event(EventCode.Stopping, "app") } },
+                ShJob("post-stop", $"echo post-stop >> {marker}") with { When = new WhenConfig { Trigger = new Event(EventCode.Stopped, "app") } },
+            ],
+        };
+        var (supervisor, events, _) = Create(config);
+        await supervisor.StartAsync(TestContext.Current.CancellationToken);
+        await WaitForFileLineAsync(marker, "app-up");
+
+        var exitCode = await supervisor.ShutdownAsync().Bounded();
+
+        exitCode.ShouldBe(0);
+        (await File.ReadAllLinesAsync(marker, TestContext.Current.CancellationToken)).ShouldBe(["app-up", "pre-stop", "app-term", "post-stop"]);
+        var order = events.Events.Where(e => e.Code is EventCode.Stopping or EventCode.Stopped && e.Source == "app").ToList();
+        order.ShouldBe([new Event(EventCode.Stopping, "app"), new Event(EventCode.Stopped, "app")]);
+    }
+
+    [Fact]
+    public async Task Shutdown_KillsJobIgnoringSigterm_AfterItsStopTimeout()
+    {
+        var config = new PilotConfig
+        {
+            StopTimeout = TimeSpan.FromSeconds(30),
+            Jobs = [ShJob("stubborn", "trap '' TERM; echo ready; while true; do sleep 0.1; done") with { StopTimeout = TimeSpan.FromSeconds(1) }],
+        };
+        var (supervisor, events, logPath) = Create(config);
+        await supervisor.StartAsync(TestContext.Current.CancellationToken);
+        await WaitForFileLineAsync(logPath, "ready", contains: true);
+        var started = DateTime.UtcNow;
+
+        await supervisor.ShutdownAsync().Bounded();
+
+        (DateTime.UtcNow - started).ShouldBeLessThan(TimeSpan.FromSeconds(20));
+        supervisor.GetStatus().Jobs.Single().State.ShouldBe(JobState.Completed);
+        (await File.ReadAllTextAsync(logPath, TestContext.Current.CancellationToken)).ShouldContain("killing processes for job \"stubborn\"");
+    }
+
+    [Fact]
+    public async Task Supervisor_Exits_WhenEveryJobHalted_WithTheFailedJobsExitCode()
+    {
+        var config = new PilotConfig { Jobs = [ShJob("ok", "exit 0"), ShJob("bad", "sleep 0.3; exit 7")] };
+        var (supervisor, _, _) = Create(config);
+
+        await supervisor.StartAsync(TestContext.Current.CancellationToken);
+
+        (await supervisor.Completion.Bounded()).ShouldBe(7);
+    }
+
+    [Fact]
+    public async Task Supervisor_Exits_WhenShutdownAndNoJobs()
+    {
+        var (supervisor, _, _) = Create(new PilotConfig());
+        await supervisor.StartAsync(TestContext.Current.CancellationToken);
+
+        (await supervisor.ShutdownAsync().Bounded()).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Job_OutputOf100MegabytesIsLoggedLineByLine_NothingLostOrSplit()
+    {
+        const int lines = 1_000_000;
+        var config = new PilotConfig
+        {
+            // 1,000,000 lines of 100 bytes (99 characters and a newline) = 100 MB.
+            Jobs = [ShJob("chatty", $"yes {new string('x', 98)} | head -n {lines}")],
+        };
+        var (supervisor, _, logPath) = Create(config);
+        await supervisor.StartAsync(TestContext.Current.CancellationToken);
+        await supervisor.Completion.Bounded();
+
+        var count = 0;
+        foreach (var line in File.ReadLines(logPath))
+        {
+            // Job output lines read `<time> chatty <pid> <text>`; Pilot's own lines have no pid.
+            if (JobLine().IsMatch(line))
+            {
+                line.ShouldEndWith(" " + new string('x', 98));
+                count++;
+            }
+        }
+        count.ShouldBe(lines);
+    }
+
+    [Fact]
+    public async Task Environment_PutThroughControl_ReachesLaterChildren()
+    {
+        var marker = Path.Combine(_dir, "env");
+        var config = new PilotConfig
+        {
+            Jobs = [ShJob("printer", $"echo \"[$PILOT_TEST_VAR][${{PILOT_TEST_EMPTY-unset}}]\" > {marker}") with
+            {
+                When = new WhenConfig { Trigger = new Event(EventCode.Signal, "SIGUSR2"), StartsLimit = -1 },
+            }],
+        };
+        var (supervisor, events, _) = Create(config);
+        await supervisor.StartAsync(TestContext.Current.CancellationToken);
+
+        supervisor.PutEnvironment(new Dictionary<string, string> { ["PILOT_TEST_VAR"] = "a=b c", ["PILOT_TEST_EMPTY"] = "" });
+        supervisor.HandleSignal(SignalNames.SIGUSR2);
+        await events.WaitForAsync(new Event(EventCode.ExitSuccess, "printer"), seconds: 60);
+
+        (await File.ReadAllTextAsync(marker, TestContext.Current.CancellationToken)).Trim().ShouldBe("[a=b c][]");
+    }
+
+    [Fact]
+    public async Task Maintenance_IsIdempotent_AndPublishesEvents()
+    {
+        var (supervisor, events, _) = Create(new PilotConfig { Jobs = [ShJob("idle", "sleep 30")] });
+        await supervisor.StartAsync(TestContext.Current.CancellationToken);
+
+        (await supervisor.SetMaintenanceAsync(true, TestContext.Current.CancellationToken)).ShouldBeTrue();
+        (await supervisor.SetMaintenanceAsync(true, TestContext.Current.CancellationToken)).ShouldBeFalse();
+        supervisor.GetStatus().Maintenance.ShouldBeTrue();
+        (await supervisor.SetMaintenanceAsync(false, TestContext.Current.CancellationToken)).ShouldBeTrue();
+
+        await events.WaitForAsync(new Event(EventCode.ExitMaintenance, Event.GlobalSource));
+        events.Count(new Event(EventCode.EnterMaintenance, Event.GlobalSource)).ShouldBe(1);
+    }
+
+    private static async Task WaitForFileLineAsync(string path, string line, bool contains = false)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (!File.Exists(path) || !File.ReadAllLines(path).Any(l => contains ? l.Contains(line, StringComparison.Ordinal) : l == line))
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\S+ chatty \d+ ")]
+    private static partial System.Text.RegularExpressions.Regex JobLine();
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var supervisor in _supervisors)
+        {
+            await supervisor.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            supervisor.Log.Dispose();
+            await supervisor.DisposeAsync();
+        }
+        Directory.Delete(_dir, recursive: true);
+    }
+}
