@@ -1,0 +1,38 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Hosting;
+using Pilot.Api.Cli;
+using Pilot.Api.Control;
+using Pilot.Supervisor.Config;
+
+namespace Pilot.Api;
+
+/// <summary>The run path: the control plane on its socket with the supervisor as a hosted service.</summary>
+internal static class PilotHost
+{
+    public static async Task<int> RunAsync(string configPath, PilotConfig config, CancellationToken cancellationToken)
+    {
+        var builder = ControlPlane.CreateBuilder(config.Control);
+        // wired by the lead: registers ISupervisorControl and the supervisor's hosted service.
+        // builder.Services.AddPilotSupervisor(new PilotSupervisorOptions { ConfigPath = configPath, Config = config });
+        _ = configPath;
+        await using var app = builder.Build();
+        app.MapControlPlane();
+        try
+        {
+            await app.StartControlPlaneAsync(config.Control, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
+        {
+            var message = ex is ControlSocketInUseException
+                ? ex.Message
+                : $"error listening to socket at {config.Control.SocketPath}: {ex.Message}";
+            await Console.Out.WriteLineAsync(
+                $"{DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture)} {message}").ConfigureAwait(false);
+            return PilotCli.ExitFailure;
+        }
+        await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        // The supervisor sets the outcome (0 clean, non-zero after a fatal error) before the host stops.
+        return Environment.ExitCode;
+    }
+}
