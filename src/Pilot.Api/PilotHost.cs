@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
 using Pilot.Api.Cli;
@@ -27,8 +26,7 @@ internal static class PilotHost
             var message = ex is ControlSocketInUseException
                 ? ex.Message
                 : $"error listening to socket at {config.Control.SocketPath}: {ex.Message}";
-            await Console.Out.WriteLineAsync(
-                $"{DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture)} {message}").ConfigureAwait(false);
+            await Console.Out.WriteLineAsync(PilotCli.LogLine(TimeProvider.System, message)).ConfigureAwait(false);
             return PilotCli.ExitFailure;
         }
         await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);

@@ -140,7 +140,10 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
 
     private async Task<int> RunPilotAsync(string configPath, RunPilot run, CancellationToken cancellationToken)
     {
-        var result = ConfigLoader.LoadFile(configPath, environment);
+        // v3 sets CONTAINERPILOT_PID before the first load, so the config template can use it.
+        var pid = System.Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        System.Environment.SetEnvironmentVariable("CONTAINERPILOT_PID", pid);
+        var result = ConfigLoader.LoadFile(configPath, new Dictionary<string, string>(environment) { ["CONTAINERPILOT_PID"] = pid });
         if (!result.IsValid)
         {
             foreach (var error in result.Errors)
@@ -253,6 +256,9 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         return ExitFailure;
     }
 
-    private Task LogAsync(string message) =>
-        stdout.WriteLineAsync($"{time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture)} {message}");
+    private Task LogAsync(string message) => stdout.WriteLineAsync(LogLine(time, message));
+
+    /// <summary>v3's pre-logging line: Go's RFC 3339 with nanoseconds (trailing zeros dropped), a space, the message.</summary>
+    public static string LogLine(TimeProvider time, string message) =>
+        $"{time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture)} {message}";
 }

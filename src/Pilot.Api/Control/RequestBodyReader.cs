@@ -22,10 +22,12 @@ internal static class RequestBodyReader
         {
             return new(null, Problems.Unprocessable($"the body is not valid JSON: {ex.Message}"));
         }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        catch (BadHttpRequestException ex)
         {
-            return new(null, Problems.Result(
-                StatusCodes.Status413PayloadTooLarge, $"the body is larger than {ControlPlane.MaxRequestBodyBytes} bytes"));
+            // Kestrel's verdict on the body itself: over the size limit (413) or malformed framing (400).
+            return new(null, Problems.Result(ex.StatusCode, ex.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? $"the body is larger than {ControlPlane.MaxRequestBodyBytes} bytes"
+                : ex.Message));
         }
 
         using (document)

@@ -203,4 +203,18 @@ public sealed class PilotClientVerbTests
         outcome.ExitCode.ShouldBe(0, outcome.Stdout);
         outcome.Stdout.ShouldBe("""{ consul: "c" }""");
     }
+
+    [Fact]
+    public async Task Run_Exits1_WhenAnotherPilotAnswersOnTheSocket()
+    {
+        var (host, config) = await StartAsync();
+        await using var _ = host;
+
+        var outcome = await PilotProcess.RunAsync(["-config", config], host.Token);
+
+        outcome.ExitCode.ShouldBe(1);
+        outcome.Stdout.ShouldContain($"control socket {host.SocketPath} is in use");
+        var (status, _, _) = await host.Client.GetJsonAsync("/v3/ping", host.Token);
+        status.ShouldBe(System.Net.HttpStatusCode.OK);
+    }
 }
