@@ -38,6 +38,7 @@ internal static class OpenApiSetup
             });
             options.AddOperationTransformer((operation, context, _) =>
             {
+                operation.RequestBody?.Content?.Remove(V3Endpoints.AnyContentType);
                 foreach (var example in context.Description.ActionDescriptor.EndpointMetadata.OfType<OpenApiExample>())
                 {
                     var content = example.StatusCode is { } status

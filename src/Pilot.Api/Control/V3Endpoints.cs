@@ -13,6 +13,11 @@ namespace Pilot.Api.Control;
 public static class V3Endpoints
 {
     private const string Json = "application/json";
+    /// <summary>
+    /// v3 reads bodies whatever their Content-Type (its docs post with curl's form default), so routing must not
+    /// answer 415; the document lists only JSON (<see cref="OpenApiSetup"/> drops this entry).
+    /// </summary>
+    internal const string AnyContentType = "*/*";
 
     public static IEndpointRouteBuilder MapV3Endpoints(this IEndpointRouteBuilder endpoints)
     {
@@ -26,7 +31,7 @@ public static class V3Endpoints
                 .WithDescription(
                     "Sets each variable in Pilot's environment; processes started later and later config renders see it. "
                     + "A null value sets an empty value; nothing is unset. A literal null body is a no-op, as in v3.")
-                .Accepts<Dictionary<string, string>>(Json)
+                .Accepts<Dictionary<string, string>>(Json, AnyContentType)
                 .Produces<OkResponse>(StatusCodes.Status200OK)
                 .Produces<ProblemResponse>(StatusCodes.Status413PayloadTooLarge, Problems.ContentType)
                 .Produces<ProblemResponse>(StatusCodes.Status422UnprocessableEntity, Problems.ContentType)
@@ -68,7 +73,7 @@ public static class V3Endpoints
                 "Applies each value to the configured metric named by its exported name or v3's namespace_subsystem_name key "
                 + "(counters add, gauges set, histograms and summaries observe). Numeric strings are accepted, as v3's client sends them. "
                 + "An unknown name or a negative counter increment rejects the whole body; nothing is applied.")
-            .Accepts<Dictionary<string, double>>(Json)
+            .Accepts<Dictionary<string, double>>(Json, AnyContentType)
             .Produces<OkResponse>(StatusCodes.Status200OK)
             .Produces<ProblemResponse>(StatusCodes.Status413PayloadTooLarge, Problems.ContentType)
             .Produces<ProblemResponse>(StatusCodes.Status422UnprocessableEntity, Problems.ContentType)

@@ -117,4 +117,23 @@ public sealed class EnvironEndpointTests
         status.ShouldBe(HttpStatusCode.OK);
         host.Supervisor.Environment["BIG"].ShouldBe(value);
     }
+
+    [Theory]
+    [InlineData("application/x-www-form-urlencoded")]
+    [InlineData("text/plain")]
+    [InlineData(null)]
+    public async Task Environ_ReadsTheBody_WhateverTheContentType(string? contentType)
+    {
+        await using var host = await ControlPlaneHost.StartAsync();
+        using var content = new ByteArrayContent("""{"A":"1"}"""u8.ToArray());
+        if (contentType is not null)
+        {
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        }
+
+        using var response = await host.Client.PostAsync("/v3/environ", content, host.Token);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        host.Supervisor.Environment["A"].ShouldBe("1");
+    }
 }
