@@ -29,8 +29,10 @@ internal static class PilotHost
             await Console.Out.WriteLineAsync(PilotCli.LogLine(TimeProvider.System, message)).ConfigureAwait(false);
             return PilotCli.ExitFailure;
         }
+        // wired by the lead: Pilot ends when the supervisor completes (every job halted), with its exit code, e.g.
+        //   var code = await supervisor.Completion; await app.StopAsync(); return code;
+        // Until then the host runs until it is stopped (SIGTERM/SIGINT through the console lifetime).
         await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
-        // The supervisor sets the outcome (0 clean, non-zero after a fatal error) before the host stops.
         return Environment.ExitCode;
     }
 }
