@@ -18,7 +18,7 @@ public static class ControlSocket
     /// </summary>
     public static void PrepareForBind(string path)
     {
-        if (!File.Exists(path) && !Directory.Exists(path))
+        if (!File.Exists(path))
         {
             return;
         }

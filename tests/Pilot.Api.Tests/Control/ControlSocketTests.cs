@@ -78,7 +78,7 @@ public sealed class ControlSocketTests
     {
         await using var host = await ControlPlaneHost.StartAsync();
 
-        host.App.Urls.ShouldAllBe(url => url.StartsWith("http://unix:", StringComparison.Ordinal));
+        host.App.Urls.ShouldHaveSingleItem().ShouldBe($"http://unix:{host.SocketPath}");
     }
 
     [Fact]
