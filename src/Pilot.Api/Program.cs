@@ -1,3 +1,4 @@
+using Pilot.Api.Cli;
 using Pilot.Supervisor.Processes;
 
 namespace Pilot.Api;
@@ -12,6 +13,8 @@ internal static class Program
             return ExecShim.CannotExecuteExitCode;
         }
 
-        return 0;
+        // Pilot's own work starts here: flags → config → control plane + supervisor. No synchronization context
+        // in a console app, so blocking on the CLI's task here is safe.
+        return PilotCli.CreateDefault().RunAsync(args, PilotHost.RunAsync, CancellationToken.None).GetAwaiter().GetResult();
     }
 }

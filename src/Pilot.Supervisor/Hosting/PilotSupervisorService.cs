@@ -4,18 +4,30 @@ using Pilot.Supervisor.Processes;
 namespace Pilot.Supervisor.Hosting;
 
 /// <summary>
-/// Runs the supervisor inside the generic host: starts the orphan reaper and the signal relay, starts the jobs, and
-/// stops the host (with the supervisor's exit code) once every job has halted.
+/// Runs the supervisor inside the generic host: starts the orphan reaper and the signal relay, starts the jobs once
+/// every other service (the control socket) is up — as v3 listens before it starts jobs, so a job may call
+/// <c>pilot -putenv</c> at once — and stops the host (with the supervisor's exit code) once every job has halted.
 /// </summary>
 internal sealed class PilotSupervisorService(PilotSupervisor supervisor, OrphanReaper reaper, IHostApplicationLifetime lifetime)
-    : IHostedService
+    : IHostedLifecycleService
 {
     private SignalRelay? _signals;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartingAsync(CancellationToken cancellationToken)
     {
         reaper.Start();
         _signals = new SignalRelay(supervisor.HandleSignal);
+        return Task.CompletedTask;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StartedAsync(CancellationToken cancellationToken)
+    {
         await supervisor.StartAsync(cancellationToken).ConfigureAwait(false);
         _ = supervisor.Completion.ContinueWith(done =>
         {

@@ -1,0 +1,264 @@
+using System.Collections;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Pilot.Supervisor.Config;
+
+namespace Pilot.Api.Cli;
+
+/// <summary>Starts the supervisor and control plane with a loaded config; returns the process exit code.</summary>
+public delegate Task<int> RunPilot(string configPath, PilotConfig config, CancellationToken cancellationToken);
+
+/// <summary>
+/// The <c>pilot</c> command line: ContainerPilot v3's subcommands, outputs and exit codes (0 ok, 1 failure, 2 usage).
+/// Fatal messages go to stdout as <c>&lt;RFC 3339 time&gt; &lt;message&gt;</c>, as v3 prints them before logging is set up.
+/// </summary>
+public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string> environment, TimeProvider time)
+{
+    public const int ExitOk = 0;
+    public const int ExitFailure = 1;
+    public const int ExitUsage = 2;
+
+    private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(30);
+    // A reload waits for changed jobs to stop, which can take their stop timeouts.
+    private static readonly TimeSpan ReloadTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>The CLI on the real console and process environment.</summary>
+    public static PilotCli CreateDefault() => new(Console.Out, Console.Error, ProcessEnvironment(), TimeProvider.System);
+
+    /// <summary>A snapshot of the process environment.</summary>
+    public static Dictionary<string, string> ProcessEnvironment()
+    {
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry entry in System.Environment.GetEnvironmentVariables())
+        {
+            variables[(string)entry.Key] = (string?)entry.Value ?? "";
+        }
+        return variables;
+    }
+
+    public async Task<int> RunAsync(IReadOnlyList<string> args, RunPilot run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var parsed = PilotCommandLine.Parse(args);
+        if (parsed.Invocation is not { } invocation)
+        {
+            await stderr.WriteLineAsync(parsed.Error).ConfigureAwait(false);
+            await stderr.WriteAsync(PilotCommandLine.Usage(ProgramName)).ConfigureAwait(false);
+            return ExitUsage;
+        }
+        if (invocation.Verb == CliVerb.Help)
+        {
+            // Go 1.9's flag package (v3's toolchain) exits 2 after -h too.
+            await stderr.WriteAsync(PilotCommandLine.Usage(ProgramName)).ConfigureAwait(false);
+            return ExitUsage;
+        }
+        if (invocation.Verb == CliVerb.Version)
+        {
+            await stdout.WriteAsync($"Version: {BuildInfo.Version}\nGitHash: {BuildInfo.GitHash}\n").ConfigureAwait(false);
+            return ExitOk;
+        }
+
+        var configPath = invocation.ConfigPath.Length > 0 ? invocation.ConfigPath : environment.GetValueOrDefault("CONTAINERPILOT", "");
+        if (configPath.Length == 0)
+        {
+            return await FatalAsync("-config flag is required").ConfigureAwait(false);
+        }
+        return invocation.Verb switch
+        {
+            CliVerb.Template => await TemplateAsync(configPath, invocation.OutPath).ConfigureAwait(false),
+            CliVerb.Validate => await ValidateAsync(configPath).ConfigureAwait(false),
+            CliVerb.Run => await RunPilotAsync(configPath, run, cancellationToken).ConfigureAwait(false),
+            _ => await ClientAsync(configPath, invocation, cancellationToken).ConfigureAwait(false),
+        };
+    }
+
+    private static string ProgramName => System.Environment.ProcessPath ?? "pilot";
+
+    private async Task<int> TemplateAsync(string configPath, string outPath)
+    {
+        string text;
+        try
+        {
+            text = await File.ReadAllTextAsync(configPath).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return await FatalAsync($"could not read config file: {ex.Message}").ConfigureAwait(false);
+        }
+        string rendered;
+        try
+        {
+            rendered = ConfigLoader.Render(text, environment);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return await FatalAsync(ex.Message).ConfigureAwait(false);
+        }
+        if (outPath is "" or "-")
+        {
+            await stdout.WriteAsync(rendered).ConfigureAwait(false);
+            return ExitOk;
+        }
+        try
+        {
+            var options = new FileStreamOptions
+            {
+                Mode = FileMode.Create,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+            };
+            await using var file = new FileStream(outPath, options);
+            await file.WriteAsync(Encoding.UTF8.GetBytes(rendered)).ConfigureAwait(false);
+            return ExitOk;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return await FatalAsync($"could not write config file: {ex.Message}").ConfigureAwait(false);
+        }
+    }
+
+    private async Task<int> ValidateAsync(string configPath)
+    {
+        var result = ConfigLoader.LoadFile(configPath, environment);
+        foreach (var error in result.Errors)
+        {
+            await stdout.WriteLineAsync($"error: {error}").ConfigureAwait(false);
+        }
+        foreach (var warning in result.Config?.Warnings ?? [])
+        {
+            await stdout.WriteLineAsync($"warning: {warning}").ConfigureAwait(false);
+        }
+        if (!result.IsValid)
+        {
+            await stdout.WriteLineAsync($"{configPath}: invalid, {result.Errors.Length} error(s)").ConfigureAwait(false);
+            return ExitFailure;
+        }
+        await stdout.WriteLineAsync($"{configPath}: valid").ConfigureAwait(false);
+        return ExitOk;
+    }
+
+    private async Task<int> RunPilotAsync(string configPath, RunPilot run, CancellationToken cancellationToken)
+    {
+        // v3 sets CONTAINERPILOT_PID before the first load, so the config template can use it.
+        var pid = System.Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        System.Environment.SetEnvironmentVariable("CONTAINERPILOT_PID", pid);
+        var result = ConfigLoader.LoadFile(configPath, new Dictionary<string, string>(environment) { ["CONTAINERPILOT_PID"] = pid });
+        if (!result.IsValid)
+        {
+            foreach (var error in result.Errors)
+            {
+                await FatalAsync(error.ToString()).ConfigureAwait(false);
+            }
+            return ExitFailure;
+        }
+        foreach (var warning in result.Config!.Warnings)
+        {
+            await LogAsync($"warning: {warning}").ConfigureAwait(false);
+        }
+        return await run(configPath, result.Config, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<int> ClientAsync(string configPath, CliInvocation invocation, CancellationToken cancellationToken)
+    {
+        // v3 loads and validates the whole config only to find the socket.
+        var config = ConfigLoader.LoadFile(configPath, environment);
+        if (!config.IsValid)
+        {
+            foreach (var error in config.Errors)
+            {
+                await FatalAsync(error.ToString()).ConfigureAwait(false);
+            }
+            return ExitFailure;
+        }
+        var socketPath = config.Config!.Control.SocketPath;
+        if (socketPath.Length == 0)
+        {
+            return await FatalAsync("control server not loading due to missing config").ConfigureAwait(false);
+        }
+
+        var (flag, failure) = invocation.Verb switch
+        {
+            CliVerb.Reload => ("-reload", "failed to run subcommand"),
+            CliVerb.Maintenance => ("-maintenance", "failed to run subcommand"),
+            CliVerb.PutEnv => ("-putenv", "failed to run subcommand"),
+            CliVerb.PutMetric => ("-putmetric", "failed to run subcommand"),
+            _ => ("-ping", "failed"),
+        };
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(invocation.Verb == CliVerb.Reload ? ReloadTimeout : ClientTimeout);
+        using var client = new ControlClient(socketPath);
+        ControlAnswer answer;
+        try
+        {
+            answer = invocation.Verb switch
+            {
+                CliVerb.Reload => await client.PostAsync("v3/reload", null, timeout.Token).ConfigureAwait(false),
+                // v3: "enable" enables, any other value disables.
+                CliVerb.Maintenance => await client.PostAsync(
+                    invocation.Maintenance == "enable" ? "v3/maintenance/enable" : "v3/maintenance/disable", null, timeout.Token).ConfigureAwait(false),
+                CliVerb.PutEnv => await client.PostAsync("v3/environ", EnvironmentJson(invocation.Environment), timeout.Token).ConfigureAwait(false),
+                CliVerb.PutMetric => await client.PostAsync("v3/metric", MetricJson(invocation.Metrics), timeout.Token).ConfigureAwait(false),
+                _ => await client.GetAsync("v3/ping", timeout.Token).ConfigureAwait(false),
+            };
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
+        {
+            var reason = ex is OperationCanceledException ? "no answer from the control server in time" : ex.Message;
+            return await FatalAsync($"{flag}: {failure}: {reason}").ConfigureAwait(false);
+        }
+        if (!answer.IsSuccess)
+        {
+            return await FatalAsync($"{flag}: {failure}: {answer.Describe()}").ConfigureAwait(false);
+        }
+        if (invocation.Verb == CliVerb.Ping)
+        {
+            await stdout.WriteLineAsync("ok").ConfigureAwait(false);
+        }
+        else if (invocation.Verb == CliVerb.Maintenance)
+        {
+            await stdout.WriteLineAsync(answer.Body.Trim()).ConfigureAwait(false);
+        }
+        return ExitOk;
+    }
+
+    private static string EnvironmentJson(IReadOnlyDictionary<string, string> variables) =>
+        JsonSerializer.Serialize(
+            new Dictionary<string, string>(variables.OrderBy(p => p.Key, StringComparer.Ordinal)),
+            V3.PilotApiJsonContext.Default.DictionaryStringString);
+
+    /// <summary>Numbers go as JSON numbers; anything else as the string given, for the server to reject with its reason.</summary>
+    private static string MetricJson(IReadOnlyDictionary<string, string> metrics)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var (name, value) in metrics.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number))
+                {
+                    writer.WriteNumber(name, number);
+                }
+                else
+                {
+                    writer.WriteString(name, value);
+                }
+            }
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private async Task<int> FatalAsync(string message)
+    {
+        await LogAsync(message).ConfigureAwait(false);
+        return ExitFailure;
+    }
+
+    private Task LogAsync(string message) => stdout.WriteLineAsync(LogLine(time, message));
+
+    /// <summary>v3's pre-logging line: Go's RFC 3339 with nanoseconds (trailing zeros dropped), a space, the message.</summary>
+    public static string LogLine(TimeProvider time, string message) =>
+        $"{time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture)} {message}";
+}

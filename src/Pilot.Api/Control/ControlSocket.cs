@@ -1,0 +1,54 @@
+using System.Net.Sockets;
+
+namespace Pilot.Api.Control;
+
+/// <summary>Another process answers on the control socket: this Pilot must not take it over.</summary>
+public sealed class ControlSocketInUseException(string path)
+    : IOException($"control socket {path} is in use: another Pilot answers on it")
+{
+    public string SocketPath { get; } = path;
+}
+
+/// <summary>The socket file's life: stale-file removal before binding and the mode right after.</summary>
+public static class ControlSocket
+{
+    /// <summary>
+    /// Deletes a stale file at <paramref name="path"/> (nobody accepts a connection on it) so Kestrel can bind.
+    /// A live socket is another Pilot's: <see cref="ControlSocketInUseException"/>.
+    /// </summary>
+    public static void PrepareForBind(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return;
+        }
+        if (IsLive(path))
+        {
+            throw new ControlSocketInUseException(path);
+        }
+        File.Delete(path);
+    }
+
+    /// <summary>Whether something accepts a connection at <paramref name="path"/>.</summary>
+    public static bool IsLive(string path)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Connect(new UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionRefused or SocketError.AddressNotAvailable)
+        {
+            // ECONNREFUSED: a socket file nobody listens on, or not a socket at all.
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Sets the socket file's mode right after binding. No umask games around the bind: umask is process-wide and
+    /// children spawned meanwhile would inherit it; a socket needs write permission to connect, so the default
+    /// umask (022) already keeps others out for that instant.
+    /// </summary>
+    public static void ApplyMode(string path, int mode) => File.SetUnixFileMode(path, (UnixFileMode)mode);
+}

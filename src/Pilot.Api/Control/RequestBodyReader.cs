@@ -1,0 +1,54 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace Pilot.Api.Control;
+
+/// <summary>
+/// Reads a JSON object body by hand so that every bad body gets the answer the policy asks for (422 with a problem
+/// naming the fault, 413 over the limit) instead of minimal APIs' generic 400.
+/// </summary>
+internal static class RequestBodyReader
+{
+    public readonly record struct Outcome(List<KeyValuePair<string, JsonElement>>? Entries, IResult? Problem);
+
+    public static async Task<Outcome> ReadObjectAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(request.Body, default, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JsonException ex)
+        {
+            return new(null, Problems.Unprocessable($"the body is not valid JSON: {ex.Message}"));
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // Kestrel's verdict on the body itself: over the size limit (413) or malformed framing (400).
+            return new(null, Problems.Result(ex.StatusCode, ex.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? $"the body is larger than {ControlPlane.MaxRequestBodyBytes} bytes"
+                : ex.Message));
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            // v3 treats a literal null as an empty object (no-op); clients may rely on it.
+            if (root.ValueKind == JsonValueKind.Null)
+            {
+                return new([], null);
+            }
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return new(null, Problems.Unprocessable(
+                    $"the body must be a JSON object, not {V3.EnvironmentBodyValidator.Describe(root)}"));
+            }
+            var entries = new List<KeyValuePair<string, JsonElement>>();
+            foreach (var property in root.EnumerateObject())
+            {
+                entries.Add(new(property.Name, property.Value.Clone()));
+            }
+            return new(entries, null);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Hosting;
+using Pilot.Api.Cli;
+using Pilot.Api.Control;
+using Pilot.Supervisor.Config;
+using Pilot.Supervisor.Hosting;
+
+namespace Pilot.Api;
+
+/// <summary>The run path: the control plane on its socket with the supervisor as a hosted service.</summary>
+internal static class PilotHost
+{
+    public static async Task<int> RunAsync(string configPath, PilotConfig config, CancellationToken cancellationToken)
+    {
+        var builder = ControlPlane.CreateBuilder(config.Control);
+        builder.Services.AddPilotSupervisor(new PilotSupervisorOptions
+        {
+            ConfigPath = configPath,
+            Config = config,
+            Version = BuildInfo.Version,
+        });
+        await using var app = builder.Build();
+        app.MapControlPlane();
+        try
+        {
+            await app.StartControlPlaneAsync(config.Control, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
+        {
+            var message = ex is ControlSocketInUseException
+                ? ex.Message
+                : $"error listening to socket at {config.Control.SocketPath}: {ex.Message}";
+            await Console.Out.WriteLineAsync(PilotCli.LogLine(TimeProvider.System, message)).ConfigureAwait(false);
+            return PilotCli.ExitFailure;
+        }
+        // The supervisor stops the host when every job has halted or a shutdown completed, and sets the exit code.
+        await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        return Environment.ExitCode;
+    }
+}

@@ -1,0 +1,80 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Pilot.Api.V3;
+
+// Wire shapes of the v3 control plane. Kept apart from the supervisor's domain records so the
+// wire format only changes on purpose.
+
+/// <summary>An RFC 7807 problem: what is wrong with a request, with one entry per finding.</summary>
+public sealed record ProblemResponse
+{
+    public string Type { get; init; } = "about:blank";
+    public required string Title { get; init; }
+    public required int Status { get; init; }
+    public string? Detail { get; init; }
+    /// <summary>Every finding; for a body, <c>path</c> is the JSON key at fault.</summary>
+    public IReadOnlyList<ProblemError>? Errors { get; init; }
+}
+
+/// <summary>One finding: where (a body key, or a config path such as <c>jobs[2].when.interval</c>) and what.</summary>
+public sealed record ProblemError(string Path, string Message, int? Line = null);
+
+/// <summary>Plain success answer of <c>/v3/ping</c>, <c>/v3/environ</c> and <c>/v3/metric</c>.</summary>
+public sealed record OkResponse(bool Ok)
+{
+    public static readonly OkResponse Instance = new(true);
+}
+
+/// <summary>Answer of <c>/v3/maintenance/*</c>: whether the maintenance state changed (the v3 docs' shape).</summary>
+public sealed record MaintenanceResponse(bool Updated);
+
+/// <summary>Answer of a successful <c>/v3/reload</c>.</summary>
+public sealed record ReloadResponse(bool Reloaded);
+
+/// <summary>Answer of <c>/v3/status</c>.</summary>
+public sealed record StatusResponse(
+    string Version,
+    bool Maintenance,
+    IReadOnlyList<JobResponse> Jobs,
+    IReadOnlyList<WatchResponse> Watches);
+
+/// <summary>One job as <c>/v3/status</c> and <c>/v3/jobs/{name}</c> show it.</summary>
+public sealed record JobResponse
+{
+    public required string Name { get; init; }
+    /// <summary>idle, waiting, starting, running, exited, stopping, stopped or completed.</summary>
+    public required string State { get; init; }
+    /// <summary>unknown, healthy, unhealthy or maintenance.</summary>
+    public required string Health { get; init; }
+    public int? Pid { get; init; }
+    public int Restarts { get; init; }
+    public int? LastExitCode { get; init; }
+    public DateTimeOffset? LastStarted { get; init; }
+    public DateTimeOffset? LastExited { get; init; }
+    public DateTimeOffset? LastEvent { get; init; }
+    public bool IsService { get; init; }
+    public long Version { get; init; }
+}
+
+public sealed record WatchResponse(string Name, IReadOnlyList<WatchInstanceResponse> Instances, DateTimeOffset? LastChecked);
+
+public sealed record WatchInstanceResponse(string Id, string Address, int Port);
+
+/// <summary>One bus event as <c>/v3/events</c> streams it: <c>{"code":"exitSuccess","source":"app"}</c>.</summary>
+public sealed record EventResponse(string Code, string Source);
+
+/// <summary>All JSON of the control plane and its client goes through this source-generated context (Native AOT).</summary>
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ProblemResponse))]
+[JsonSerializable(typeof(OkResponse))]
+[JsonSerializable(typeof(MaintenanceResponse))]
+[JsonSerializable(typeof(ReloadResponse))]
+[JsonSerializable(typeof(StatusResponse))]
+[JsonSerializable(typeof(JobResponse))]
+[JsonSerializable(typeof(EventResponse))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(Dictionary<string, double>))]
+public sealed partial class PilotApiJsonContext : JsonSerializerContext;

@@ -1,0 +1,38 @@
+using Pilot.Supervisor.Config;
+using Pilot.Supervisor.Control;
+using Pilot.Supervisor.Events;
+
+namespace Pilot.Api.V3;
+
+/// <summary>Domain snapshots → wire records. Enum names go out camelCase, as the rest of the JSON.</summary>
+public static class V3Mapping
+{
+    public static StatusResponse ToResponse(this SupervisorSnapshot snapshot) => new(
+        snapshot.Version,
+        snapshot.Maintenance,
+        [.. snapshot.Jobs.Select(ToResponse)],
+        [.. snapshot.Watches.Select(w => new WatchResponse(
+            w.Name, [.. w.Instances.Select(i => new WatchInstanceResponse(i.Id, i.Address, i.Port))], w.LastChecked))]);
+
+    public static JobResponse ToResponse(this JobSnapshot job) => new()
+    {
+        Name = job.Name,
+        State = CamelCase(job.State.ToString()),
+        Health = CamelCase(job.Health.ToString()),
+        Pid = job.Pid,
+        Restarts = job.Restarts,
+        LastExitCode = job.LastExitCode,
+        LastStarted = job.LastStarted,
+        LastExited = job.LastExited,
+        LastEvent = job.LastEvent,
+        IsService = job.IsService,
+        Version = job.Version,
+    };
+
+    public static EventResponse ToResponse(this Event e) => new(e.Code.ToConfigName(), e.Source);
+
+    public static ProblemError ToProblemError(this ConfigError error) => new(error.Path, error.Message, error.Line);
+
+    private static string CamelCase(string name) =>
+        name.Length == 0 ? name : string.Concat(char.ToLowerInvariant(name[0]).ToString(), name.AsSpan(1));
+}

@@ -1,0 +1,90 @@
+using System.Net;
+using System.Net.Sockets;
+using Pilot.Api.Control;
+using Pilot.Api.Tests.Support;
+using Pilot.Supervisor.Config;
+using Shouldly;
+using Xunit;
+
+namespace Pilot.Api.Tests.Control;
+
+public sealed class ControlSocketTests
+{
+    private const UnixFileMode Mode0600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    [Fact]
+    public async Task Socket_HasMode0600_ByDefault()
+    {
+        await using var host = await ControlPlaneHost.StartAsync();
+
+        File.GetUnixFileMode(host.SocketPath).ShouldBe(Mode0600);
+    }
+
+    [Fact]
+    public async Task Socket_HasConfiguredMode_WhenControlModeIsSet()
+    {
+        await using var host = await ControlPlaneHost.StartAsync(socketMode: Convert.ToInt32("660", 8));
+
+        File.GetUnixFileMode(host.SocketPath).ShouldBe(Mode0600 | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+    }
+
+    [Fact]
+    public async Task Socket_IsReplaced_WhenAStaleSocketFileIsLeft()
+    {
+        var directory = new TempDirectory();
+        var path = directory.File("control.sock");
+        // A socket file nobody listens on, as a crash leaves it. .NET unlinks the path it bound on dispose,
+        // so the file is moved away from that path first.
+        using (var stale = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        {
+            stale.Bind(new UnixDomainSocketEndPoint(path + ".tmp"));
+            stale.Listen();
+            File.Move(path + ".tmp", path);
+        }
+        File.Exists(path).ShouldBeTrue();
+
+        await using var host = await ControlPlaneHost.StartAsync(directory);
+
+        var (status, _, _) = await host.Client.GetJsonAsync("/v3/ping", host.Token);
+        status.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Socket_IsRefused_WhenAnotherPilotAnswersOnIt()
+    {
+        await using var first = await ControlPlaneHost.StartAsync();
+        var second = ControlPlaneHost.Build(first.Control, new FakeSupervisorControl());
+        await using (second)
+        {
+            await Should.ThrowAsync<ControlSocketInUseException>(() => second.StartControlPlaneAsync(first.Control, first.Token));
+        }
+
+        var (status, _, _) = await first.Client.GetJsonAsync("/v3/ping", first.Token);
+        status.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public void PrepareForBind_DoesNothing_WhenNoFileExists()
+    {
+        using var directory = new TempDirectory();
+
+        ControlSocket.PrepareForBind(directory.File("none.sock"));
+
+        File.Exists(directory.File("none.sock")).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Socket_IsNotListenedOnTcp()
+    {
+        await using var host = await ControlPlaneHost.StartAsync();
+
+        host.App.Urls.ShouldHaveSingleItem().ShouldBe($"http://unix:{host.SocketPath}");
+    }
+
+    [Fact]
+    public void CreateBuilder_Throws_WhenSocketPathIsEmpty()
+    {
+        Should.Throw<ArgumentException>(() => ControlPlane.CreateBuilder(new ControlConfig { SocketPath = "" }))
+            .Message.ShouldContain("control server not loading due to missing config");
+    }
+}

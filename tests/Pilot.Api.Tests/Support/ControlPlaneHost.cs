@@ -1,0 +1,103 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Pilot.Api.Cli;
+using Pilot.Api.Control;
+using Pilot.Supervisor.Config;
+using Pilot.Supervisor.Control;
+using Xunit;
+
+namespace Pilot.Api.Tests.Support;
+
+/// <summary>The real control plane on a real Unix socket in a temporary directory, backed by a fake supervisor.</summary>
+internal sealed class ControlPlaneHost : IAsyncDisposable
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private ControlPlaneHost(WebApplication app, TempDirectory directory, ControlConfig control, FakeSupervisorControl supervisor)
+    {
+        App = app;
+        Directory = directory;
+        Control = control;
+        Supervisor = supervisor;
+        Client = ControlClient.CreateHttpClient(control.SocketPath, maxConnections: 32);
+    }
+
+    private readonly CancellationTokenSource _timeout = CreateTimeout();
+
+    /// <summary>Bounds every await of a test: cancelled after <see cref="Timeout"/> or when xunit cancels the test.</summary>
+    public CancellationToken Token => _timeout.Token;
+
+    public static CancellationTokenSource CreateTimeout()
+    {
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(Timeout);
+        return cts;
+    }
+
+    public WebApplication App { get; }
+    public TempDirectory Directory { get; }
+    public ControlConfig Control { get; }
+    public string SocketPath => Control.SocketPath;
+    public FakeSupervisorControl Supervisor { get; }
+    public HttpClient Client { get; }
+    public ControlRequestCounter Counter => App.Services.GetRequiredService<ControlRequestCounter>();
+
+    public static async Task<ControlPlaneHost> StartAsync(
+        TempDirectory? directory = null, int? socketMode = null, string environmentName = "Production")
+    {
+        directory ??= new TempDirectory();
+        var control = new ControlConfig { SocketPath = directory.File("control.sock") };
+        if (socketMode is { } mode)
+        {
+            control = control with { SocketMode = mode };
+        }
+        var supervisor = new FakeSupervisorControl();
+        var app = Build(control, supervisor, environmentName);
+        using var timeout = CreateTimeout();
+        await app.StartControlPlaneAsync(control, timeout.Token);
+        return new ControlPlaneHost(app, directory, control, supervisor);
+    }
+
+    public static WebApplication Build(ControlConfig control, ISupervisorControl supervisor, string environmentName = "Production")
+    {
+        var builder = ControlPlane.CreateBuilder(control, environmentName);
+        builder.Services.AddSingleton(supervisor);
+        return builder.Build().MapControlPlane();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        _timeout.Dispose();
+        using var timeout = new CancellationTokenSource(Timeout);
+        await App.StopAsync(timeout.Token);
+        await App.DisposeAsync();
+        Directory.Dispose();
+    }
+}
+
+/// <summary>A short-lived directory under /tmp (socket paths must stay under ~108 bytes).</summary>
+internal sealed class TempDirectory : IDisposable
+{
+    public TempDirectory()
+    {
+        Path = System.IO.Path.Combine("/tmp", "pilot-api-" + Guid.NewGuid().ToString("N")[..12]);
+        System.IO.Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        try
+        {
+            System.IO.Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A process under test may still hold a file; /tmp is cleaned eventually.
+        }
+    }
+}
