@@ -56,10 +56,10 @@ public sealed class ConsulTestAgent : IAsyncDisposable
         set => _fault = value;
     }
 
-    public static async Task<ConsulTestAgent> StartAsync(ConsulTestAgentOptions? options = null, CancellationToken ct = default)
+    public static async Task<ConsulTestAgent> StartAsync(ConsulTestAgentOptions? options = null, CancellationToken cancellationToken = default)
     {
         var agent = new ConsulTestAgent(options ?? new ConsulTestAgentOptions());
-        await agent.ComeUpAsync(ct).ConfigureAwait(false);
+        await agent.ComeUpAsync(cancellationToken).ConfigureAwait(false);
         return agent;
     }
 
