@@ -91,7 +91,10 @@ public sealed class ConsulTestAgent : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until <paramref name="condition"/> holds, re-checking on every state change or request.</summary>
+    /// <summary>
+    /// Waits until <paramref name="condition"/> holds, re-checking on every state change or request, and every
+    /// 50 ms for conditions on the client's side (which change after the agent's last answer).
+    /// </summary>
     public async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string? what = null)
     {
         using var cts = new CancellationTokenSource(timeout);
@@ -99,7 +102,7 @@ public sealed class ConsulTestAgent : IAsyncDisposable
         {
             try
             {
-                await Task.WhenAny(State.Changed, _requestSignal.Task).WaitAsync(cts.Token).ConfigureAwait(false);
+                await Task.WhenAny(State.Changed, _requestSignal.Task, Task.Delay(50, cts.Token)).WaitAsync(cts.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -51,6 +51,9 @@ public sealed class ServiceRegistrar : IAsyncDisposable
     /// <summary>False between a failed Consul call and the next successful one.</summary>
     public bool IsFailing => Volatile.Read(ref _failing);
 
+    /// <summary>True while the background retry loop is running.</summary>
+    public bool IsRetrying => !_retryLoop.IsCompleted;
+
     /// <summary>
     /// Registers with <see cref="ServiceDefinition.InitialStatus"/> (v3 does this when the job starts, before any
     /// event); on failure retries in the background. No-op when already registered or in maintenance.
