@@ -185,8 +185,9 @@ public sealed class ConsulClient : IDisposable
         {
             throw new ConsulUnreachableException($"{method} {BaseAddress}{path}: no answer within {timeout.TotalSeconds:0.###}s");
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
+            // IOException: the connection broke while the body was read (e.g. the agent went down mid-answer).
             throw new ConsulUnreachableException($"{method} {BaseAddress}{path}: {ex.Message}", ex);
         }
         var status = (int)response.StatusCode;
