@@ -21,7 +21,7 @@ public sealed record PilotSupervisorOptions
     public IProcessLauncher? Launcher { get; init; }
     public TimeProvider Time { get; init; } = TimeProvider.System;
     /// <summary>Builds the Consul registration of a job with a port; null = no discovery.</summary>
-    public Func<JobConfig, IServiceRegistration?>? ServiceRegistrations { get; init; }
+    public Func<JobConfig, PilotConfig, IServiceRegistration?>? ServiceRegistrations { get; init; }
     /// <summary>Where user metrics go; null = no telemetry metrics (every posted key is unknown).</summary>
     public IUserMetrics? Metrics { get; init; }
     /// <summary>Extra components with the supervisor's lifetime (watches, telemetry), started after the jobs.</summary>
@@ -134,7 +134,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
             var dependents = configs
                 .Where(other => other.When.Trigger.Code == EventCode.Stopping && other.When.Trigger.Source == jobConfig.Name)
                 .Select(other => other.Name);
-            var service = jobConfig.IsService && _config.Consul is not null ? _options.ServiceRegistrations?.Invoke(jobConfig) : null;
+            var service = jobConfig.IsService && _config.Consul is not null ? _options.ServiceRegistrations?.Invoke(jobConfig, _config) : null;
             var job = new Job(jobConfig, runtime, service, dependents);
             _ = job.Completion.ContinueWith(_ => OnJobHalted(job), TaskScheduler.Default);
             created.Add(job);

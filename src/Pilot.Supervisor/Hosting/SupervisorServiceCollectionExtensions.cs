@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pilot.Supervisor.Control;
+using Pilot.Supervisor.Discovery;
 using Pilot.Supervisor.Logging;
 using Pilot.Supervisor.Processes;
 
@@ -23,9 +24,17 @@ public static class SupervisorServiceCollectionExtensions
             logging.AddProvider(new PilotLoggerProvider(log));
         });
         services.AddSingleton(new OrphanReaper(timeProvider: options.Time));
-        services.AddSingleton(provider => new PilotSupervisor(
-            options with { Launcher = options.Launcher ?? new ProcessLauncher(new ProcessLauncherOptions { TimeProvider = options.Time }) },
-            log));
+        services.AddSingleton(provider => new ConsulDiscovery(provider.GetRequiredService<ILoggerFactory>(), options.Time, options.Version));
+        services.AddSingleton(provider =>
+        {
+            var discovery = provider.GetRequiredService<ConsulDiscovery>();
+            return new PilotSupervisor(options with
+            {
+                Launcher = options.Launcher ?? new ProcessLauncher(new ProcessLauncherOptions { TimeProvider = options.Time }),
+                ServiceRegistrations = options.ServiceRegistrations ?? discovery.CreateRegistration,
+                Components = options.Components.Insert(0, discovery),
+            }, log);
+        });
         services.AddSingleton<ISupervisorControl>(provider => provider.GetRequiredService<PilotSupervisor>());
         services.AddSingleton<IHostLifetime, PilotHostLifetime>();
         services.AddHostedService<PilotSupervisorService>();
