@@ -1,0 +1,164 @@
+using System.Net;
+using System.Text.Json;
+using Pilot.Api.Tests.Support;
+using Pilot.ConsulTestAgent;
+using Shouldly;
+using TestAgent = Pilot.ConsulTestAgent.ConsulTestAgent;
+
+namespace Pilot.Api.Tests.Discovery;
+
+/// <summary>The real <c>pilot</c> binary against the Consul-API test agent over real HTTP.</summary>
+public sealed class ConsulRegistrationTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private static readonly string ServiceId = "app-" + Dns.GetHostName();
+
+    private static string AppConfig(TestAgent agent, string check = "true", string extra = "") => $$"""
+        {
+          consul: "{{agent.HttpAddress}}",
+          control: { socket: "SOCKET" },
+          jobs: [
+            {
+              name: "app",
+              exec: ["sh", "-c", "echo app-up; exec sleep 600"],
+              port: 8080,
+              interfaces: ["static:10.1.2.3"],
+              tags: ["web", "v1"],
+              health: { exec: ["sh", "-c", "{{check}}"], interval: 1, ttl: 3 },
+              {{extra}}
+            },
+          ],
+        }
+        """;
+
+    [Fact]
+    public async Task Service_IsRegisteredWithV3Payload_AndHeartbeated_AndDeregisteredOnSigterm()
+    {
+        using var timeout = PilotProcess.Timeout();
+        await using var agent = await TestAgent.StartAsync(cancellationToken: timeout.Token);
+        await using var pilot = RunningPilot.Start(AppConfig(agent, extra: "consul: { enableTagOverride: true, deregisterCriticalServiceAfter: \"10m\" },"));
+
+        var register = await agent.WaitForRequestAsync(r => r.Path == "/v1/agent/service/register", Wait);
+        var heartbeat = await agent.WaitForRequestAsync(r => r.Path == $"/v1/agent/check/update/service:{ServiceId}", Wait);
+
+        using (var body = JsonDocument.Parse(register.Body))
+        {
+            var root = body.RootElement;
+            root.GetProperty("ID").GetString().ShouldBe(ServiceId);
+            root.GetProperty("Name").GetString().ShouldBe("app");
+            root.GetProperty("Port").GetInt32().ShouldBe(8080);
+            root.GetProperty("Address").GetString().ShouldBe("10.1.2.3");
+            root.GetProperty("Tags").EnumerateArray().Select(t => t.GetString()).ShouldBe(["web", "v1"]);
+            root.GetProperty("EnableTagOverride").GetBoolean().ShouldBeTrue();
+            var check = root.GetProperty("Check");
+            check.GetProperty("TTL").GetString().ShouldBe("3s");
+            check.GetProperty("Status").GetString().ShouldBe("passing");
+            check.GetProperty("Notes").GetString().ShouldBe("TTL for app set by containerpilot");
+            check.GetProperty("DeregisterCriticalServiceAfter").GetString().ShouldBe("10m");
+        }
+        heartbeat.Body.ShouldBe("""{"Status":"passing","Output":"ok"}""");
+        agent.State.GetCheck($"service:{ServiceId}")!.Status.ShouldBe("passing");
+
+        pilot.Signal(15);
+        (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(0, pilot.Output);
+        agent.Requests.ShouldContain(r => r.Path == $"/v1/agent/service/deregister/{ServiceId}");
+        agent.State.GetService(ServiceId).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task Check_TurnsCritical_WhenHealthCheckStartsFailing()
+    {
+        using var timeout = PilotProcess.Timeout();
+        await using var agent = await TestAgent.StartAsync(cancellationToken: timeout.Token);
+        await using var pilot = RunningPilot.Start(AppConfig(agent, check: "test ! -e DIR/fail"));
+        await agent.WaitUntilAsync(() => agent.State.GetCheck($"service:{ServiceId}")?.Status == "passing", Wait, "check passing");
+
+        File.WriteAllText(Path.Combine(pilot.Directory, "fail"), "");
+
+        // No heartbeat any more: the agent's TTL (3 s) runs out.
+        await agent.WaitUntilAsync(() => agent.State.GetCheck($"service:{ServiceId}")?.Status == "critical", Wait, "check critical");
+        File.Delete(Path.Combine(pilot.Directory, "fail"));
+        await agent.WaitUntilAsync(() => agent.State.GetCheck($"service:{ServiceId}")?.Status == "passing", Wait, "check passing again");
+    }
+
+    [Fact]
+    public async Task Maintenance_DeregistersThenRegistersAgain()
+    {
+        using var timeout = PilotProcess.Timeout();
+        await using var agent = await TestAgent.StartAsync(cancellationToken: timeout.Token);
+        await using var pilot = RunningPilot.Start(AppConfig(agent));
+        await agent.WaitUntilAsync(() => agent.State.GetService(ServiceId) is not null, Wait, "registered");
+        using var client = pilot.CreateClient();
+
+        (await client.PostAsync("/v3/maintenance/enable", null, timeout.Token)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        await agent.WaitUntilAsync(() => agent.State.GetService(ServiceId) is null, Wait, "deregistered in maintenance");
+        (await client.PostAsync("/v3/maintenance/disable", null, timeout.Token)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        await agent.WaitUntilAsync(() => agent.State.GetCheck($"service:{ServiceId}")?.Status == "passing", Wait, "registered again");
+    }
+
+    [Fact]
+    public async Task AgentRestartLosingState_IsRepaired_AndAnOutageDoesNotStopJobs()
+    {
+        using var timeout = PilotProcess.Timeout();
+        await using var agent = await TestAgent.StartAsync(cancellationToken: timeout.Token);
+        await using var pilot = RunningPilot.Start(AppConfig(agent));
+        await agent.WaitUntilAsync(() => agent.State.GetService(ServiceId) is not null, Wait, "registered");
+
+        await agent.GoDownAsync();
+        await Task.Delay(TimeSpan.FromSeconds(3), timeout.Token); // an outage of a few heartbeats
+        agent.RestartEmpty();
+        await agent.ComeUpAsync(timeout.Token);
+
+        await agent.WaitUntilAsync(() => agent.State.GetCheck($"service:{ServiceId}")?.Status == "passing", Wait, "registered again after the agent lost it");
+        pilot.Output.ShouldNotContain("Unhandled exception");
+        using var client = pilot.CreateClient();
+        (await client.GetAsync("/v3/ping", timeout.Token)).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Watch_FiresChanged_WhenAppScalesUpAndDown_LongBeforeTheInterval()
+    {
+        using var timeout = PilotProcess.Timeout();
+        await using var agent = await TestAgent.StartAsync(cancellationToken: timeout.Token);
+        await using var front = RunningPilot.Start($$"""
+            {
+              consul: "{{agent.HttpAddress}}",
+              control: { socket: "SOCKET" },
+              watches: [ { name: "app", interval: 60 } ],
+              jobs: [
+                { name: "keepalive", exec: "sleep 600" },
+                { name: "reconfigure", exec: ["sh", "-c", "echo app-changed"], when: { source: "watch.app", each: "changed" } },
+              ],
+            }
+            """);
+        await front.WaitForSocketAsync(timeout.Token);
+        var apps = new List<RunningPilot>();
+        try
+        {
+            // Each app instance is a Pilot in its own UTS namespace, so its service ID (app-<hostname>) is its own.
+            for (var i = 1; i <= 3; i++)
+            {
+                apps.Add(RunningPilot.Start(AppConfig(agent), wrapper: ["unshare", "--uts", "sh", "-c", $"hostname app-host-{i} && exec \"$0\" \"$@\""]));
+                await front.WaitForLineAsync("app-changed", timeout.Token, occurrences: i);
+            }
+            var scaledUp = DateTime.UtcNow;
+            foreach (var app in apps.Skip(1))
+            {
+                app.Signal(15);
+                await app.WaitForExitAsync(timeout.Token);
+            }
+            await front.WaitForLineAsync("app-changed", timeout.Token, occurrences: 5);
+
+            // The watch interval is 60 s: seeing every change this soon means blocking queries delivered them.
+            (DateTime.UtcNow - scaledUp).ShouldBeLessThan(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            foreach (var app in apps)
+            {
+                await app.DisposeAsync();
+            }
+        }
+    }
+}
