@@ -14,6 +14,13 @@ internal static class Program
 {
     private static int _runs = 10;
 
+    private static readonly (string Label, HttpMethod Method, string Path, string? Body)[] ControlRequests =
+    [
+        ("GET /v3/ping", HttpMethod.Get, "/v3/ping", null),
+        ("POST /v3/environ", HttpMethod.Post, "/v3/environ", "{\"BENCH_VALUE\":\"x\"}"),
+        ("POST /v3/metric", HttpMethod.Post, "/v3/metric", "{\"bench_requests\":1}"),
+    ];
+
     public static async Task<int> Main(string[] args)
     {
         string? output = null;
@@ -49,6 +56,13 @@ internal static class Program
             table.Add("orphan storm 2000: last fork → 0 zombies (ms)", name, await Bench.RepeatAsync(Math.Max(3, _runs / 3), pilot.OrphanStormAsync));
             table.Add("RSS idle, 1 job (MiB)", name, await Bench.RepeatAsync(3, () => pilot.IdleRssAsync(1)));
             table.Add("RSS idle, 10 jobs (MiB)", name, await Bench.RepeatAsync(3, () => pilot.IdleRssAsync(10)));
+            foreach (var (label, method, path, body) in ControlRequests)
+            {
+                var results = await pilot.ControlPlaneAsync(method, path, body);
+                table.Add($"{label}: requests/s, 16 clients", name, Sample.Of([.. results.Select(r => r.RequestsPerSecond)]));
+                table.Add($"{label}: p50 latency (ms)", name, Sample.Of([.. results.Select(r => r.P50Ms)]));
+                table.Add($"{label}: p99 latency (ms)", name, Sample.Of([.. results.Select(r => r.P99Ms)]));
+            }
         }
         foreach (var peer in PeerSubject.Available(scratch))
         {
@@ -137,6 +151,35 @@ internal sealed class PilotSubject(string name, string binary, Scratch scratch)
         pilot.Kill(entireProcessTree: true);
         await pilot.WaitForExitAsync();
         return elapsed;
+    }
+
+    /// <summary>Three 5-second runs of 16 clients against one Pilot (with a counter `bench_requests` configured).</summary>
+    public async Task<List<ControlPlaneLoad.Result>> ControlPlaneAsync(HttpMethod method, string path, string? body)
+    {
+        var config = scratch.File("bench.json5");
+        var socket = scratch.File("pilot.socket");
+        File.WriteAllText(config, $"{{ control: {{ socket: \"{socket}\" }}, logging: {{ level: \"ERROR\" }}, " +
+            "telemetry: { port: 0, interfaces: [\"static:127.0.0.1\"], metrics: [ { name: \"bench_requests\", help: \"bench\", type: \"counter\" } ] }, " +
+            "jobs: [ { name: \"idle\", exec: \"sleep 600\" } ] }");
+        using var pilot = Bench.Start(binary, "-config", config);
+        while (!File.Exists(socket))
+        {
+            await Task.Delay(20);
+        }
+        await ControlPlaneLoad.RunAsync(socket, method, path, body, 16, TimeSpan.FromSeconds(1)); // warm-up
+        var results = new List<ControlPlaneLoad.Result>();
+        for (var i = 0; i < 3; i++)
+        {
+            var result = await ControlPlaneLoad.RunAsync(socket, method, path, body, 16, TimeSpan.FromSeconds(5));
+            if (result.Errors > 0)
+            {
+                throw new InvalidOperationException($"{method} {path}: {result.Errors} requests failed");
+            }
+            results.Add(result);
+        }
+        pilot.Kill(entireProcessTree: true);
+        await pilot.WaitForExitAsync();
+        return results;
     }
 
     public async Task<double> IdleRssAsync(int jobs)
