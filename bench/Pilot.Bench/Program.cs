@@ -56,9 +56,9 @@ internal static class Program
             table.Add("orphan storm 2000: last fork → 0 zombies (ms)", name, await Bench.RepeatAsync(Math.Max(3, _runs / 3), pilot.OrphanStormAsync));
             table.Add("RSS idle, 1 job (MiB)", name, await Bench.RepeatAsync(3, () => pilot.IdleRssAsync(1)));
             table.Add("RSS idle, 10 jobs (MiB)", name, await Bench.RepeatAsync(3, () => pilot.IdleRssAsync(10)));
-            foreach (var (label, method, path, body) in ControlRequests)
+            foreach (var (label, method, route, body) in ControlRequests)
             {
-                var results = await pilot.ControlPlaneAsync(method, path, body);
+                var results = await pilot.ControlPlaneAsync(method, route, body);
                 table.Add($"{label}: requests/s, 16 clients", name, Sample.Of([.. results.Select(r => r.RequestsPerSecond)]));
                 table.Add($"{label}: p50 latency (ms)", name, Sample.Of([.. results.Select(r => r.P50Ms)]));
                 table.Add($"{label}: p99 latency (ms)", name, Sample.Of([.. results.Select(r => r.P99Ms)]));
