@@ -1,12 +1,25 @@
 using System.Collections.Immutable;
+using System.Globalization;
+using FluentValidation;
+using Pilot.Supervisor.Config.Decoding;
+using Pilot.Supervisor.Config.Json5;
+using Pilot.Supervisor.Config.Templates;
+using Pilot.Supervisor.Config.Validation;
+using Pilot.Supervisor.Events;
 
 namespace Pilot.Supervisor.Config;
 
 /// <summary>One problem in a config: where (<c>jobs[2].when.interval</c>, and the file line when known) and what.</summary>
 public sealed record ConfigError(string Path, string Message, int? Line = null)
 {
-    public override string ToString() =>
-        (Path.Length == 0 ? "" : Path + ": ") + Message + (Line is { } line ? $" (line {line})" : "");
+    /// <summary><c>path: message (line N)</c>; for a multi-line message (a syntax error excerpt) the line goes on its first line.</summary>
+    public override string ToString()
+    {
+        var at = Line is { } line ? $" (line {line})" : "";
+        var newline = Message.IndexOf('\n', StringComparison.Ordinal);
+        var message = newline < 0 ? Message + at : Message[..newline] + at + Message[newline..];
+        return (Path.Length == 0 ? "" : Path + ": ") + message;
+    }
 }
 
 /// <summary>The outcome of loading a config: either a config (maybe with warnings) or every error found.</summary>
@@ -16,17 +29,329 @@ public sealed record ConfigResult(PilotConfig? Config, ImmutableArray<ConfigErro
 }
 
 /// <summary>File → template → JSON5 → records → validation, as ContainerPilot v3 reads a config.</summary>
-public static partial class ConfigLoader
+public static class ConfigLoader
 {
-    /// <summary>Renders the config text as a Go template with the environment (for <c>-template</c>).</summary>
-    public static string Render(string text, IReadOnlyDictionary<string, string> environment) =>
-        throw new NotImplementedException("filled in by the config work");
+    // Validators are created once and registered explicitly: no assembly scanning (Native AOT).
+    private static readonly JobValidator Jobs = new();
+    private static readonly WatchValidator Watches = new();
+    private static readonly MetricValidator Metrics = new();
+    private static readonly LoggingValidator Logging = new();
 
-    /// <summary>Renders, parses and validates config text.</summary>
-    public static ConfigResult Parse(string text, IReadOnlyDictionary<string, string> environment) =>
-        throw new NotImplementedException("filled in by the config work");
+    /// <summary>Renders the config text as a Go template with the environment (for <c>-template</c>).</summary>
+    /// <exception cref="TemplateException">with v3's <c>could not apply template to config</c> wording.</exception>
+    public static string Render(string text, IReadOnlyDictionary<string, string> environment)
+    {
+        try
+        {
+            return GoTemplate.Render(text, environment, environment);
+        }
+        catch (TemplateException ex)
+        {
+            throw new TemplateException($"could not apply template to config: {ex.Message}");
+        }
+    }
 
     /// <summary>Reads the file at <paramref name="path"/> then <see cref="Parse"/>; a read failure is an error, not an exception.</summary>
-    public static ConfigResult LoadFile(string path, IReadOnlyDictionary<string, string> environment) =>
-        throw new NotImplementedException("filled in by the config work");
+    public static ConfigResult LoadFile(string path, IReadOnlyDictionary<string, string> environment)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return Failed(new ConfigError("", $"could not read config file: {ex.Message}"));
+        }
+        return Parse(text, environment);
+    }
+
+    /// <summary>Renders, parses and validates config text. Never throws for bad input.</summary>
+    public static ConfigResult Parse(string text, IReadOnlyDictionary<string, string> environment)
+    {
+        string rendered;
+        try
+        {
+            rendered = Render(text, environment);
+        }
+        catch (TemplateException ex)
+        {
+            return Failed(new ConfigError("", ex.Message));
+        }
+        Json5Node root;
+        try
+        {
+            root = Json5Reader.Parse(rendered);
+        }
+        catch (Json5SyntaxException ex)
+        {
+            return Failed(new ConfigError("", SyntaxMessage(rendered, ex), ex.Line));
+        }
+        var context = new DecodeContext();
+        var raw = ConfigDecoder.Decode(root, context);
+        var errors = new List<ConfigError>(context.Errors);
+        if (raw is null)
+        {
+            return new ConfigResult(null, [.. errors]);
+        }
+        errors.AddRange(Validate(raw));
+        var (config, planErrors) = Plan(raw, environment, context.Warnings);
+        errors.AddRange(planErrors);
+        // Errors in file order, so the first one a user reads is the first in the file.
+        var ordered = errors.Distinct().OrderBy(e => e.Line ?? 0).ToImmutableArray();
+        return ordered.IsEmpty ? new ConfigResult(config, []) : new ConfigResult(null, ordered);
+    }
+
+    private static ConfigResult Failed(ConfigError error) => new(null, [error]);
+
+    /// <summary>v3's syntax error text: position, the previous and failing lines, and a caret under the column.</summary>
+    private static string SyntaxMessage(string text, Json5SyntaxException ex)
+    {
+        var lines = text.Split('\n');
+        var excerpt = new System.Text.StringBuilder();
+        if (ex.Line >= 2)
+        {
+            excerpt.Append(CultureInfo.InvariantCulture, $"{ex.Line - 1,5}: {lines[ex.Line - 2]}\n");
+        }
+        if (ex.Line - 1 < lines.Length)
+        {
+            excerpt.Append(CultureInfo.InvariantCulture, $"{ex.Line,5}: {lines[ex.Line - 1]}\n");
+        }
+        excerpt.Append(ex.Column > 0 ? new string('-', 7 + ex.Column - 1) + "^" : "Do you have an extra comma somewhere?");
+        return $"parse error at line:col [{ex.Line}:{ex.Column}]: {ex.Message}\n{excerpt}";
+    }
+
+    private static IEnumerable<ConfigError> Validate(RawConfig raw)
+    {
+        var failures = raw.Jobs.SelectMany(j => Jobs.Validate(j).Errors)
+            .Concat(raw.Watches.SelectMany(w => Watches.Validate(w).Errors))
+            .Concat(raw.Telemetry?.Metrics.SelectMany(m => Metrics.Validate(m).Errors) ?? [])
+            .Concat(raw.LoggingRaw is { } logging ? Logging.Validate(logging).Errors : []);
+        return failures.Select(f => f.ToConfigError());
+    }
+
+    /// <summary>Builds the immutable config from validated raw values; adds the checks that span sections.</summary>
+    private static (PilotConfig? Config, List<ConfigError> Errors) Plan(RawConfig raw, IReadOnlyDictionary<string, string> environment, List<string> warnings)
+    {
+        var errors = new List<ConfigError>();
+        ConsulConfig? consul = null;
+        if (raw.Consul is { } rawConsul)
+        {
+            var (resolved, error) = V3Rules.ResolveConsul(rawConsul, environment);
+            if (error is not null)
+            {
+                errors.Add(new ConfigError("consul", error, rawConsul.Line));
+            }
+            consul = resolved;
+        }
+        if (consul is null && raw.Watches.Count > 0)
+        {
+            errors.Add(new ConfigError("watches", "watches need a consul section: there is no Consul agent to watch", raw.WatchesLine));
+        }
+        var control = new ControlConfig();
+        if (raw.Control is { } rawControl)
+        {
+            if (rawControl.Socket is { } socket)
+            {
+                if (socket.Length == 0)
+                {
+                    errors.Add(new ConfigError("control.socket", "control: validate failed with control server not loading due to missing config", rawControl.LineOf("socket")));
+                }
+                control = control with { SocketPath = socket };
+            }
+            if (rawControl.Mode is { } mode)
+            {
+                try
+                {
+                    control = control with { SocketMode = Convert.ToInt32(mode, 8) };
+                }
+                catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException)
+                {
+                    errors.Add(new ConfigError("control.mode", $"'{mode}' is not an octal file mode such as \"0600\"", rawControl.LineOf("mode")));
+                }
+            }
+        }
+        var jobs = raw.Jobs.Select(BuildJob).ToImmutableArray();
+        var config = new PilotConfig
+        {
+            Consul = consul,
+            Logging = BuildLogging(raw.LoggingRaw),
+            Control = control,
+            StopTimeout = raw.StopTimeout is { } stop && stop != 0 ? TimeSpan.FromSeconds(stop) : TimeSpan.FromSeconds(5),
+            Jobs = jobs,
+            Watches = [.. raw.Watches.Select(w => new WatchConfig { Name = w.Name, Interval = TimeSpan.FromSeconds(w.Interval), Tag = w.Tag, Dc = w.Dc })],
+            Telemetry = BuildTelemetry(raw.Telemetry),
+        };
+        warnings.AddRange(TriggerWarnings(raw, config));
+        return (config with { Warnings = [.. warnings] }, errors);
+    }
+
+    private static LoggingConfig BuildLogging(RawLogging? raw)
+    {
+        if (raw is null)
+        {
+            return new LoggingConfig();
+        }
+        return new LoggingConfig
+        {
+            Level = (raw.Level ?? "info").ToLowerInvariant() switch
+            {
+                "debug" => LogLevel.Debug,
+                "warn" or "warning" => LogLevel.Warn,
+                "error" => LogLevel.Error,
+                "fatal" => LogLevel.Fatal,
+                "panic" => LogLevel.Panic,
+                _ => LogLevel.Info,
+            },
+            Format = (raw.Format ?? "default").ToLowerInvariant() switch
+            {
+                "text" => LogFormat.Text,
+                "json" => LogFormat.Json,
+                _ => LogFormat.Default,
+            },
+            Output = raw.Output is { Length: > 0 } output ? output : "stdout",
+        };
+    }
+
+    private static JobConfig BuildJob(RawJob raw)
+    {
+        var when = BuildWhen(raw);
+        var timeout = V3Rules.Timeout(raw.Timeout).Value ?? when.Interval;
+        HealthConfig? health = null;
+        if (raw.Health is { } h)
+        {
+            var interval = TimeSpan.FromSeconds(Math.Max(0, h.Interval));
+            var checkTimeout = h.Timeout.Length == 0 ? interval : V3Rules.Timeout(h.Timeout).Value;
+            health = new HealthConfig
+            {
+                Exec = V3Rules.ParseArgs(h.Exec).Command,
+                Interval = interval,
+                TtlSeconds = (int)Math.Clamp(h.Ttl, 0, int.MaxValue),
+                Timeout = checkTimeout is { } ct && ct > TimeSpan.Zero ? ct : null,
+                RawLogging = h.RawLogging,
+            };
+        }
+        return new JobConfig
+        {
+            Name = raw.Name,
+            Exec = V3Rules.ParseArgs(raw.Exec).Command,
+            When = when,
+            Timeout = timeout,
+            StopTimeout = V3Rules.Timeout(raw.StopTimeout).Value ?? TimeSpan.Zero,
+            Restarts = V3Rules.Restarts(raw.Restarts, when.IsPeriodic, when.IsEach).Value ?? 0,
+            Health = health,
+            Port = (int)Math.Clamp(raw.Port, int.MinValue, int.MaxValue),
+            InitialStatus = raw.InitialStatus.Length > 0 ? raw.InitialStatus : null,
+            Tags = [.. raw.Tags ?? []],
+            Interfaces = V3Rules.Interfaces(raw.Interfaces).Specs,
+            Consul = raw.Consul is { } c ? new JobConsulConfig { EnableTagOverride = c.EnableTagOverride, DeregisterCriticalServiceAfter = c.DeregisterCriticalServiceAfter } : null,
+            RawLogging = raw.RawLogging,
+        };
+    }
+
+    /// <summary>v3's <c>when</c> resolution into one trigger and a start count (reference Part A §2, §3).</summary>
+    private static WhenConfig BuildWhen(RawJob raw)
+    {
+        if (raw.When is not { } when)
+        {
+            return new WhenConfig();
+        }
+        var timeout = V3Rules.Timeout(when.Timeout).Value;
+        if (when.Interval.Length > 0)
+        {
+            GoDuration.TryParseV3(when.Interval, out var interval, out _);
+            return new WhenConfig { Interval = interval };
+        }
+        if (when.Source is "SIGHUP" or "SIGUSR2")
+        {
+            return new WhenConfig { Trigger = new Event(EventCode.Signal, when.Source), StartsLimit = -1, Timeout = timeout };
+        }
+        if (when.Once.Length > 0 && EventCodes.TryParse(when.Once, out var once))
+        {
+            return new WhenConfig { Trigger = new Event(once, when.Source), StartsLimit = 1, Timeout = timeout };
+        }
+        if (when.Each.Length > 0 && EventCodes.TryParse(when.Each, out var each))
+        {
+            return new WhenConfig { Trigger = new Event(each, when.Source), StartsLimit = -1, Timeout = timeout, IsEach = true };
+        }
+        // `when: {}` or a source with neither once nor each: v3 never starts the job.
+        return new WhenConfig { Trigger = default, StartsLimit = 0, Timeout = timeout };
+    }
+
+    private static TelemetryConfig? BuildTelemetry(RawTelemetry? raw) => raw is null ? null : new TelemetryConfig
+    {
+        Port = (int)raw.Port,
+        Interfaces = raw.Interfaces is { Count: > 0 } interfaces ? [.. interfaces] : V3Rules.DefaultInterfaces,
+        Tags = [.. raw.Tags],
+        Metrics = [.. raw.Metrics.Select(m => new MetricConfig
+        {
+            Namespace = m.Namespace,
+            Subsystem = m.Subsystem,
+            Name = m.Name,
+            Help = m.Help,
+            Type = m.Type switch { "gauge" => MetricType.Gauge, "histogram" => MetricType.Histogram, "summary" => MetricType.Summary, _ => MetricType.Counter },
+            Buckets = m.Buckets is { Count: > 0 } buckets ? [.. buckets] : null,
+        })],
+    };
+
+    /// <summary>Traps v3 accepts but that never fire, unknown sources, and cycles of `once` triggers.</summary>
+    private static IEnumerable<string> TriggerWarnings(RawConfig raw, PilotConfig config)
+    {
+        var jobNames = config.Jobs.Select(j => j.Name).ToHashSet(StringComparer.Ordinal);
+        var sources = jobNames
+            .Concat(config.Jobs.Select(j => "check." + j.Name))
+            .Concat(config.Watches.Select(w => w.Source))
+            .Concat([Event.GlobalSource, "SIGHUP", "SIGUSR2"])
+            .ToHashSet(StringComparer.Ordinal);
+        if (config.Telemetry is not null)
+        {
+            sources.Add(JobConfig.TelemetryJobName);
+        }
+        foreach (var (job, rawJob) in config.Jobs.Zip(raw.Jobs))
+        {
+            var where = $"{rawJob.Path} (line {rawJob.LineOf("when")})";
+            if (rawJob.When is { } when && when.Interval.Length == 0 && when.Source is not ("SIGHUP" or "SIGUSR2"))
+            {
+                if (when.IsEmpty || (when.Once.Length == 0 && when.Each.Length == 0))
+                {
+                    yield return $"{where}: job[{job.Name}].when has no 'once' or 'each', so the job never starts";
+                }
+                else if (when.Source.Length == 0)
+                {
+                    yield return $"{where}: job[{job.Name}].when has no 'source', so it waits for an event from \"\" that never comes (did you mean source: \"global\"?)";
+                }
+                else if (!sources.Contains(when.Source))
+                {
+                    yield return $"{where}: job[{job.Name}].when.source: \"{when.Source}\" is not a job, a watch or a known event";
+                }
+            }
+        }
+        foreach (var cycle in OnceCycles(config.Jobs))
+        {
+            yield return $"jobs: the jobs {string.Join(" → ", cycle)} each wait once for another in a cycle, so none of them can start";
+        }
+    }
+
+    /// <summary>Cycles in the graph job → job it waits for (once), found by DFS; each cycle reported once.</summary>
+    private static IEnumerable<List<string>> OnceCycles(ImmutableArray<JobConfig> jobs)
+    {
+        var waitsFor = jobs
+            .Where(j => j.When.StartsLimit == 1 && j.When.Trigger.Source != Event.GlobalSource && j.When.Interval is null)
+            .ToDictionary(j => j.Name, j => j.When.Trigger.Source, StringComparer.Ordinal);
+        var reported = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var start in waitsFor.Keys)
+        {
+            var path = new List<string>();
+            var current = start;
+            while (waitsFor.TryGetValue(current, out var next) && !path.Contains(current))
+            {
+                path.Add(current);
+                current = next;
+            }
+            if (current == start && path.Count > 0 && path.All(reported.Add))
+            {
+                yield return [.. path, start];
+            }
+        }
+    }
 }
