@@ -36,6 +36,7 @@ public sealed class Job
     private int _restartsRemain;
     private HealthStatus _status = HealthStatus.Unknown;
     private bool _idle = true;
+    private bool _startPending;
     private IRunningProcess? _run;
     private IRunningProcess? _check;
     private JobSnapshot _snapshot;
@@ -249,9 +250,25 @@ public sealed class Job
             _trigger = default;
             return Outcome.Halt;
         }
+        if (IsRunAlive)
+        {
+            _runtime.Log.Write(LogLevel.Warn, $"job {Name}: previous run is still alive at the next interval, tick skipped");
+            return Outcome.Continue;
+        }
         _restartsRemain--;
         StartExec();
         return Outcome.Continue;
+    }
+
+    private bool IsRunAlive
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _run is not null;
+            }
+        }
     }
 
     private Outcome OnCheckResult(bool passed)
@@ -277,6 +294,7 @@ public sealed class Job
     private Outcome OnQuit()
     {
         _restartsRemain = 0;
+        _startPending = false;
         if (_trigger.Code is EventCode.Stopping or EventCode.Stopped && Config.Exec is not null)
         {
             // Pre-stop and post-stop jobs outlive the shutdown until their trigger has run.
@@ -295,6 +313,12 @@ public sealed class Job
     {
         if (Config.When.IsPeriodic)
         {
+            return Outcome.Continue;
+        }
+        if (_startPending)
+        {
+            _startPending = false;
+            StartExec();
             return Outcome.Continue;
         }
         if (RestartPolicy.RestartPermitted(Config.Restarts, _restartsRemain))
@@ -347,7 +371,13 @@ public sealed class Job
         {
             if (_run is not null)
             {
-                _runtime.Log.Write(LogLevel.Warn, $"job {Name}: previous run (pid {_run.Pid}) is still alive, trigger skipped");
+                // v3 blocked its event loop here until the run ended. Pilot remembers one start instead (later
+                // triggers coalesce into it) and runs it when the current run exits, so the latest change is never lost.
+                if (!_startPending)
+                {
+                    _runtime.Log.Write(LogLevel.Info, $"job {Name}: previous run (pid {_run.Pid}) is still alive, start queued until it exits");
+                }
+                _startPending = true;
                 return;
             }
         }

@@ -23,7 +23,7 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
     private (PilotSupervisor Supervisor, EventRecorder Events, string LogPath) Create(PilotConfig config)
     {
         var logPath = Path.Combine(_dir, $"pilot-{_supervisors.Count}.log");
-        var log = new LogWriter(config.Logging with { Output = logPath, Level = Config.LogLevel.Debug });
+        var log = new LogWriter(config.Logging with { Output = logPath, Level = Supervisor.Config.LogLevel.Debug });
         var supervisor = new PilotSupervisor(new PilotSupervisorOptions
         {
             ConfigPath = Path.Combine(_dir, "unused.json5"),
@@ -208,8 +208,8 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
         foreach (var supervisor in _supervisors)
         {
             await supervisor.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
-            supervisor.Log.Dispose();
             await supervisor.DisposeAsync();
+            supervisor.Log.Dispose();
         }
         Directory.Delete(_dir, recursive: true);
     }

@@ -95,7 +95,7 @@ public sealed class JobTests
     }
 
     [Fact]
-    public async Task Job_SkipsTrigger_WhenPreviousRunIsStillAlive()
+    public async Task Job_QueuesOneStart_WhenTriggeredWhileRunIsAlive()
     {
         await using var h = new JobHarness();
         h.Add(JobNamed("each-job") with { When = new WhenConfig { Trigger = E(EventCode.StatusChanged, "watch.db"), StartsLimit = -1, IsEach = true } });
@@ -104,15 +104,16 @@ public sealed class JobTests
         h.Bus.Publish(E(EventCode.StatusChanged, "watch.db"));
         var first = await h.Launcher.WaitForStartAsync("each-job");
         h.Bus.Publish(E(EventCode.StatusChanged, "watch.db"));
+        h.Bus.Publish(E(EventCode.StatusChanged, "watch.db"));
         await h.SettleAsync();
 
-        h.Launcher.Named("each-job").Count().ShouldBe(1);
-        h.LogText.ToString().ShouldContain("trigger skipped");
+        h.Launcher.Named("each-job").Count().ShouldBe(1, "never two runs at once");
+        h.LogText.ToString().ShouldContain("start queued");
         first.Exit(0);
-        await h.WaitAsync(E(EventCode.ExitSuccess, "each-job"));
+        (await h.Launcher.WaitForStartAsync("each-job", 2)).Exit(0);
+        await h.WaitAsync(E(EventCode.ExitSuccess, "each-job"), 2);
         await h.SettleAsync();
-        h.Bus.Publish(E(EventCode.StatusChanged, "watch.db"));
-        await h.Launcher.WaitForStartAsync("each-job", 2);
+        h.Launcher.Named("each-job").Count().ShouldBe(2, "the two triggers during the run coalesce into one start");
     }
 
     [Fact]
