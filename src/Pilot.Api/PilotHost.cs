@@ -4,6 +4,8 @@ using Pilot.Api.Cli;
 using Pilot.Api.Control;
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Hosting;
+using Pilot.Api.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Pilot.Api;
 
@@ -19,6 +21,9 @@ internal static class PilotHost
             Config = config,
             Version = BuildInfo.Version,
         });
+        builder.Services.AddSingleton<TelemetryServer>();
+        builder.Services.AddSingleton<ISupervisedComponent>(provider => provider.GetRequiredService<TelemetryServer>());
+        builder.Services.AddSingleton<IControlRequestObserver, MetricsControlObserver>();
         await using var app = builder.Build();
         app.MapControlPlane();
         try

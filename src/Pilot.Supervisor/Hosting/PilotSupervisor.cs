@@ -23,7 +23,9 @@ public sealed record PilotSupervisorOptions
     /// <summary>Builds the Consul registration of a job with a port; null = no discovery.</summary>
     public Func<JobConfig, PilotConfig, IServiceRegistration?>? ServiceRegistrations { get; init; }
     /// <summary>Where user metrics go; null = no telemetry metrics (every posted key is unknown).</summary>
-    public IUserMetrics? Metrics { get; init; }
+    public IUserMetrics? UserMetrics { get; init; }
+    /// <summary>Pilot's own metrics, fed from the bus and from job snapshots; null = none.</summary>
+    public Telemetry.PilotMetrics? PilotMetrics { get; init; }
     /// <summary>Extra components with the supervisor's lifetime (watches, telemetry), started after the jobs.</summary>
     public ImmutableArray<ISupervisedComponent> Components { get; init; } = [];
     public string Version { get; init; } = "dev";
@@ -74,6 +76,10 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
         Log = log;
         Bus = new EventBus();
         Bus.Observe(e => Log.Write(LogLevel.Debug, $"event: {e}"));
+        if (options.PilotMetrics is { } metrics)
+        {
+            Bus.Observe(metrics.Observe);
+        }
     }
 
     public EventBus Bus { get; }
@@ -136,6 +142,10 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
                 .Select(other => other.Name);
             var service = jobConfig.IsService && _config.Consul is not null ? _options.ServiceRegistrations?.Invoke(jobConfig, _config) : null;
             var job = new Job(jobConfig, runtime, service, dependents);
+            if (_options.PilotMetrics is { } metrics)
+            {
+                job.Changed += metrics.Observe;
+            }
             _ = job.Completion.ContinueWith(_ => OnJobHalted(job), TaskScheduler.Default);
             created.Add(job);
         }
@@ -317,7 +327,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
                 _config = next;
             }
             Log.Reconfigure(next.Logging);
-            _options.Metrics?.Reconfigure(next.Telemetry?.Metrics ?? []);
+            _options.UserMetrics?.Reconfigure(next.Telemetry?.Metrics ?? []);
             StartJobs(toStart);
             foreach (var component in _options.Components)
             {
@@ -358,7 +368,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
 
     public MetricPutResult PutMetrics(IReadOnlyDictionary<string, double> values)
     {
-        if (_options.Metrics is not { } metrics)
+        if (_options.UserMetrics is not { } metrics)
         {
             return new MetricPutResult([.. values.Keys.Select(k => $"unknown metric '{k}': no telemetry.metrics are configured")]);
         }

@@ -5,6 +5,8 @@ using Pilot.Supervisor.Control;
 using Pilot.Supervisor.Discovery;
 using Pilot.Supervisor.Logging;
 using Pilot.Supervisor.Processes;
+using Pilot.Supervisor.Telemetry;
+using Prometheus;
 
 namespace Pilot.Supervisor.Hosting;
 
@@ -24,15 +26,25 @@ public static class SupervisorServiceCollectionExtensions
             logging.AddProvider(new PilotLoggerProvider(log));
         });
         services.AddSingleton(new OrphanReaper(timeProvider: options.Time));
-        services.AddSingleton(provider => new ConsulDiscovery(provider.GetRequiredService<ILoggerFactory>(), options.Time, options.Version));
+        var registry = Metrics.NewCustomRegistry();
+        var pilotMetrics = new PilotMetrics(registry);
+        var userMetrics = new UserMetrics(registry, options.Config.Telemetry?.Metrics ?? []);
+        services.AddSingleton(registry);
+        services.AddSingleton(pilotMetrics);
+        services.AddSingleton(provider => new ConsulDiscovery(provider.GetRequiredService<ILoggerFactory>(), options.Time, options.Version,
+            pilotMetrics.SetWatchInstances));
         services.AddSingleton(provider =>
         {
             var discovery = provider.GetRequiredService<ConsulDiscovery>();
+            // Components registered by the host (the telemetry listener) start after discovery and stop before it.
+            var components = provider.GetServices<ISupervisedComponent>().Prepend(discovery);
             return new PilotSupervisor(options with
             {
                 Launcher = options.Launcher ?? new ProcessLauncher(new ProcessLauncherOptions { TimeProvider = options.Time }),
                 ServiceRegistrations = options.ServiceRegistrations ?? discovery.CreateRegistration,
-                Components = options.Components.Insert(0, discovery),
+                Components = [.. options.Components, .. components],
+                UserMetrics = options.UserMetrics ?? userMetrics,
+                PilotMetrics = options.PilotMetrics ?? pilotMetrics,
             }, log);
         });
         services.AddSingleton<ISupervisorControl>(provider => provider.GetRequiredService<PilotSupervisor>());

@@ -178,7 +178,7 @@ public sealed class ConfigLoaderTests
     [Fact]
     public void KeysMatchCaseInsensitively_AndWeakTypesConvert()
     {
-        var job = Valid("{ jobs: [ { NAME: 'a', EXEC: ['prog', 8080, 1.5, true], port: '80', health: { exec: 'true', interval: '2', ttl: 10 }, tags: [1, 'x'] } ] }").Jobs[0];
+        var job = Valid("{ jobs: [ { NAME: 'ab', EXEC: ['prog', 8080, 1.5, true], port: '80', health: { exec: 'true', interval: '2', ttl: 10 }, tags: [1, 'x'] } ] }").Jobs[0];
 
         job.Exec.ShouldBe(new CommandSpec("prog", ["8080", "1.5", "true"]));
         job.Port.ShouldBe(80);
