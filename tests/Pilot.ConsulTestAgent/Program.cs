@@ -39,12 +39,13 @@ public static class Program
         await using var agent = await ConsulTestAgent.StartAsync(options);
         Console.WriteLine($"consul test agent listening on {agent.HttpAddress}");
         var done = new TaskCompletionSource();
-        Console.CancelKeyPress += (_, e) =>
+        void Stop(System.Runtime.InteropServices.PosixSignalContext context)
         {
-            e.Cancel = true;
+            context.Cancel = true;
             done.TrySetResult();
-        };
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => done.TrySetResult();
+        }
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
+        using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
         await done.Task;
         return 0;
     }
