@@ -13,7 +13,7 @@ public sealed class EventBus : IAsyncDisposable
 {
     public const int SubscriberCapacity = 1000;
 
-    private readonly Channel<Event> _inbox = Channel.CreateUnbounded<Event>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(long Sequence, Event Event)> _inbox = Channel.CreateUnbounded<(long, Event)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _gate = new();
     private readonly Task _dispatcher;
     private ImmutableList<Subscription> _subscribers = ImmutableList<Subscription>.Empty;
@@ -36,16 +36,23 @@ public sealed class EventBus : IAsyncDisposable
             {
                 _idle = NewIdleSignal(completed: false);
             }
+            // Written under the lock so sequence order is inbox order.
+            _inbox.Writer.TryWrite((_published, e));
         }
-        _inbox.Writer.TryWrite(e);
     }
 
-    /// <summary>A mailbox receiving every event published after this call.</summary>
+    /// <summary>
+    /// A mailbox receiving every event published after this call — and none published before it, even if the
+    /// dispatcher has not handed those out yet (a job replaced on reload must not see its predecessor's exit).
+    /// </summary>
     public Subscription Subscribe(string name)
     {
-        var subscription = new Subscription(this, name);
-        ImmutableInterlocked.Update(ref _subscribers, list => list.Add(subscription));
-        return subscription;
+        lock (_gate)
+        {
+            var subscription = new Subscription(this, name, startAfter: _published);
+            ImmutableInterlocked.Update(ref _subscribers, list => list.Add(subscription));
+            return subscription;
+        }
     }
 
     /// <summary>A synchronous observer of every event; disposing the result removes it.</summary>
@@ -69,7 +76,7 @@ public sealed class EventBus : IAsyncDisposable
 
     private async Task DispatchAsync()
     {
-        await foreach (var e in _inbox.Reader.ReadAllAsync().ConfigureAwait(false))
+        await foreach (var (sequence, e) in _inbox.Reader.ReadAllAsync().ConfigureAwait(false))
         {
             foreach (var observer in _observers)
             {
@@ -85,7 +92,10 @@ public sealed class EventBus : IAsyncDisposable
             }
             foreach (var subscriber in _subscribers)
             {
-                await subscriber.DeliverAsync(e).ConfigureAwait(false);
+                if (sequence > subscriber.StartAfter)
+                {
+                    await subscriber.DeliverAsync(e).ConfigureAwait(false);
+                }
             }
             lock (_gate)
             {
@@ -134,11 +144,15 @@ public sealed class Subscription : IDisposable
         new BoundedChannelOptions(EventBus.SubscriberCapacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
     private int _disposed;
 
-    internal Subscription(EventBus bus, string name)
+    internal Subscription(EventBus bus, string name, long startAfter)
     {
         _bus = bus;
         Name = name;
+        StartAfter = startAfter;
     }
+
+    /// <summary>The bus sequence number at subscription: only later events are delivered.</summary>
+    internal long StartAfter { get; }
 
     public string Name { get; }
 

@@ -30,6 +30,7 @@ public sealed class Job
 
     private Subscription? _mailbox;
     private readonly List<ITimer> _timers = [];
+    private readonly List<Task> _watchers = [];
     private Event _trigger;
     private Event _startTimeoutEvent;
     private int _startsRemain;
@@ -393,7 +394,8 @@ public sealed class Job
             _run = run;
         }
         Update(s => s with { State = JobState.Running, Pid = run.Pid, LastStarted = _runtime.Time.GetUtcNow() });
-        _ = WatchRunAsync(run, pidVariable);
+        _watchers.RemoveAll(t => t.IsCompleted);
+        _watchers.Add(WatchRunAsync(run, pidVariable));
     }
 
     private async Task WatchRunAsync(IRunningProcess run, string pidVariable)
@@ -439,7 +441,8 @@ public sealed class Job
         {
             _check = check;
         }
-        _ = WatchCheckAsync(check);
+        _watchers.RemoveAll(t => t.IsCompleted);
+        _watchers.Add(WatchCheckAsync(check));
     }
 
     private async Task WatchCheckAsync(IRunningProcess check)
@@ -531,6 +534,8 @@ public sealed class Job
             await timer.DisposeAsync().ConfigureAwait(false);
         }
         await TerminateProcessesAsync().ConfigureAwait(false);
+        // Exit events of the last runs are published before `stopped`, never after.
+        await Task.WhenAll(_watchers).ConfigureAwait(false);
         if (_service is not null)
         {
             using var deregisterTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5), _runtime.Time);
