@@ -9,6 +9,27 @@ internal static class ControlPlaneLoad
 {
     public sealed record Result(double RequestsPerSecond, double P50Ms, double P99Ms, int Errors);
 
+    /// <summary>Waits until the socket answers a ping.</summary>
+    public static async Task WaitReadyAsync(string socketPath)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                var result = await RunAsync(socketPath, HttpMethod.Get, "/v3/ping", null, 1, TimeSpan.Zero);
+                if (result.Errors == 0)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+            }
+            await Task.Delay(20);
+        }
+    }
+
     public static async Task<Result> RunAsync(string socketPath, HttpMethod method, string path, string? body, int clients, TimeSpan duration)
     {
         using var http = new HttpClient(new SocketsHttpHandler
@@ -28,7 +49,7 @@ internal static class ControlPlaneLoad
         await Task.WhenAll(Enumerable.Range(0, clients).Select(async client =>
         {
             var mine = latencies[client] = [];
-            while (stop.Elapsed < duration)
+            do
             {
                 using var request = new HttpRequestMessage(method, path);
                 if (body is not null)
@@ -44,6 +65,7 @@ internal static class ControlPlaneLoad
                     Interlocked.Increment(ref errors);
                 }
             }
+            while (stop.Elapsed < duration);
         }));
         var all = latencies.SelectMany(l => l).Order().ToList();
         return new Result(all.Count / stop.Elapsed.TotalSeconds, all[all.Count / 2], all[(int)(all.Count * 0.99)], errors);

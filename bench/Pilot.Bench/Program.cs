@@ -161,11 +161,9 @@ internal sealed class PilotSubject(string name, string binary, Scratch scratch)
         File.WriteAllText(config, $"{{ control: {{ socket: \"{socket}\" }}, logging: {{ level: \"ERROR\" }}, " +
             "telemetry: { port: 0, interfaces: [\"static:127.0.0.1\"], metrics: [ { name: \"bench_requests\", help: \"bench\", type: \"counter\" } ] }, " +
             "jobs: [ { name: \"idle\", exec: \"sleep 600\" } ] }");
+        File.Delete(socket); // a killed earlier run leaves its socket file behind
         using var pilot = Bench.Start(binary, "-config", config);
-        while (!File.Exists(socket))
-        {
-            await Task.Delay(20);
-        }
+        await ControlPlaneLoad.WaitReadyAsync(socket);
         await ControlPlaneLoad.RunAsync(socket, method, path, body, 16, TimeSpan.FromSeconds(1)); // warm-up
         var results = new List<ControlPlaneLoad.Result>();
         for (var i = 0; i < 3; i++)

@@ -2,6 +2,7 @@ using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Control;
 using Pilot.Supervisor.Events;
 using Pilot.Supervisor.Processes;
+using Pilot.Supervisor.Config.Decoding;
 using LogLevel = Pilot.Supervisor.Config.LogLevel;
 
 namespace Pilot.Supervisor.Jobs;
