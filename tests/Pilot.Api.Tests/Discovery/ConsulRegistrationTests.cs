@@ -66,6 +66,37 @@ public sealed class ConsulRegistrationTests
     }
 
     [Fact]
+    public async Task Telemetry_IsRegisteredAsTheContainerpilotService_WithV3sTtlAndVersionTag()
+    {
+        using var timeout = PilotProcess.Timeout();
+        await using var agent = await TestAgent.StartAsync(cancellationToken: timeout.Token);
+        using var portProbe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        portProbe.Start();
+        var port = ((IPEndPoint)portProbe.LocalEndpoint).Port;
+        portProbe.Stop();
+        await using var pilot = RunningPilot.Start($$"""
+            {
+              consul: "{{agent.HttpAddress}}",
+              control: { socket: "SOCKET" },
+              telemetry: { port: {{port}}, interfaces: ["static:127.0.0.1"], tags: ["metrics"] },
+              jobs: [ { name: "idle", exec: "sleep 600" } ],
+            }
+            """);
+        var id = "containerpilot-" + Dns.GetHostName();
+
+        var register = await agent.WaitForRequestAsync(r => r.Path == "/v1/agent/service/register", Wait);
+
+        using var body = JsonDocument.Parse(register.Body);
+        body.RootElement.GetProperty("ID").GetString().ShouldBe(id);
+        body.RootElement.GetProperty("Port").GetInt32().ShouldBe(port);
+        body.RootElement.GetProperty("Address").GetString().ShouldBe("127.0.0.1");
+        body.RootElement.GetProperty("Tags").EnumerateArray().Select(t => t.GetString()).First().ShouldBe("metrics");
+        body.RootElement.GetProperty("Tags").GetArrayLength().ShouldBe(2, "the version is appended");
+        body.RootElement.GetProperty("Check").GetProperty("TTL").GetString().ShouldBe("15s");
+        await agent.WaitUntilAsync(() => agent.State.GetCheck($"service:{id}")?.Status == "passing", Wait, "telemetry heartbeat");
+    }
+
+    [Fact]
     public async Task Check_TurnsCritical_WhenHealthCheckStartsFailing()
     {
         using var timeout = PilotProcess.Timeout();
