@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
 namespace Pilot.Bench;
 
 /// <summary>
@@ -71,11 +73,18 @@ internal static class Program
             table.Add("orphan storm 2000: last fork → 0 zombies (ms)", peer.Name, await Bench.RepeatAsync(Math.Max(3, _runs / 3), peer.OrphanStormAsync));
             table.Add("RSS idle, 1 job (MiB)", peer.Name, await Bench.RepeatAsync(3, peer.IdleRssAsync));
         }
+        foreach (var peer in ServiceManagerPeer.Available(scratch))
+        {
+            table.Add("start → first child exec (ms)", peer.Name, await Bench.RepeatAsync(_runs, peer.StartToFirstExecAsync));
+            table.Add("crashing job: exit → next exec (ms)", peer.Name, await Bench.RepeatAsync(Math.Max(3, _runs / 3), peer.RestartAsync));
+            table.Add("RSS idle, 1 job (MiB)", peer.Name, await Bench.RepeatAsync(3, peer.IdleRssAsync));
+        }
         var markdown = table.ToMarkdown(pilots[0].Name, Bench.MachineDescription());
         Console.WriteLine(markdown);
         if (output is not null)
         {
             await File.WriteAllTextAsync(output, markdown);
+            Chart.Write(table, Path.ChangeExtension(output, ".png"));
         }
         return 0;
     }
@@ -380,6 +389,8 @@ internal sealed record Sample(double Median, double Min, double Max, int Runs)
 internal sealed class ResultTable
 {
     private readonly List<(string Metric, string Subject, Sample Sample)> _rows = [];
+
+    public IReadOnlyList<(string Metric, string Subject, Sample Sample)> Rows => _rows;
 
     public void Add(string metric, string subject, Sample sample)
     {
