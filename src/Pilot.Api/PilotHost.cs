@@ -14,6 +14,10 @@ internal static class PilotHost
 {
     public static async Task<int> RunAsync(string configPath, PilotConfig config, CancellationToken cancellationToken)
     {
+        // Each child holds pool threads (output pumps, exit waits); on a 2-core container the default minimum of 2 would
+        // let a few jobs delay control-plane answers until the pool grows.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
         var builder = ControlPlane.CreateBuilder(config.Control);
         builder.Services.AddPilotSupervisor(new PilotSupervisorOptions
         {

@@ -115,15 +115,18 @@ internal sealed partial class RunningPilot : IAsyncDisposable
         using var client = CreateClient();
         while (true)
         {
+            // Each attempt is bounded: a connection accepted while Pilot is still starting must not hold the wait.
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            attempt.CancelAfter(TimeSpan.FromSeconds(2));
             try
             {
-                using var response = await client.GetAsync("/v3/ping", cancellationToken);
+                using var response = await client.GetAsync("/v3/ping", attempt.Token);
                 if (response.IsSuccessStatusCode)
                 {
                     return;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
             }
             if (_process.HasExited)
