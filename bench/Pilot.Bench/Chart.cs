@@ -10,7 +10,7 @@ internal static class Chart
     private static readonly string[] Metrics =
     [
         "start → first child exec (ms)", "whole run of /bin/true (ms)", "crashing job: exit → next exec (ms)",
-        "orphan storm 2000: last fork → 0 zombies (ms)", "RSS idle, 1 job (MiB)",
+        "orphan storm 10,000: last fork → 0 zombies (ms)", "RSS idle, 1 job (MiB)",
     ];
 
     public static void Write(ResultTable table, string png)

@@ -55,7 +55,7 @@ internal static class Program
             table.Add("whole run of /bin/true (ms)", name, await Bench.RepeatAsync(_runs, pilot.TrueRunAsync));
             table.Add("exit → dependent job exec (ms)", name, await Bench.RepeatAsync(_runs, pilot.ExitToDependentAsync));
             table.Add("crashing job: exit → next exec (ms)", name, await Bench.RepeatAsync(_runs, pilot.RestartAsync));
-            table.Add("orphan storm 2000: last fork → 0 zombies (ms)", name, await Bench.RepeatAsync(Math.Max(3, _runs / 3), pilot.OrphanStormAsync));
+            table.Add("orphan storm 10,000: last fork → 0 zombies (ms)", name, await Bench.RepeatAsync(Math.Max(3, _runs / 3), pilot.OrphanStormAsync));
             table.Add("RSS idle, 1 job (MiB)", name, await Bench.RepeatAsync(3, () => pilot.IdleRssAsync(1)));
             table.Add("RSS idle, 10 jobs (MiB)", name, await Bench.RepeatAsync(3, () => pilot.IdleRssAsync(10)));
             foreach (var (label, method, route, body) in ControlRequests)
@@ -70,7 +70,7 @@ internal static class Program
         {
             table.Add("start → first child exec (ms)", peer.Name, await Bench.RepeatAsync(_runs, peer.StartToFirstExecAsync));
             table.Add("whole run of /bin/true (ms)", peer.Name, await Bench.RepeatAsync(_runs, peer.TrueRunAsync));
-            table.Add("orphan storm 2000: last fork → 0 zombies (ms)", peer.Name, await Bench.RepeatAsync(Math.Max(3, _runs / 3), peer.OrphanStormAsync));
+            table.Add("orphan storm 10,000: last fork → 0 zombies (ms)", peer.Name, await Bench.RepeatAsync(Math.Max(3, _runs / 3), peer.OrphanStormAsync));
             table.Add("RSS idle, 1 job (MiB)", peer.Name, await Bench.RepeatAsync(3, peer.IdleRssAsync));
         }
         foreach (var peer in ServiceManagerPeer.Available(scratch))
@@ -297,9 +297,9 @@ internal static class Bench
 
     public static long ReadStamp(string path) => long.Parse(File.ReadAllText(path).Trim(), CultureInfo.InvariantCulture);
 
-    /// <summary>Forks 2000 orphans that exit at once, then writes the time the last was forked and sleeps.</summary>
+    /// <summary>Forks 10,000 orphans that exit at once, then writes the time the last was forked and sleeps.</summary>
     public static string StormScript(string stamp) =>
-        $"i=0; while [ $i -lt 2000 ]; do (true &); i=$((i+1)); done; date +%s%N > {stamp}; exec sleep 600";
+        $"i=0; while [ $i -lt 10000 ]; do (true &); i=$((i+1)); done; date +%s%N > {stamp}; exec sleep 600";
 
     /// <summary>After the storm's stamp appears, polls /proc until no zombie has <paramref name="parent"/> as parent.</summary>
     public static async Task<double> WaitNoZombiesAsync(int parent, string stamp)
