@@ -1,23 +1,46 @@
-// Run by tests/Pilot.Api.Tests (ClientSdkTests) with PILOT_SOCKET pointing at a running pilot.
-import { test } from "node:test";
+// The generated client against a real pilot: started by tests/Pilot.Clients.Tests (TypeScriptClientTests) with
+// PILOT_SOCKET set to its control socket. Every call is bounded by a timeout.
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createPilotClient } from "../src/index.js";
 
-const client = createPilotClient(process.env.PILOT_SOCKET);
+const socketPath = process.env.PILOT_SOCKET;
+assert.ok(socketPath, "PILOT_SOCKET must name a running pilot's control socket");
+const client = createPilotClient(socketPath);
+after(() => client.close());
 
-test("puts env, enables maintenance and reads status through the generated client", async () => {
-  const env = await client.POST("/v3/environ", { body: { TS_CLIENT: "yes" } });
-  assert.equal(env.response.status, 200);
+/** A fresh per-call bound: a call that hangs fails the test instead of stalling it. */
+const within = () => ({ signal: AbortSignal.timeout(10_000) });
 
-  const maintenance = await client.POST("/v3/maintenance/enable");
-  assert.equal(maintenance.response.status, 200);
-  assert.equal(maintenance.data.updated, true);
+test("environ_Accepted_ValidVariables", { timeout: 30_000 }, async () => {
+  const { data, response } = await client.POST("/v3/environ", { body: { TS_CLIENT: "from-typescript" }, ...within() });
+  assert.equal(response.status, 200);
+  assert.equal(data?.ok, true);
+});
 
-  const status = await client.GET("/v3/status");
+test("environ_Rejected_InvalidName", { timeout: 30_000 }, async () => {
+  const { error, response } = await client.POST("/v3/environ", { body: { "BAD=NAME": "x" }, ...within() });
+  assert.equal(response.status, 422);
+  assert.ok(error?.errors?.some((e) => e.message.includes("BAD=NAME")), JSON.stringify(error));
+});
+
+test("maintenance_ShownInStatus_AfterEnable", { timeout: 30_000 }, async () => {
+  const enabled = await client.POST("/v3/maintenance/enable", within());
+  assert.equal(enabled.response.status, 200);
+  assert.equal(enabled.data?.updated, true);
+
+  const status = await client.GET("/v3/status", within());
   assert.equal(status.response.status, 200);
-  assert.equal(status.data.maintenance, true);
-  assert.ok(status.data.jobs.some((job) => job.name === "app"));
+  assert.equal(status.data?.maintenance, true);
+});
 
-  const bad = await client.POST("/v3/environ", { body: { "BAD=NAME": "x" } });
-  assert.equal(bad.response.status, 422);
+test("status_ListsJobs_FromConfig", { timeout: 30_000 }, async () => {
+  const status = await client.GET("/v3/status", within());
+  assert.equal(status.response.status, 200);
+  const app = status.data?.jobs.find((job) => job.name === "app");
+  assert.ok(app, JSON.stringify(status.data));
+  assert.ok(Number(app.pid ?? 0) > 0, JSON.stringify(app));
+
+  const job = await client.GET("/v3/jobs/{name}", { params: { path: { name: "app" } }, ...within() });
+  assert.equal(job.data?.name, "app");
 });
