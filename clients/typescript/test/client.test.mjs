@@ -13,7 +13,7 @@ after(() => client.close());
 const within = () => ({ signal: AbortSignal.timeout(10_000) });
 
 test("environ_Accepted_ValidVariables", { timeout: 30_000 }, async () => {
-  const { data, response } = await client.POST("/v3/environ", { body: { TS_CLIENT: "from-typescript" }, ...within() });
+  const { data, response } = await client.POST("/v3/environ", { body: { SDK_VALUE: "from-typescript" }, ...within() });
   assert.equal(response.status, 200);
   assert.equal(data?.ok, true);
 });
