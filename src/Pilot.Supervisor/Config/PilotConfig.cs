@@ -121,7 +121,7 @@ public sealed record JobConfig
     /// <summary><c>passing</c>, <c>warning</c>, <c>critical</c> or null.</summary>
     public string? InitialStatus { get; init; }
     public ImmutableArray<string> Tags { get; init; } = [];
-    public ImmutableArray<string> Interfaces { get; init; } = ["eth0:inet", "inet"];
+    public ImmutableArray<string> Interfaces { get; init; } = Validation.V3Rules.DefaultInterfaces;
     public JobConsulConfig? Consul { get; init; }
     public bool RawLogging { get; init; }
 
@@ -173,7 +173,7 @@ public sealed record MetricConfig
 public sealed record TelemetryConfig
 {
     public int Port { get; init; } = 9090;
-    public ImmutableArray<string> Interfaces { get; init; } = ["eth0:inet", "inet"];
+    public ImmutableArray<string> Interfaces { get; init; } = Validation.V3Rules.DefaultInterfaces;
     public ImmutableArray<string> Tags { get; init; } = [];
     public ImmutableArray<MetricConfig> Metrics { get; init; } = [];
 }

@@ -25,7 +25,7 @@ public sealed record IpSelection(string? Ip, string? Error)
 /// </summary>
 public static partial class IpSelector
 {
-    public static readonly IReadOnlyList<string> DefaultSpecs = ["eth0:inet", "inet"];
+    public static readonly IReadOnlyList<string> DefaultSpecs = Config.Validation.V3Rules.DefaultInterfaces;
 
     // Go RE2's \w and \d are ASCII-only.
     [GeneratedRegex(@"^(?<name>[0-9A-Za-z_]+)(?:(?:\[(?<index>[0-9]+)\])|(?::(?<version>inet6?)))?$", RegexOptions.CultureInvariant)]
