@@ -20,7 +20,9 @@ namespace Pilot.ConsulTestAgent;
 public sealed class ConsulTestAgent : IAsyncDisposable
 {
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
-    private readonly ConcurrentDictionary<HttpContext, byte> _inFlight = new();
+    // Cancelled by GoDownAsync; each handler links it into its RequestAborted and cuts its own connection, because
+    // touching a pooled HttpContext from outside its request races with Kestrel recycling it.
+    private CancellationTokenSource _goingDown = new();
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private readonly AgentHttpApi _api;
     private WebApplication? _app;
@@ -121,13 +123,12 @@ public sealed class ConsulTestAgent : IAsyncDisposable
             {
                 return;
             }
-            foreach (var ctx in _inFlight.Keys)
-            {
-                ctx.Abort();
-            }
+            await _goingDown.CancelAsync().ConfigureAwait(false);
             await _app.StopAsync().ConfigureAwait(false);
             await _app.DisposeAsync().ConfigureAwait(false);
             _app = null;
+            _goingDown.Dispose();
+            _goingDown = new CancellationTokenSource();
         }
         finally
         {
@@ -175,7 +176,9 @@ public sealed class ConsulTestAgent : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
-        _inFlight.TryAdd(context, 0);
+        var goingDown = _goingDown.Token;
+        using var aborted = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, goingDown);
+        context.RequestAborted = aborted.Token;
         try
         {
             var request = context.Request;
@@ -214,11 +217,11 @@ public sealed class ConsulTestAgent : IAsyncDisposable
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
-            // The client went away (or the agent went down): nothing to answer.
-        }
-        finally
-        {
-            _inFlight.TryRemove(context, out _);
+            // The client went away, or the agent went down: then the connection is cut, as a dying agent's would be.
+            if (goingDown.IsCancellationRequested)
+            {
+                context.Abort();
+            }
         }
     }
 
