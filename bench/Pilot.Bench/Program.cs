@@ -262,21 +262,7 @@ internal sealed class PeerSubject(string name, string[] prefix, Scratch scratch)
 
 internal static class Bench
 {
-    public static string PilotBin()
-    {
-        if (Environment.GetEnvironmentVariable("PILOT_BIN") is { Length: > 0 } bin)
-        {
-            return bin;
-        }
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Pilot.sln")))
-            {
-                return Path.Combine(dir.FullName, "src/Pilot.Api/bin/Release/net10.0/pilot");
-            }
-        }
-        throw new InvalidOperationException("set PILOT_BIN");
-    }
+    public static string PilotBin() => Checkout.PilotBinary();
 
     public static Process Start(string program, params string[] args)
     {

@@ -21,7 +21,7 @@ public sealed class OpenApiDocumentTests
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         var served = Normalize(await response.Content.ReadAsStringAsync(host.Token));
 
-        var file = Path.Combine(RepositoryRoot(), CheckedInPath);
+        var file = Path.Combine(Checkout.Root, CheckedInPath);
         if (Environment.GetEnvironmentVariable("PILOT_UPDATE_OPENAPI") == "1")
         {
             await File.WriteAllTextAsync(file, served, host.Token);
@@ -82,15 +82,4 @@ public sealed class OpenApiDocumentTests
     private static string Normalize(string json) =>
         JsonNode.Parse(json)!.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }).ReplaceLineEndings("\n") + "\n";
 
-    internal static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Pilot.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new InvalidOperationException("Pilot.sln not found above " + AppContext.BaseDirectory);
-    }
 }

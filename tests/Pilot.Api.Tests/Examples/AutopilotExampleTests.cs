@@ -12,7 +12,7 @@ public sealed class AutopilotExampleTests
     public async Task AutopilotExample_NginxReachesExactlyTheLiveAppInstances()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        var script = Path.Combine(OpenApiDocumentTests.RepositoryRoot(), "examples/autopilot/run-local");
+        var script = Path.Combine(Checkout.Root, "examples/autopilot/run-local");
         var start = new ProcessStartInfo(script) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.Environment["PILOT_BIN"] = PilotProcess.Locate();
         start.Environment["CONSUL_TEST_AGENT_BIN"] = Path.Combine(AppContext.BaseDirectory, "Pilot.ConsulTestAgent");

@@ -8,21 +8,7 @@ internal static class PilotProcess
 {
     public sealed record Outcome(int ExitCode, string Stdout, string Stderr);
 
-    /// <summary><c>$PILOT_BIN</c>, else the apphost copied beside the tests, else <c>src/Pilot.Api/bin/&lt;cfg&gt;/net10.0/pilot</c>.</summary>
-    public static string Locate()
-    {
-        if (Environment.GetEnvironmentVariable("PILOT_BIN") is { Length: > 0 } fromEnvironment)
-        {
-            return fromEnvironment;
-        }
-        var beside = Path.Combine(AppContext.BaseDirectory, "pilot");
-        if (File.Exists(beside))
-        {
-            return beside;
-        }
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        return Path.Combine(Control.OpenApiDocumentTests.RepositoryRoot(), "src/Pilot.Api/bin", configuration, "net10.0/pilot");
-    }
+    public static string Locate() => Checkout.PilotBinary();
 
     public static async Task<Outcome> RunAsync(IEnumerable<string> args, CancellationToken cancellationToken, IDictionary<string, string>? environment = null)
     {

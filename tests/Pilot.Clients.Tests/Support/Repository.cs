@@ -12,25 +12,11 @@ internal static class Repository
     }
 
     /// <summary>The directory holding Pilot.sln, found above the test binaries.</summary>
-    public static string Root { get; } = FindRoot();
+    public static string Root => Checkout.Root;
 
     public static string TypeScriptClient => Path.Combine(Root, "clients/typescript");
 
-    /// <summary><c>$PILOT_BIN</c>, else the apphost copied beside the tests, else <c>src/Pilot.Api/bin/&lt;cfg&gt;/net10.0/pilot</c>.</summary>
-    public static string PilotBinary()
-    {
-        if (Environment.GetEnvironmentVariable("PILOT_BIN") is { Length: > 0 } fromEnvironment)
-        {
-            return fromEnvironment;
-        }
-        var beside = Path.Combine(AppContext.BaseDirectory, "pilot");
-        if (File.Exists(beside))
-        {
-            return beside;
-        }
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        return Path.Combine(Root, "src/Pilot.Api/bin", configuration, "net10.0/pilot");
-    }
+    public static string PilotBinary() => Checkout.PilotBinary();
 
     /// <summary>Fails with a useful message when <c>npm ci</c> has not been run for the TypeScript client.</summary>
     public static void RequireNodeModules() =>
@@ -72,15 +58,4 @@ internal static class Repository
         return new Outcome(process.ExitCode, await stdout, await stderr);
     }
 
-    private static string FindRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Pilot.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new InvalidOperationException("Pilot.sln not found above " + AppContext.BaseDirectory);
-    }
 }

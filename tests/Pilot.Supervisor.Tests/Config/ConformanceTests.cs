@@ -8,17 +8,7 @@ public sealed class ConformanceTests
 {
     private static readonly Dictionary<string, string> Environment = new() { ["CONSUL"] = "consul.example.com" };
 
-    public static string Fixtures(string kind)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Pilot.sln")))
-            {
-                return Path.Combine(dir.FullName, "tests/fixtures/conformance", kind);
-            }
-        }
-        throw new DirectoryNotFoundException("Pilot.sln not found above the test assembly");
-    }
+    public static string Fixtures(string kind) => Path.Combine(Checkout.Root, "tests/fixtures/conformance", kind);
 
     public static TheoryData<string> Valid() => [.. Directory.GetFiles(Fixtures("valid"), "*.json5").Select(f => Path.GetFileName(f))];
 
