@@ -142,14 +142,12 @@ public sealed class JobTests
             Timeout = TimeSpan.FromSeconds(5),
         });
         h.Start();
-        (await h.Launcher.WaitForStartAsync("tick")).Exit(0);
-        await h.SettleAsync();
+        await h.EndRunAsync("tick", 1, 0);
 
         for (var i = 2; i <= 3; i++)
         {
             h.Time.Advance(TimeSpan.FromSeconds(5));
-            (await h.Launcher.WaitForStartAsync("tick", i)).Exit(0);
-            await h.SettleAsync();
+            await h.EndRunAsync("tick", i, 0);
         }
         h.Time.Advance(TimeSpan.FromSeconds(5));
 
@@ -164,10 +162,12 @@ public sealed class JobTests
         h.Add(JobNamed("slow") with { Timeout = TimeSpan.FromSeconds(2) });
         h.Start();
         var run = await h.Launcher.WaitForStartAsync("slow");
+        await h.Time.WaitForTimerAsync(TimeSpan.FromSeconds(2));
 
-        var took = await h.AdvanceUntilAsync(() => run.Exited.IsCompleted, TimeSpan.FromMilliseconds(500));
-
-        took.ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(2));
+        h.Time.Advance(TimeSpan.FromSeconds(2) - TimeSpan.FromMilliseconds(1));
+        await h.SettleAsync();
+        run.Exited.IsCompleted.ShouldBeFalse();
+        h.Time.Advance(TimeSpan.FromMilliseconds(1));
         await h.WaitAsync(E(EventCode.ExitFailed, "slow"));
         run.Signals.ShouldContain(SignalNames.SIGKILL);
         h.Recorder.Events.ShouldContain(E(EventCode.Error, "slow: signal: killed"));
@@ -189,8 +189,7 @@ public sealed class JobTests
         for (var i = 0; i < results.Length; i++)
         {
             h.Time.Advance(TimeSpan.FromSeconds(1));
-            (await h.Launcher.WaitForStartAsync("check.web", i + 1)).Exit(results[i]);
-            await h.SettleAsync();
+            await h.EndRunAsync("check.web", i + 1, results[i]);
         }
 
         h.Recorder.Count(E(EventCode.StatusHealthy, "web")).ShouldBe(2);
@@ -250,11 +249,13 @@ public sealed class JobTests
         run.HonoursSigterm = false;
 
         h.Bus.Publish(Event.GlobalShutdown);
-        await h.SettleAsync();
+        await h.Time.WaitForTimerAsync(TimeSpan.FromSeconds(3));
         run.Signals.ShouldBe([SignalNames.SIGTERM]);
-        var took = await h.AdvanceUntilAsync(() => run.Exited.IsCompleted, TimeSpan.FromMilliseconds(500));
 
-        took.ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(3));
+        h.Time.Advance(TimeSpan.FromSeconds(3) - TimeSpan.FromMilliseconds(1));
+        await h.SettleAsync();
+        run.Exited.IsCompleted.ShouldBeFalse();
+        h.Time.Advance(TimeSpan.FromMilliseconds(1));
         await h.WaitAsync(E(EventCode.Stopped, "stubborn"));
         run.Signals.Take(2).ShouldBe([SignalNames.SIGTERM, SignalNames.SIGKILL]);
     }

@@ -19,7 +19,7 @@ internal sealed class JobHarness : IAsyncDisposable
 
     public EventBus Bus { get; } = new();
     public FakeLauncher Launcher { get; } = new();
-    public FakeTimeProvider Time { get; } = new(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+    public ArmingClock Time { get; } = new(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
     public StringWriter LogText { get; } = new();
     public LogWriter Log { get; }
     public EventRecorder Recorder { get; }
@@ -48,6 +48,20 @@ internal sealed class JobHarness : IAsyncDisposable
 
     public Task WaitAsync(Event e, int occurrences = 1) => Recorder.WaitForAsync(e, occurrences);
 
+    /// <summary>
+    /// Ends the <paramref name="count"/>-th run of <paramref name="name"/> and waits for its exit event. The job forgets
+    /// the run before publishing that event, so a clock step afterwards cannot find the run still alive (the exit is
+    /// handled on another thread, which settling alone does not wait for).
+    /// </summary>
+    public async Task EndRunAsync(string name, int count, int exitCode)
+    {
+        var exitEvent = new Event(exitCode == 0 ? EventCode.ExitSuccess : EventCode.ExitFailed, name);
+        var seen = Recorder.Count(exitEvent);
+        (await Launcher.WaitForStartAsync(name, count)).Exit(exitCode);
+        await Recorder.WaitForAsync(exitEvent, seen + 1);
+        await SettleAsync();
+    }
+
     /// <summary>Waits until the bus has delivered everything and every job has handled all it received.</summary>
     public async Task SettleAsync()
     {
@@ -61,22 +75,6 @@ internal sealed class JobHarness : IAsyncDisposable
             timeout.Token.ThrowIfCancellationRequested();
             await Task.Yield();
         }
-    }
-
-    /// <summary>
-    /// Moves the fake clock in steps until <paramref name="condition"/> holds; returns the fake time it took.
-    /// Steps (not one jump) because a job may arm its timer just after the test saw the action that arms it.
-    /// </summary>
-    public async Task<TimeSpan> AdvanceUntilAsync(Func<bool> condition, TimeSpan step, int maxSteps = 100)
-    {
-        var start = Time.GetUtcNow();
-        for (var i = 0; i < maxSteps && !condition(); i++)
-        {
-            Time.Advance(step);
-            await SettleAsync();
-        }
-        condition().ShouldBeTrue($"condition not met after {maxSteps} steps of {step}");
-        return Time.GetUtcNow() - start;
     }
 
     public async ValueTask DisposeAsync()
