@@ -161,13 +161,10 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
 
     private void OnJobHalted(Job job)
     {
+        // A job ending well later does not hide an earlier failure: the order jobs halt in is a race, the outcome is not.
         if (job.LastExit is { Success: false } exit)
         {
             Interlocked.Exchange(ref _failedExitCode, exit.Signal is { } sig ? 128 + sig : exit.ExitCode);
-        }
-        else if (job.LastExit is { Success: true })
-        {
-            Interlocked.Exchange(ref _failedExitCode, 0);
         }
         CheckAllHalted();
     }

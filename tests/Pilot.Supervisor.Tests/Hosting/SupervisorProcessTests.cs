@@ -107,10 +107,12 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
         (await File.ReadAllTextAsync(logPath, TestContext.Current.CancellationToken)).ShouldContain("killing processes for job \"stubborn\"");
     }
 
-    [Fact]
-    public async Task Supervisor_Exits_WhenEveryJobHalted_WithTheFailedJobsExitCode()
+    [Theory]
+    [InlineData("exit 0", "sleep 0.3; exit 7")]
+    [InlineData("sleep 0.3; exit 0", "exit 7")]
+    public async Task Supervisor_Exits_WhenEveryJobHalted_WithTheFailedJobsExitCode_WhicheverEndsLast(string okScript, string badScript)
     {
-        var config = new PilotConfig { Jobs = [ShJob("ok", "exit 0"), ShJob("bad", "sleep 0.3; exit 7")] };
+        var config = new PilotConfig { Jobs = [ShJob("ok", okScript), ShJob("bad", badScript)] };
         var (supervisor, _, _) = Create(config);
 
         await supervisor.StartAsync(TestContext.Current.CancellationToken);
