@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Pilot.Api.Hosting;
 using Pilot.Api.V3;
 using Pilot.Supervisor.Config;
 
@@ -31,8 +32,7 @@ public static class ControlPlane
     /// <summary>A slim web application builder listening on <see cref="ControlConfig.SocketPath"/> and nowhere else.</summary>
     public static WebApplicationBuilder CreateBuilder(ControlConfig control, string? environmentName = null)
     {
-        // No command-line args: Pilot's Go-style flags are not ASP.NET configuration.
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], EnvironmentName = environmentName });
+        var builder = IsolatedWebHost.CreateBuilder(environmentName);
         builder.AddControlPlane(control);
         return builder;
     }

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Pilot.Api.Hosting;
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Control;
 using Pilot.Supervisor.Discovery.Interfaces;
@@ -70,8 +71,7 @@ internal sealed class TelemetryServer(CollectorRegistry registry, IServiceProvid
 
     private WebApplication Build(IPEndPoint endpoint, PilotConfig config)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
+        var builder = IsolatedWebHost.CreateBuilder();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(endpoint));
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, TelemetryJsonContext.Default));
         var app = builder.Build();

@@ -41,11 +41,14 @@ internal sealed partial class RunningPilot : IAsyncDisposable
     /// <summary>
     /// Writes <paramref name="config"/> (JSON5; <c>SOCKET</c> and <c>DIR</c> in it are replaced by this instance's
     /// socket path and temp dir) and starts <c>pilot -config</c> on it, optionally through a wrapper command
-    /// (e.g. <c>unshare --fork --pid --mount-proc</c>).
+    /// (e.g. <c>unshare --fork --pid --mount-proc</c>). The temp dir is pilot's working directory;
+    /// <paramref name="prepareDirectory"/> may put files there first.
     /// </summary>
-    public static RunningPilot Start(string config, IEnumerable<string>? wrapper = null, IDictionary<string, string>? environment = null)
+    public static RunningPilot Start(string config, IEnumerable<string>? wrapper = null, IDictionary<string, string>? environment = null,
+        Action<string>? prepareDirectory = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("pilot-it-").FullName;
+        prepareDirectory?.Invoke(directory);
         var socketPath = Path.Combine(directory, "pilot.socket");
         File.WriteAllText(Path.Combine(directory, "pilot.json5"), Render(config, directory, socketPath));
         var command = (wrapper ?? []).Concat([PilotProcess.Locate(), "-config", Path.Combine(directory, "pilot.json5")]).ToList();

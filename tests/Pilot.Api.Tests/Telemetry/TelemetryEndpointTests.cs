@@ -10,13 +10,6 @@ namespace Pilot.Api.Tests.Telemetry;
 /// <summary>The real pilot with telemetry on loopback, checked by promtool and scraped by a real Prometheus.</summary>
 public sealed class TelemetryEndpointTests
 {
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private static RunningPilot StartPilot(int port) => RunningPilot.Start($$"""
         {
           control: { socket: "SOCKET" },
@@ -49,7 +42,7 @@ public sealed class TelemetryEndpointTests
     public async Task Metrics_PassPromtool_AndStatusHasV3Shape()
     {
         using var timeout = PilotProcess.Timeout();
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         await using var pilot = StartPilot(port);
         await pilot.WaitForSocketAsync(timeout.Token);
         await PutMetricsAsync(pilot, timeout.Token);
@@ -84,11 +77,11 @@ public sealed class TelemetryEndpointTests
     public async Task RealPrometheus_ScrapesPilot_AndSeesEveryMetricType()
     {
         using var timeout = PilotProcess.Timeout();
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         await using var pilot = StartPilot(port);
         await pilot.WaitForSocketAsync(timeout.Token);
         await PutMetricsAsync(pilot, timeout.Token);
-        var prometheusPort = FreePort();
+        var prometheusPort = LoopbackPort.Free();
         var dir = Path.Combine(pilot.Directory, "prometheus");
         Directory.CreateDirectory(dir);
         await File.WriteAllTextAsync(Path.Combine(dir, "prometheus.yml"), $"""
