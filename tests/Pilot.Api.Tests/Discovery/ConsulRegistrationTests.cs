@@ -10,7 +10,7 @@ namespace Pilot.Api.Tests.Discovery;
 /// <summary>The real <c>pilot</c> binary against the Consul-API test agent over real HTTP.</summary>
 public sealed class ConsulRegistrationTests
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
     private static readonly string ServiceId = "app-" + Dns.GetHostName();
 
     private static string AppConfig(TestAgent agent, string check = "true", string extra = "") => $$"""
@@ -150,7 +150,8 @@ public sealed class ConsulRegistrationTests
     [Fact]
     public async Task Watch_FiresChanged_WhenAppScalesUpAndDown_LongBeforeTheInterval()
     {
-        using var timeout = PilotProcess.Timeout();
+        // Four Pilots start and two stop in this test: a longer bound than one Pilot's.
+        using var timeout = PilotProcess.Timeout(TimeSpan.FromMinutes(2));
         await using var agent = await TestAgent.StartAsync(cancellationToken: timeout.Token);
         await using var front = RunningPilot.Start($$"""
             {

@@ -11,7 +11,8 @@ namespace Pilot.Api.Tests.Support;
 /// <summary>The real control plane on a real Unix socket in a temporary directory, backed by a fake supervisor.</summary>
 internal sealed class ControlPlaneHost : IAsyncDisposable
 {
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    /// <summary>An upper bound for failing tests only (a green test never waits for it); generous for a loaded 2-core CI.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     private ControlPlaneHost(WebApplication app, TempDirectory directory, ControlConfig control, FakeSupervisorControl supervisor)
     {
@@ -27,10 +28,10 @@ internal sealed class ControlPlaneHost : IAsyncDisposable
     /// <summary>Bounds every await of a test: cancelled after <see cref="Timeout"/> or when xunit cancels the test.</summary>
     public CancellationToken Token => _timeout.Token;
 
-    public static CancellationTokenSource CreateTimeout()
+    public static CancellationTokenSource CreateTimeout(TimeSpan? limit = null)
     {
         var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        cts.CancelAfter(Timeout);
+        cts.CancelAfter(limit ?? Timeout);
         return cts;
     }
 

@@ -42,5 +42,5 @@ internal static class PilotProcess
         return new Outcome(process.ExitCode, await stdout, await stderr);
     }
 
-    public static CancellationTokenSource Timeout() => ControlPlaneHost.CreateTimeout();
+    public static CancellationTokenSource Timeout(TimeSpan? limit = null) => ControlPlaneHost.CreateTimeout(limit);
 }

@@ -142,8 +142,15 @@ internal sealed partial class RunningPilot : IAsyncDisposable
 
     public async Task<int> WaitForExitAsync(CancellationToken cancellationToken)
     {
-        await _process.WaitForExitAsync(cancellationToken);
-        await Task.WhenAll(_stdout, _stderr).WaitAsync(cancellationToken);
+        try
+        {
+            await _process.WaitForExitAsync(cancellationToken);
+            await Task.WhenAll(_stdout, _stderr).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"pilot {_process.Id} did not exit in time; its output:\n{Output}");
+        }
         return _process.ExitCode;
     }
 

@@ -9,7 +9,7 @@ namespace Pilot.Clients.Tests.Live;
 /// <summary>The generated C# client (Kiota) against the real pilot over its Unix socket.</summary>
 public sealed class CSharpClientTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     [Fact]
     public async Task PutEnviron_SeenByLaterChild_ValidVariable()
