@@ -155,20 +155,10 @@ public sealed class Json5Reader
             var value = ReadValue();
             props.RemoveAll(p => p.Key == key);
             props.Add(new Json5Property(key, kl, kc, value));
-            SkipWhitespaceAndComments();
-            if (AtEnd) throw Error("unexpected end of JSON input");
-            if (Peek == ',')
+            if (EndOfElement('}', "object key:value pair"))
             {
-                Advance();
-                SkipWhitespaceAndComments();
-                continue;
-            }
-            if (Peek == '}')
-            {
-                Advance();
                 break;
             }
-            throw Error($"invalid character {Quote(Peek)} after object key:value pair");
         }
         return new Json5Object(props, l, col);
     }
@@ -188,22 +178,31 @@ public sealed class Json5Reader
                 break;
             }
             items.Add(ReadValue());
-            SkipWhitespaceAndComments();
-            if (AtEnd) throw Error("unexpected end of JSON input");
-            if (Peek == ',')
+            if (EndOfElement(']', "array element"))
             {
-                Advance();
-                SkipWhitespaceAndComments();
-                continue;
-            }
-            if (Peek == ']')
-            {
-                Advance();
                 break;
             }
-            throw Error($"invalid character {Quote(Peek)} after array element");
         }
         return new Json5Array(items, l, col);
+    }
+
+    /// <summary>After an element: true when <paramref name="close"/> ends the container, false after a comma.</summary>
+    private bool EndOfElement(char close, string element)
+    {
+        SkipWhitespaceAndComments();
+        if (AtEnd) throw Error("unexpected end of JSON input");
+        if (Peek == ',')
+        {
+            Advance();
+            SkipWhitespaceAndComments();
+            return false;
+        }
+        if (Peek == close)
+        {
+            Advance();
+            return true;
+        }
+        throw Error($"invalid character {Quote(Peek)} after {element}");
     }
 
     private string ReadKey()
