@@ -14,7 +14,7 @@ public sealed class AutopilotExampleTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var script = Path.Combine(Checkout.Root, "examples/autopilot/run-local");
         var start = new ProcessStartInfo(script) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.Environment["PILOT_BIN"] = PilotProcess.Locate();
+        start.Environment["PILOT_BIN"] = Checkout.PilotBinary();
         start.Environment["CONSUL_TEST_AGENT_BIN"] = Path.Combine(AppContext.BaseDirectory, "Pilot.ConsulTestAgent");
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);

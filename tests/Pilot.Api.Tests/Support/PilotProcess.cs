@@ -8,11 +8,9 @@ internal static class PilotProcess
 {
     public sealed record Outcome(int ExitCode, string Stdout, string Stderr);
 
-    public static string Locate() => Checkout.PilotBinary();
-
     public static async Task<Outcome> RunAsync(IEnumerable<string> args, CancellationToken cancellationToken, IDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo(Locate())
+        var start = new ProcessStartInfo(Checkout.PilotBinary())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Pilot.Api.Cli;
 
 namespace Pilot.Api.Tests.Support;
@@ -9,34 +7,28 @@ namespace Pilot.Api.Tests.Support;
 /// A real <c>pilot</c> process on a config written by the test, with its own temp dir and control socket;
 /// output lines are collected so a test can wait for one. Disposing kills whatever is left.
 /// </summary>
-internal sealed partial class RunningPilot : IAsyncDisposable
+internal sealed class RunningPilot : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly ConcurrentQueue<string> _lines = new();
-    private readonly SemaphoreSlim _lineArrived = new(0);
-    private readonly Task _stdout;
-    private readonly Task _stderr;
+    private readonly CapturedPilot _pilot;
 
-    private RunningPilot(Process process, string directory, string socketPath)
+    private RunningPilot(CapturedPilot pilot, string directory, string socketPath)
     {
-        _process = process;
+        _pilot = pilot;
         Directory = directory;
         SocketPath = socketPath;
-        _stdout = PumpAsync(process.StandardOutput);
-        _stderr = PumpAsync(process.StandardError);
     }
 
     public string Directory { get; }
 
     public string SocketPath { get; }
 
-    public int Pid => _process.Id;
+    public int Pid => _pilot.Pid;
 
     public string ConfigPath => Path.Combine(Directory, "pilot.json5");
 
-    public IReadOnlyList<string> Lines => [.. _lines];
+    public IReadOnlyList<string> Lines => _pilot.Lines;
 
-    public string Output => string.Join('\n', _lines);
+    public string Output => _pilot.Output;
 
     /// <summary>
     /// Writes <paramref name="config"/> (JSON5; <c>SOCKET</c> and <c>DIR</c> in it are replaced by this instance's
@@ -51,14 +43,8 @@ internal sealed partial class RunningPilot : IAsyncDisposable
         prepareDirectory?.Invoke(directory);
         var socketPath = Path.Combine(directory, "pilot.socket");
         File.WriteAllText(Path.Combine(directory, "pilot.json5"), Render(config, directory, socketPath));
-        var command = (wrapper ?? []).Concat([PilotProcess.Locate(), "-config", Path.Combine(directory, "pilot.json5")]).ToList();
-        var start = new ProcessStartInfo(command[0])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = directory,
-        };
+        var command = (wrapper ?? []).Concat([Checkout.PilotBinary(), "-config", Path.Combine(directory, "pilot.json5")]).ToList();
+        var start = new ProcessStartInfo(command[0]) { WorkingDirectory = directory };
         foreach (var arg in command.Skip(1))
         {
             start.ArgumentList.Add(arg);
@@ -68,7 +54,7 @@ internal sealed partial class RunningPilot : IAsyncDisposable
         {
             start.Environment[name] = value;
         }
-        return new RunningPilot(Process.Start(start)!, directory, socketPath);
+        return new RunningPilot(CapturedPilot.Start(start), directory, socketPath);
     }
 
     public static string Render(string config, string directory, string socketPath) =>
@@ -79,38 +65,11 @@ internal sealed partial class RunningPilot : IAsyncDisposable
 
     public HttpClient CreateClient() => ControlClient.CreateHttpClient(SocketPath);
 
-    public void Signal(int signal)
-    {
-        if (Kill(_process.Id, signal) != 0)
-        {
-            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
-        }
-    }
+    public void Signal(int signal) => _pilot.Signal(signal);
 
     /// <summary>Waits until an output line contains <paramref name="text"/> (at least <paramref name="occurrences"/> times).</summary>
-    public async Task<string> WaitForLineAsync(string text, CancellationToken cancellationToken, int occurrences = 1)
-    {
-        while (true)
-        {
-            var matches = _lines.Where(l => l.Contains(text, StringComparison.Ordinal)).ToList();
-            if (matches.Count >= occurrences)
-            {
-                return matches[occurrences - 1];
-            }
-            if (_process.HasExited && _stdout.IsCompleted && _stderr.IsCompleted)
-            {
-                throw new InvalidOperationException($"pilot exited ({_process.ExitCode}) before printing '{text}':\n{Output}");
-            }
-            try
-            {
-                await _lineArrived.WaitAsync(TimeSpan.FromMilliseconds(200), cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                throw new TimeoutException($"'{text}' not printed; output so far:\n{Output}");
-            }
-        }
-    }
+    public Task<string> WaitForLineAsync(string text, CancellationToken cancellationToken, int occurrences = 1) =>
+        _pilot.WaitForLineAsync(text, cancellationToken, occurrences);
 
     /// <summary>Waits until the control socket answers <c>/v3/ping</c>.</summary>
     public async Task WaitForSocketAsync(CancellationToken cancellationToken)
@@ -132,45 +91,19 @@ internal sealed partial class RunningPilot : IAsyncDisposable
             catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
             }
-            if (_process.HasExited)
+            if (_pilot.HasExited)
             {
-                throw new InvalidOperationException($"pilot exited ({_process.ExitCode}):\n{Output}");
+                throw new InvalidOperationException($"pilot exited ({_pilot.ExitCode}):\n{Output}");
             }
             await Task.Delay(50, cancellationToken);
         }
     }
 
-    public async Task<int> WaitForExitAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _process.WaitForExitAsync(cancellationToken);
-            await Task.WhenAll(_stdout, _stderr).WaitAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            throw new TimeoutException($"pilot {_process.Id} did not exit in time; its output:\n{Output}");
-        }
-        return _process.ExitCode;
-    }
-
-    private async Task PumpAsync(StreamReader reader)
-    {
-        while (await reader.ReadLineAsync() is { } line)
-        {
-            _lines.Enqueue(line);
-            _lineArrived.Release();
-        }
-    }
+    public Task<int> WaitForExitAsync(CancellationToken cancellationToken) => _pilot.WaitForExitAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-        _process.Dispose();
+        await _pilot.DisposeAsync();
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);
@@ -180,7 +113,4 @@ internal sealed partial class RunningPilot : IAsyncDisposable
             // A killed child may still be writing in it; the temp dir is cleaned by the OS later.
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 }

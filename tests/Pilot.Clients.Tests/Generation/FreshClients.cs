@@ -13,7 +13,7 @@ public sealed class FreshClients : IAsyncLifetime
         // Kiota's first run restores the tool; the update check it makes may wait on an unreachable network.
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
         var run = await Repository.RunAsync(
-            Path.Combine(Repository.Root, "scripts/generate-clients"), [Root], Repository.Root, timeout.Token);
+            Path.Combine(Checkout.Root, "scripts/generate-clients"), [Root], Checkout.Root, timeout.Token);
         run.ExitCode.ShouldBe(0, $"scripts/generate-clients failed:\n{run.Output}");
     }
 

@@ -9,7 +9,7 @@ public sealed class StalenessTests(FreshClients fresh) : IClassFixture<FreshClie
     [Fact]
     public void CheckedInClients_MatchFreshGeneration_FromOpenApiDocument()
     {
-        var differences = ClientTree.Differences(Repository.Root, fresh.Root);
+        var differences = ClientTree.Differences(Checkout.Root, fresh.Root);
 
         ClientTree.Files(fresh.Root).ShouldContain("clients/typescript/src/pilot.d.ts");
         ClientTree.Files(fresh.Root).ShouldContain("clients/csharp/Pilot.Client/Generated/PilotControlClient.cs");

@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Pilot.Client;
 
 namespace Pilot.Clients.Tests.Support;
@@ -10,7 +8,7 @@ namespace Pilot.Clients.Tests.Support;
 /// The real <c>pilot</c> binary on a config written by the test (<c>SOCKET</c> in it becomes this instance's control
 /// socket in its own temp dir), with its output lines collected. Disposing kills what is left.
 /// </summary>
-internal sealed partial class LivePilot : IAsyncDisposable
+internal sealed class LivePilot : IAsyncDisposable
 {
     /// <summary>
     /// The config of the client tests: a long-running <c>app</c> (listed by status) and a <c>printer</c> run on SIGHUP
@@ -28,24 +26,18 @@ internal sealed partial class LivePilot : IAsyncDisposable
 
     private const int SigHup = 1;
 
-    private readonly Process _process;
-    private readonly ConcurrentQueue<string> _lines = new();
-    private readonly SemaphoreSlim _lineArrived = new(0);
-    private readonly Task _stdout;
-    private readonly Task _stderr;
+    private readonly CapturedPilot _pilot;
     private readonly string _directory;
 
-    private LivePilot(Process process, string directory)
+    private LivePilot(CapturedPilot pilot, string directory)
     {
-        _process = process;
+        _pilot = pilot;
         _directory = directory;
-        _stdout = PumpAsync(process.StandardOutput);
-        _stderr = PumpAsync(process.StandardError);
     }
 
     public string SocketPath => Path.Combine(_directory, "pilot.socket");
 
-    public string Output => string.Join('\n', _lines);
+    public string Output => _pilot.Output;
 
     /// <summary>Starts <c>pilot -config</c> on <paramref name="config"/> and waits until its socket answers a ping.</summary>
     public static async Task<LivePilot> StartAsync(CancellationToken cancellationToken, string config = Config)
@@ -54,18 +46,12 @@ internal sealed partial class LivePilot : IAsyncDisposable
         var configPath = Path.Combine(directory, "pilot.json5");
         await File.WriteAllTextAsync(
             configPath, config.Replace("SOCKET", Path.Combine(directory, "pilot.socket"), StringComparison.Ordinal), cancellationToken);
-        var start = new ProcessStartInfo(Repository.PilotBinary())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = directory,
-        };
+        var start = new ProcessStartInfo(Checkout.PilotBinary()) { WorkingDirectory = directory };
         start.ArgumentList.Add("-config");
         start.ArgumentList.Add(configPath);
         start.Environment.Remove("CONTAINERPILOT");
         start.Environment.Remove("SDK_VALUE");
-        var pilot = new LivePilot(Process.Start(start)!, directory);
+        var pilot = new LivePilot(CapturedPilot.Start(start), directory);
         try
         {
             await pilot.WaitForSocketAsync(cancellationToken);
@@ -78,37 +64,10 @@ internal sealed partial class LivePilot : IAsyncDisposable
         }
     }
 
-    public void SendSigHup()
-    {
-        if (Kill(_process.Id, SigHup) != 0)
-        {
-            throw new InvalidOperationException($"kill({_process.Id}, SIGHUP) failed: errno {Marshal.GetLastPInvokeError()}");
-        }
-    }
+    public void SendSigHup() => _pilot.Signal(SigHup);
 
     /// <summary>Waits until an output line contains <paramref name="text"/>, and returns it.</summary>
-    public async Task<string> WaitForLineAsync(string text, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            if (_lines.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal)) is { } line)
-            {
-                return line;
-            }
-            if (_process.HasExited && _stdout.IsCompleted && _stderr.IsCompleted)
-            {
-                throw new InvalidOperationException($"pilot exited ({_process.ExitCode}) before printing '{text}':\n{Output}");
-            }
-            try
-            {
-                await _lineArrived.WaitAsync(TimeSpan.FromMilliseconds(200), cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                throw new TimeoutException($"'{text}' not printed; output so far:\n{Output}");
-            }
-        }
-    }
+    public Task<string> WaitForLineAsync(string text, CancellationToken cancellationToken) => _pilot.WaitForLineAsync(text, cancellationToken);
 
     // Polls the generated client's own ping until the socket is bound; each attempt is bounded by the caller's token.
     private async Task WaitForSocketAsync(CancellationToken cancellationToken)
@@ -132,32 +91,17 @@ internal sealed partial class LivePilot : IAsyncDisposable
             {
                 throw new TimeoutException($"pilot's control socket never answered; output so far:\n{Output}");
             }
-            if (_process.HasExited)
+            if (_pilot.HasExited)
             {
-                throw new InvalidOperationException($"pilot exited ({_process.ExitCode}) before binding its socket:\n{Output}");
+                throw new InvalidOperationException($"pilot exited ({_pilot.ExitCode}) before binding its socket:\n{Output}");
             }
             await Task.Delay(50, cancellationToken);
         }
     }
 
-    private async Task PumpAsync(StreamReader reader)
-    {
-        while (await reader.ReadLineAsync() is { } line)
-        {
-            _lines.Enqueue(line);
-            _lineArrived.Release();
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        }
-        _process.Dispose();
-        _lineArrived.Dispose();
+        await _pilot.DisposeAsync();
         try
         {
             Directory.Delete(_directory, recursive: true);
@@ -167,7 +111,4 @@ internal sealed partial class LivePilot : IAsyncDisposable
             // A killed child may still be writing in it; the OS cleans temp dirs later.
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 }

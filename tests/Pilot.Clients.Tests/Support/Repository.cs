@@ -3,7 +3,7 @@ using Shouldly;
 
 namespace Pilot.Clients.Tests.Support;
 
-/// <summary>Paths in the checkout and a bounded way to run its tools as real processes.</summary>
+/// <summary>The TypeScript client's place in the checkout and a bounded way to run its tools as real processes.</summary>
 internal static class Repository
 {
     public sealed record Outcome(int ExitCode, string Stdout, string Stderr)
@@ -11,12 +11,7 @@ internal static class Repository
         public string Output => Stdout + Stderr;
     }
 
-    /// <summary>The directory holding Pilot.sln, found above the test binaries.</summary>
-    public static string Root => Checkout.Root;
-
-    public static string TypeScriptClient => Path.Combine(Root, "clients/typescript");
-
-    public static string PilotBinary() => Checkout.PilotBinary();
+    public static string TypeScriptClient => Path.Combine(Checkout.Root, "clients/typescript");
 
     /// <summary>Fails with a useful message when <c>npm ci</c> has not been run for the TypeScript client.</summary>
     public static void RequireNodeModules() =>
