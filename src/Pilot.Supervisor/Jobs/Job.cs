@@ -388,23 +388,21 @@ public sealed class Job
         {
             return;
         }
-        var pidVariable = EnvNames.PidVariable(exec.Program);
-        ProcessEnvironment.Set(pidVariable, run.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
         lock (_gate)
         {
             _run = run;
         }
         Update(s => s with { State = JobState.Running, Pid = run.Pid, LastStarted = _runtime.Time.GetUtcNow() });
         _watchers.RemoveAll(t => t.IsCompleted);
-        _watchers.Add(WatchRunAsync(run, pidVariable));
+        _watchers.Add(WatchRunAsync(run));
     }
 
-    private async Task WatchRunAsync(IRunningProcess run, string pidVariable)
+    private async Task WatchRunAsync(IRunningProcess run)
     {
         var exit = await run.Exited.ConfigureAwait(false);
         // Leftovers of the run's process group go with it, as in v3.
         run.SignalGroup(SignalNames.SIGTERM);
-        ProcessEnvironment.Set(pidVariable, null);
+        ProcessEnvironment.Set(EnvNames.PidVariable(Name), null);
         lock (_gate)
         {
             if (_run == run)
@@ -450,6 +448,7 @@ public sealed class Job
     {
         var exit = await check.Exited.ConfigureAwait(false);
         check.SignalGroup(SignalNames.SIGTERM);
+        ProcessEnvironment.Set(EnvNames.PidVariable(_checkName), null);
         lock (_gate)
         {
             if (_check == check)
@@ -484,6 +483,8 @@ public sealed class Job
             }, null, limit, Timeout.InfiniteTimeSpan);
             _ = process.Exited.ContinueWith(_ => timer.Dispose(), TaskScheduler.Default);
         }
+        // v3: while the run lives, every process started meanwhile sees its pid (not the run itself, already started).
+        ProcessEnvironment.Set(EnvNames.PidVariable(name), process.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return process;
     }
 
