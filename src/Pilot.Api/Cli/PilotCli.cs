@@ -156,7 +156,16 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         {
             await LogAsync($"warning: {warning}").ConfigureAwait(false);
         }
-        return await run(configPath, result.Config, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await run(configPath, result.Config, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Whatever a config value still trips at start-up is a fatal error with its message, exit 1 as v3's
+            // log.Fatal, never an unhandled exception (SIGABRT, a stack trace) from PID 1.
+            return await FatalAsync(ex.Message).ConfigureAwait(false);
+        }
     }
 
     private async Task<int> ClientAsync(string configPath, CliInvocation invocation, CancellationToken cancellationToken)

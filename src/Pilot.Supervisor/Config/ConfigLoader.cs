@@ -157,7 +157,8 @@ public static class ConfigLoader
                 {
                     errors.Add(new ConfigError("control.socket", "control: validate failed with control server not loading due to missing config", rawControl.LineOf("socket")));
                 }
-                control = control with { SocketPath = socket };
+                // Go listens on (and its client dials) a relative path from the working directory: fix it at load.
+                control = control with { SocketPath = socket.Length == 0 ? socket : Path.GetFullPath(socket) };
             }
             if (rawControl.Mode is { } mode)
             {
@@ -171,15 +172,24 @@ public static class ConfigLoader
                 }
             }
         }
+        if (raw.StopTimeout is { } globalStop && V3Rules.TimerTooLong("stopTimeout", globalStop.ToString(CultureInfo.InvariantCulture), V3Rules.Seconds(globalStop)) is { } longStop)
+        {
+            errors.Add(new ConfigError("stopTimeout", longStop));
+        }
+        if (raw.Telemetry is { } rawTelemetry && rawTelemetry.Port is < 0 or > 65535)
+        {
+            errors.Add(new ConfigError("telemetry.port", $"telemetry validation error: invalid port {rawTelemetry.Port}: a port is 0 to 65535", rawTelemetry.LineOf("port")));
+        }
         var jobs = raw.Jobs.Select(BuildJob).ToImmutableArray();
+        errors.AddRange(MachineChecks.InterfaceErrors(raw, jobs));
         var config = new PilotConfig
         {
             Consul = consul,
             Logging = BuildLogging(raw.LoggingRaw),
             Control = control,
-            StopTimeout = raw.StopTimeout is { } stop && stop != 0 ? TimeSpan.FromSeconds(stop) : TimeSpan.FromSeconds(5),
+            StopTimeout = raw.StopTimeout is { } stop && stop != 0 ? (stop < 0 ? TimeSpan.FromSeconds(Math.Max(stop, -1)) : V3Rules.Seconds(stop)) : TimeSpan.FromSeconds(5),
             Jobs = jobs,
-            Watches = [.. raw.Watches.Select(w => new WatchConfig { Name = w.Name, Interval = TimeSpan.FromSeconds(w.Interval), Tag = w.Tag, Dc = w.Dc })],
+            Watches = [.. raw.Watches.Select(w => new WatchConfig { Name = w.Name, Interval = V3Rules.Seconds(w.Interval), Tag = w.Tag, Dc = w.Dc })],
             Telemetry = BuildTelemetry(raw.Telemetry),
         };
         warnings.AddRange(TriggerWarnings(raw, config));
@@ -220,7 +230,7 @@ public static class ConfigLoader
         HealthConfig? health = null;
         if (raw.Health is { } h)
         {
-            var interval = TimeSpan.FromSeconds(Math.Max(0, h.Interval));
+            var interval = V3Rules.Seconds(h.Interval);
             var checkTimeout = h.Timeout.Length == 0 ? interval : V3Rules.Timeout(h.Timeout).Value;
             health = new HealthConfig
             {

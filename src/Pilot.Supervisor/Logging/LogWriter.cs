@@ -39,9 +39,18 @@ public sealed class LogWriter : IDisposable
         {
             if (config.Output != Config.Output)
             {
-                var (output, owns) = Open(config.Output);
-                CloseOutput();
-                (_output, _ownsOutput) = (output, owns);
+                try
+                {
+                    var (output, owns) = Open(config.Output);
+                    CloseOutput();
+                    (_output, _ownsOutput) = (output, owns);
+                }
+                catch (LogOutputException ex)
+                {
+                    // A reload must not lose Pilot's log: keep writing where it went before.
+                    Write(LogLevel.Error, ex.Message + "; keeping the current log output"); // the gate is reentrant
+                    config = config with { Output = Config.Output };
+                }
             }
             Config = config;
         }
@@ -54,8 +63,16 @@ public sealed class LogWriter : IDisposable
         {
             if (_ownsOutput)
             {
-                CloseOutput();
-                (_output, _ownsOutput) = Open(Config.Output);
+                try
+                {
+                    var reopened = Open(Config.Output);
+                    CloseOutput();
+                    (_output, _ownsOutput) = reopened;
+                }
+                catch (LogOutputException ex)
+                {
+                    Write(LogLevel.Error, ex.Message + "; still writing to the file opened before"); // the gate is reentrant
+                }
             }
         }
     }
@@ -184,12 +201,25 @@ public sealed class LogWriter : IDisposable
         _ => "panic",
     };
 
-    private static (TextWriter Output, bool Owns) Open(string output) => output.ToLowerInvariant() switch
+    /// <exception cref="LogOutputException">the file cannot be opened, with v3's message.</exception>
+    private static (TextWriter Output, bool Owns) Open(string output)
     {
-        "stdout" => (Console.Out, false),
-        "stderr" => (Console.Error, false),
-        _ => (new StreamWriter(new FileStream(output, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)), true),
-    };
+        switch (output.ToLowerInvariant())
+        {
+            case "stdout":
+                return (Console.Out, false);
+            case "stderr":
+                return (Console.Error, false);
+        }
+        try
+        {
+            return (new StreamWriter(new FileStream(output, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)), true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new LogOutputException($"Error initializing log file '{output}': {ex.Message}", ex);
+        }
+    }
 
     private void CloseOutput()
     {
@@ -210,3 +240,6 @@ public sealed class LogWriter : IDisposable
 
     internal TimeSpan Uptime => _time.GetLocalNow() - _started;
 }
+
+/// <summary><c>logging.output</c> names a file Pilot cannot open for appending.</summary>
+public sealed class LogOutputException(string message, Exception inner) : IOException(message, inner);

@@ -24,14 +24,14 @@ public sealed class PilotMetrics
     public PilotMetrics(CollectorRegistry registry)
     {
         Registry = registry;
-        var factory = Metrics.WithCustomRegistry(registry);
-        _events = factory.CreateCounter("containerpilot_events", "count of ContainerPilot events, partitioned by type and source", "code", "source");
-        _controlRequests = factory.CreateCounter("containerpilot_control_http_requests", "count of requests to control socket, partitioned by path and HTTP code", "code", "path");
-        _watchInstances = factory.CreateGauge("containerpilot_watch_instances", "gauge of instances found for each ContainerPilot watch, partitioned by service", "service");
-        _jobRestarts = factory.CreateCounter("pilot_job_restarts_total", "restarts of each job", "job");
-        _jobLastExitCode = factory.CreateGauge("pilot_job_last_exit_code", "exit code of the last run of each job (128+N when killed by signal N)", "job");
-        _jobState = factory.CreateGauge("pilot_job_state", "1 for the current state of each job, 0 for the others", "job", "state");
-        _jobHealth = factory.CreateGauge("pilot_job_health", "1 for the current health status of each job, 0 for the others", "job", "status");
+        var factory = MetricFactories.For(registry);
+        _events = factory.CreateCounter("containerpilot_events", "count of ContainerPilot events, partitioned by type and source", ["code", "source"]);
+        _controlRequests = factory.CreateCounter("containerpilot_control_http_requests", "count of requests to control socket, partitioned by path and HTTP code", ["code", "path"]);
+        _watchInstances = factory.CreateGauge("containerpilot_watch_instances", "gauge of instances found for each ContainerPilot watch, partitioned by service", ["service"]);
+        _jobRestarts = factory.CreateCounter("pilot_job_restarts_total", "restarts of each job", ["job"]);
+        _jobLastExitCode = factory.CreateGauge("pilot_job_last_exit_code", "exit code of the last run of each job (128+N when killed by signal N)", ["job"]);
+        _jobState = factory.CreateGauge("pilot_job_state", "1 for the current state of each job, 0 for the others", ["job", "state"]);
+        _jobHealth = factory.CreateGauge("pilot_job_health", "1 for the current health status of each job, 0 for the others", ["job", "status"]);
         _jobRunDuration = factory.CreateHistogram("pilot_job_run_duration_seconds", "how long each run of a job lasted", new HistogramConfiguration
         {
             LabelNames = ["job"],

@@ -87,4 +87,168 @@ public sealed class DropInTests
         pilot.Signal(SIGTERM);
         (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(0, pilot.Output);
     }
+
+    [Theory]
+    [InlineData("\"eth9\"", "jobs[0].interfaces")]
+    [InlineData("[\"inet6\", \"nosuch0:inet\"]", "jobs[0].interfaces")]
+    public async Task ServiceInterfaces_MatchingNothingHere_AreRefusedAtStartAndInValidate(string interfaces, string path)
+    {
+        using var timeout = PilotProcess.Timeout();
+        // inet6 matches any non-loopback IPv6 address: only test it where the machine has none, as v3 would refuse.
+        var hasGlobalIpv6 = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Any(a => a.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !System.Net.IPAddress.IsLoopback(a.Address));
+        if (interfaces.Contains("inet6", StringComparison.Ordinal) && hasGlobalIpv6)
+        {
+            interfaces = "[\"nosuch0:inet6\", \"nosuch1\"]";
+        }
+        var config = $$"""
+            {
+              consul: "127.0.0.1:1",
+              control: { socket: "SOCKET" },
+              jobs: [ { name: "web", exec: ["sleep", "30"], port: 8080, interfaces: {{interfaces}}, health: { exec: "true", interval: 1, ttl: 5 } } ],
+            }
+            """;
+        await using var pilot = RunningPilot.Start(config);
+
+        (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(1, pilot.Output);
+        pilot.Output.ShouldContain($"{path}: unable to parse jobs: none of the interface specifications were able to match");
+        pilot.Output.ShouldContain("Interfaces IPs: [");
+        pilot.Output.ShouldNotContain("sleep", Case.Sensitive, "no job may start");
+
+        var validate = await PilotProcess.RunAsync(["-validate", "-config", pilot.ConfigPath], timeout.Token);
+        validate.ExitCode.ShouldBe(1, validate.Stdout + validate.Stderr);
+        validate.Stdout.ShouldContain("none of the interface specifications were able to match");
+    }
+
+    [Fact]
+    public async Task TelemetryInterfaces_MatchingNothingHere_AreRefusedWithV3sText()
+    {
+        using var timeout = PilotProcess.Timeout();
+        await using var pilot = RunningPilot.Start("""
+            { consul: "127.0.0.1:1", control: { socket: "SOCKET" }, telemetry: { port: 0, interfaces: ["nosuch0"] } }
+            """);
+
+        (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(1, pilot.Output);
+        pilot.Output.ShouldContain("telemetry.interfaces: telemetry validation error: none of the interface specifications were able to match");
+        pilot.Output.ShouldNotContain("Unhandled exception");
+    }
+
+    [Fact]
+    public async Task ConsulWithAnEmptyHost_DialsTheLocalHost_AsGoDoes()
+    {
+        using var timeout = PilotProcess.Timeout();
+        await using var agent = await Pilot.ConsulTestAgent.ConsulTestAgent.StartAsync(cancellationToken: timeout.Token);
+        var port = agent.Port;
+        await using var pilot = RunningPilot.Start($$"""
+            {
+              consul: ":{{port}}",
+              control: { socket: "SOCKET" },
+              jobs: [ { name: "web", exec: ["sleep", "30"], port: 8080, interfaces: ["lo"], health: { exec: "true", interval: 1, ttl: 5 } } ],
+            }
+            """);
+
+        await pilot.WaitForLineAsync("Service registered: web", timeout.Token);
+        pilot.Signal(SIGTERM);
+        (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(0, pilot.Output);
+        pilot.Output.ShouldNotContain("Unhandled exception");
+    }
+
+    /// <summary>Values that used to reach a throwing constructor (URI, timer, port, bucket list, file) and abort Pilot.</summary>
+    [Theory]
+    [InlineData("""consul: "[::1", jobs: [{ name: "web", exec: "true", port: 80, interfaces: ["lo"], health: { interval: 1, ttl: 2 } }]""", "consul: consul address '[::1' is not host:port")]
+    [InlineData("""consul: "c:99999", jobs: [{ name: "web", exec: "true", port: 80, interfaces: ["lo"], health: { interval: 1, ttl: 2 } }]""", "consul: consul address 'c:99999' is not host:port")]
+    [InlineData("""consul: "unix://", jobs: [{ name: "a", exec: "true" }]""", "consul: consul address 'unix://' has no socket path")]
+    [InlineData("""consul: { address: "c:8500", scheme: "h t" }, jobs: [{ name: "a", exec: "true" }]""", "consul: Unknown protocol scheme: h t")]
+    [InlineData("""consul: "c:8500", jobs: [{ name: "a", exec: "true", when: { interval: "2000h" } }]""", "jobs[0].when.interval: job[a].when.interval '2000h' cannot be more than 1193h2m47.294s")]
+    [InlineData("""consul: "c:8500", jobs: [{ name: "a", exec: "true", timeout: "2000h" }]""", "jobs[0].timeout: job[a].timeout '2000h' cannot be more than")]
+    [InlineData("""consul: "c:8500", jobs: [{ name: "a", exec: "true", when: { source: "b", once: "healthy", timeout: "9223372036854775807ns" } }]""", "jobs[0].when.timeout: job[a].when.timeout")]
+    [InlineData("""consul: "c:8500", jobs: [{ name: "a", exec: "true", health: { exec: "true", interval: 99999999, ttl: 5 } }]""", "jobs[0].health.interval: job[a].health.interval '99999999' cannot be more than")]
+    [InlineData("""consul: "c:8500", stopTimeout: 99999999999, jobs: [{ name: "a", exec: "true" }]""", "stopTimeout: stopTimeout '99999999999' cannot be more than")]
+    [InlineData("""consul: "c:8500", watches: [{ name: "ab", interval: 99999999999 }]""", "watches[0].interval: watch[ab].interval '99999999999' cannot be more than")]
+    [InlineData("""consul: "c:8500", telemetry: { port: 99999 }""", "telemetry.port: telemetry validation error: invalid port 99999")]
+    [InlineData("""consul: "c:8500", telemetry: { port: 0, metrics: [{ name: "m", help: "h", type: "histogram", buckets: [3, 1] }] }""", "telemetry.metrics[0].buckets: histogram buckets must be finite and increasing")]
+    public async Task ConfigValue_ThatNoConstructorTakes_IsAValidationErrorNamingTheField(string body, string expected)
+    {
+        using var timeout = PilotProcess.Timeout();
+        await using var pilot = RunningPilot.Start($$"""{ control: { socket: "SOCKET" }, {{body}} }""");
+
+        (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(1, pilot.Output);
+        pilot.Output.ShouldContain(expected, Case.Sensitive, pilot.Output);
+        pilot.Output.ShouldNotContain("Unhandled exception");
+        var validate = await PilotProcess.RunAsync(["-validate", "-config", pilot.ConfigPath], timeout.Token);
+        validate.ExitCode.ShouldBe(1);
+        validate.Stdout.ShouldContain(expected, Case.Sensitive, validate.Stdout);
+    }
+
+    [Fact]
+    public async Task LogOutput_ThatCannotBeOpened_IsV3sFatalError_NotACrash()
+    {
+        using var timeout = PilotProcess.Timeout();
+        await using var pilot = RunningPilot.Start("""
+            { consul: "c:8500", control: { socket: "SOCKET" }, logging: { output: "/nonexistent-dir/pilot.log" }, jobs: [{ name: "a", exec: "true" }] }
+            """);
+
+        (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(1, pilot.Output);
+        pilot.Output.ShouldContain("Error initializing log file '/nonexistent-dir/pilot.log': ");
+        pilot.Output.ShouldNotContain("Unhandled exception");
+    }
+
+    [Fact]
+    public async Task RelativeControlSocket_IsBoundInTheWorkingDirectory_AsGoDoes()
+    {
+        using var timeout = PilotProcess.Timeout();
+        await using var pilot = RunningPilot.Start("""
+            { consul: "c:8500", control: { socket: "relative.socket" }, jobs: [{ name: "a", exec: ["sleep", "30"] }] }
+            """);
+        var socket = Path.Combine(pilot.Directory, "relative.socket");
+        using var client = Pilot.Api.Cli.ControlClient.CreateHttpClient(socket);
+        while (!File.Exists(socket))
+        {
+            (pilot.Output.Contains("Unhandled exception", StringComparison.Ordinal)).ShouldBeFalse(pilot.Output);
+            await Task.Delay(20, timeout.Token);
+        }
+        (await client.GetAsync("/v3/ping", timeout.Token)).IsSuccessStatusCode.ShouldBeTrue();
+        pilot.Signal(SIGTERM);
+        (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(0, pilot.Output);
+    }
+
+    /// <summary>
+    /// A minimal image or unusual runtime: no <c>/etc/resolv.conf</c>, no <c>/dev/urandom</c> (a mount namespace hides
+    /// them from this Pilot only). It starts, runs jobs, checks, watches and metrics, and shuts down cleanly.
+    /// </summary>
+    [Fact]
+    public async Task Pilot_RunsWithoutResolvConfAndDevUrandom()
+    {
+        using var timeout = PilotProcess.Timeout();
+        await using var agent = await Pilot.ConsulTestAgent.ConsulTestAgent.StartAsync(cancellationToken: timeout.Token);
+        const string Hide = """
+            mount --make-rprivate / && d=$(mktemp -d) && cp -a /etc "$d/etc" && rm -f "$d/etc/resolv.conf" && mount --bind "$d/etc" /etc &&
+            mkdir "$d/dev" && mount -t tmpfs none "$d/dev" && cp -a /dev/null /dev/zero /dev/full "$d/dev/" && mount --bind "$d/dev" /dev &&
+            exec "$0" "$@"
+            """;
+        await using var pilot = RunningPilot.Start($$"""
+            {
+              consul: ":{{agent.Port}}",
+              control: { socket: "SOCKET" },
+              logging: { level: "debug" },
+              jobs: [
+                { name: "probe", exec: ["sh", "-c", "echo resolv=$(test -e /etc/resolv.conf && echo yes || echo no) urandom=$(test -e /dev/urandom && echo yes || echo no)"] },
+                { name: "web", exec: ["sleep", "30"], port: 8080, interfaces: ["lo"], health: { exec: "true", interval: 1, ttl: 5 } },
+                { name: "tick", exec: "true", when: { interval: "200ms" } },
+              ],
+              watches: [ { name: "other", interval: 1 } ],
+              telemetry: { port: 0, interfaces: ["lo"], metrics: [{ name: "hits", help: "h", type: "counter" }] },
+            }
+            """, wrapper: ["unshare", "--mount", "sh", "-c", Hide]);
+
+        (await pilot.WaitForLineAsync("resolv=", timeout.Token)).ShouldEndWith("resolv=no urandom=no");
+        await pilot.WaitForLineAsync("Service registered: web", timeout.Token);
+        await pilot.WaitForLineAsync("tick exited without error", timeout.Token, occurrences: 3);
+        pilot.Signal(SIGTERM);
+        (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(0, pilot.Output);
+        pilot.Output.ShouldNotContain("internal error");
+        pilot.Output.ShouldNotContain("failed on");
+        pilot.Output.ShouldNotContain("exception", Case.Insensitive);
+    }
 }

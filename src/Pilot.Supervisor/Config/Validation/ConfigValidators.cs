@@ -1,3 +1,4 @@
+using System.Globalization;
 using FluentValidation;
 using FluentValidation.Results;
 using Pilot.Supervisor.Config.Decoding;
@@ -31,13 +32,22 @@ internal sealed class JobValidator : AbstractValidator<RawJob>
                 {
                     Fail("health.interval", $"job[{name}].health.interval must be > 0");
                 }
+                else if (V3Rules.TimerTooLong($"job[{name}].health.interval", health.Interval.ToString(CultureInfo.InvariantCulture), V3Rules.Seconds(health.Interval)) is { } longInterval)
+                {
+                    Fail("health.interval", longInterval);
+                }
                 if (health.Ttl <= 0)
                 {
                     Fail("health.ttl", $"job[{name}].health.ttl must be > 0");
                 }
-                if (V3Rules.Timeout(health.Timeout).Error is { } timeoutError)
+                var (healthTimeout, timeoutError) = V3Rules.Timeout(health.Timeout);
+                if (timeoutError is not null)
                 {
                     Fail("health.timeout", $"could not parse job[{name}].health.timeout '{health.Timeout}': {timeoutError}");
+                }
+                else if (V3Rules.TimerTooLong($"job[{name}].health.timeout", health.Timeout, healthTimeout) is { } longTimeout)
+                {
+                    Fail("health.timeout", longTimeout);
                 }
                 if (V3Rules.ParseArgs(health.Exec).Error is { } execError)
                 {
@@ -97,10 +107,19 @@ internal sealed class JobValidator : AbstractValidator<RawJob>
                     {
                         Fail("when.interval", $"job[{name}].when.interval '{when.Interval}' cannot be less than 1ms");
                     }
+                    else if (V3Rules.TimerTooLong($"job[{name}].when.interval", when.Interval, interval) is { } longInterval)
+                    {
+                        Fail("when.interval", longInterval);
+                    }
                 }
-                if (V3Rules.Timeout(when.Timeout).Error is { } whenTimeoutError)
+                var (whenTimeout, whenTimeoutError) = V3Rules.Timeout(when.Timeout);
+                if (whenTimeoutError is not null)
                 {
                     Fail("when.timeout", $"unable to parse job[{name}].when.timeout: {whenTimeoutError}");
+                }
+                else if (V3Rules.TimerTooLong($"job[{name}].when.timeout", when.Timeout, whenTimeout) is { } longWhenTimeout)
+                {
+                    Fail("when.timeout", longWhenTimeout);
                 }
                 foreach (var (key, code) in new[] { ("once", when.Once), ("each", when.Each) })
                 {
@@ -111,9 +130,14 @@ internal sealed class JobValidator : AbstractValidator<RawJob>
                 }
             }
 
-            if (V3Rules.Timeout(job.StopTimeout).Error is { } stopError)
+            var (stopTimeout, stopError) = V3Rules.Timeout(job.StopTimeout);
+            if (stopError is not null)
             {
                 Fail("stopTimeout", $"unable to parse job[{name}].stopTimeout '{job.StopTimeout}': {stopError}");
+            }
+            else if (V3Rules.TimerTooLong($"job[{name}].stopTimeout", job.StopTimeout, stopTimeout) is { } longStop)
+            {
+                Fail("stopTimeout", longStop);
             }
 
             var isPeriodic = job.When?.Interval.Length > 0;
@@ -130,6 +154,10 @@ internal sealed class JobValidator : AbstractValidator<RawJob>
             else if (timeout is { } t && t < TimeSpan.FromMilliseconds(1))
             {
                 Fail("timeout", $"job[{name}].timeout '{job.Timeout}' cannot be less than 1ms");
+            }
+            else if (V3Rules.TimerTooLong($"job[{name}].timeout", job.Timeout, timeout) is { } longTimeout)
+            {
+                Fail("timeout", longTimeout);
             }
             if (V3Rules.ParseArgs(job.Exec).Error is { } jobExecError)
             {
@@ -153,6 +181,10 @@ internal sealed class WatchValidator : AbstractValidator<RawWatch>
             {
                 context.AddFailure(Failures.At(watch, "interval", $"watch[{watch.Name}].interval must be > 0"));
             }
+            else if (V3Rules.TimerTooLong($"watch[{watch.Name}].interval", watch.Interval.ToString(CultureInfo.InvariantCulture), V3Rules.Seconds(watch.Interval)) is { } longInterval)
+            {
+                context.AddFailure(Failures.At(watch, "interval", longInterval));
+            }
         });
     }
 }
@@ -166,6 +198,10 @@ internal sealed class MetricValidator : AbstractValidator<RawMetric>
             if (metric.Type is not ("counter" or "gauge" or "histogram" or "summary"))
             {
                 context.AddFailure(Failures.At(metric, "type", $"invalid metric type: {metric.Type}"));
+            }
+            if (metric.Buckets is { Count: > 0 } buckets && (buckets.Any(b => !double.IsFinite(b)) || buckets.Zip(buckets.Skip(1)).Any(p => p.Second <= p.First)))
+            {
+                context.AddFailure(Failures.At(metric, "buckets", $"histogram buckets must be finite and increasing, got [{string.Join(' ', buckets.Select(b => b.ToString(CultureInfo.InvariantCulture)))}]"));
             }
         });
         RuleFor(metric => metric).Custom((metric, context) =>

@@ -34,11 +34,12 @@ public sealed class ConsulClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(config);
         var (scheme, address) = SplitAddress(config);
+        var (baseUri, addressError) = ConsulAddress.Resolve(scheme, address);
         RequestTimeout = requestTimeout ?? TimeSpan.FromSeconds(10);
         _time = timeProvider ?? TimeProvider.System;
         _http = new HttpClient(handler ?? CreateHandler(config, scheme, address), disposeHandler: true)
         {
-            BaseAddress = new Uri(scheme == "unix" ? "http://localhost/" : $"{scheme}://{address}/"),
+            BaseAddress = baseUri ?? throw new ArgumentException(addressError, nameof(config)), // the loader refused it already
             Timeout = Timeout.InfiniteTimeSpan, // our own per-call timeouts apply
         };
         if (config.Token.Length > 0)
