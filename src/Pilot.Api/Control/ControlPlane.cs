@@ -54,6 +54,8 @@ public static class ControlPlane
         });
         // Kestrel and routing chatter would interleave with Pilot's own log format.
         builder.Logging.AddFilter("Microsoft", Microsoft.Extensions.Logging.LogLevel.Warning);
+        // Pilot's own debug lines (v3's control: lines among them) reach the log writer, which applies logging.level.
+        builder.Logging.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Debug);
         builder.Services.AddControlPlaneServices();
         return builder;
     }
@@ -130,8 +132,19 @@ public static class ControlPlane
     {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(control);
+        // v3's own lines, verbatim at v3's levels: scripts and log pipelines grep them.
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("control");
+        log.LogDebug("control: initialized router for control server");
         ControlSocket.PrepareForBind(control.SocketPath);
+        log.LogDebug("control: listening to {Path}", control.SocketPath);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         ControlSocket.ApplyMode(control.SocketPath, control.SocketMode);
+        log.LogInformation("control: serving at {Path}", control.SocketPath);
+        app.Lifetime.ApplicationStopping.Register(() => log.LogDebug("control: stopping control server"));
+        app.Lifetime.ApplicationStopped.Register(() =>
+        {
+            log.LogDebug("control: stopped serving at {Path}", control.SocketPath);
+            log.LogDebug("control: completed graceful shutdown of control server");
+        });
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
 using Pilot.Api.V3;
 using Pilot.Supervisor.Control;
 
@@ -173,9 +174,15 @@ public static class V3Endpoints
         return Ok(OkResponse.Instance);
     }
 
-    private static async Task<IResult> ReloadAsync([FromServices] ISupervisorControl control, CancellationToken cancellationToken)
+    private static async Task<IResult> ReloadAsync([FromServices] ISupervisorControl control, [FromServices] ILoggerFactory loggers, CancellationToken cancellationToken)
     {
+        var log = loggers.CreateLogger("control");
+        log.LogDebug("control: reloading app via control plane");
         var result = await control.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        if (result.Reloaded)
+        {
+            log.LogDebug("control: reloaded app via control plane");
+        }
         return result.Reloaded
             ? Ok(new ReloadResponse(true))
             : Problems.Unprocessable(

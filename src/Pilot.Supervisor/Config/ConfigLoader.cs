@@ -99,7 +99,7 @@ public static class ConfigLoader
         errors.AddRange(planErrors);
         // Errors in file order, so the first one a user reads is the first in the file.
         var ordered = errors.Distinct().OrderBy(e => e.Line ?? 0).ToImmutableArray();
-        return ordered.IsEmpty ? new ConfigResult(config, []) : new ConfigResult(null, ordered);
+        return ordered.IsEmpty ? new ConfigResult(config! with { LoadedJson = Json5Json.Write(root) }, []) : new ConfigResult(null, ordered);
     }
 
     private static ConfigResult Failed(ConfigError error) => new(null, [error]);

@@ -17,6 +17,9 @@ public sealed record PilotConfig
     public TelemetryConfig? Telemetry { get; init; }
     /// <summary>Non-fatal findings (unknown event sources, traps that never fire, cycles).</summary>
     public ImmutableArray<string> Warnings { get; init; } = [];
+
+    /// <summary>The rendered file as one line of JSON, for v3's debug line <c>loaded config: …</c>.</summary>
+    public string LoadedJson { get; init; } = "{}";
 }
 
 public sealed record ConsulConfig

@@ -95,6 +95,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         ProcessEnvironment.Set("CONTAINERPILOT_PID", Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        Log.Write(LogLevel.Debug, "loaded config: " + _config.LoadedJson);
         if (_config.Consul is null && _config.Jobs.Any(j => j.IsService))
         {
             Log.Write(LogLevel.Warn, "no consul configured: jobs with a port are not registered");
@@ -292,6 +293,8 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
             var result = ConfigLoader.LoadFile(_options.ConfigPath, ProcessEnvironment.Snapshot());
             if (!result.IsValid)
             {
+                // v3's line (it then exited), then Pilot's: the running config stays.
+                Log.Write(LogLevel.Error, "error initializing config: " + string.Join("; ", result.Errors));
                 Log.Write(LogLevel.Error, "reload refused, keeping the running config: " + string.Join("; ", result.Errors));
                 return new ReloadResult(false, result.Errors);
             }
@@ -324,6 +327,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
                 _config = next;
             }
             Log.Reconfigure(next.Logging);
+            Log.Write(LogLevel.Debug, "loaded config: " + next.LoadedJson);
             _options.UserMetrics?.Reconfigure(next.Telemetry?.Metrics ?? []);
             StartJobs(toStart);
             foreach (var component in _options.Components)

@@ -233,7 +233,7 @@ public sealed class DropInTests
               control: { socket: "SOCKET" },
               logging: { level: "debug" },
               jobs: [
-                { name: "probe", exec: ["sh", "-c", "echo resolv=$(test -e /etc/resolv.conf && echo yes || echo no) urandom=$(test -e /dev/urandom && echo yes || echo no)"] },
+                { name: "probe", exec: ["sh", "-c", "echo \"found:\" resolv=$(test -e /etc/resolv.conf && echo yes || echo no) urandom=$(test -e /dev/urandom && echo yes || echo no)"] },
                 { name: "web", exec: ["sleep", "30"], port: 8080, interfaces: ["lo"], health: { exec: "true", interval: 1, ttl: 5 } },
                 { name: "tick", exec: "true", when: { interval: "200ms" } },
               ],
@@ -242,7 +242,7 @@ public sealed class DropInTests
             }
             """, wrapper: ["unshare", "--mount", "sh", "-c", Hide]);
 
-        (await pilot.WaitForLineAsync("resolv=", timeout.Token)).ShouldEndWith("resolv=no urandom=no");
+        (await pilot.WaitForLineAsync("found: resolv=", timeout.Token)).ShouldEndWith("found: resolv=no urandom=no");
         await pilot.WaitForLineAsync("Service registered: web", timeout.Token);
         await pilot.WaitForLineAsync("tick exited without error", timeout.Token, occurrences: 3);
         pilot.Signal(SIGTERM);
@@ -250,5 +250,84 @@ public sealed class DropInTests
         pilot.Output.ShouldNotContain("internal error");
         pilot.Output.ShouldNotContain("failed on");
         pilot.Output.ShouldNotContain("exception", Case.Insensitive);
+    }
+
+    /// <summary>v3's own log lines, verbatim at v3's levels, in each format: scripts and log pipelines grep them.</summary>
+    [Theory]
+    [InlineData("default")]
+    [InlineData("text")]
+    [InlineData("json")]
+    public async Task V3LogLines_AreVerbatim_AtV3sLevels(string format)
+    {
+        using var timeout = PilotProcess.Timeout();
+        var config = $$"""
+            {
+              consul: "127.0.0.1:1",
+              control: { socket: "SOCKET" },
+              logging: { level: "debug", format: "{{format}}" },
+              jobs: [ { name: "app", exec: ["sleep", "30"] } ],
+            }
+            """;
+        await using var pilot = RunningPilot.Start(config);
+        await pilot.WaitForSocketAsync(timeout.Token);
+        using var client = pilot.CreateClient();
+        (await client.PostAsync("/v3/reload", null, timeout.Token)).EnsureSuccessStatusCode();
+        await pilot.WaitForLineAsync("reloaded app via control plane", timeout.Token);
+        pilot.WriteConfig("{ consul: 1 }");
+        (await client.PostAsync("/v3/reload", null, timeout.Token)).IsSuccessStatusCode.ShouldBeFalse();
+        await pilot.WaitForLineAsync("error initializing config: ", timeout.Token);
+        pilot.Signal(SIGTERM);
+        (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(0, pilot.Output);
+
+        var messages = pilot.Lines.Select(line => LogMessage(format, line)).Where(m => m.Message.Length > 0).ToList();
+        string[] Levels(string message) => [.. messages.Where(m => m.Message == message).Select(m => m.Level)];
+        var loaded = messages.Where(m => m.Message.StartsWith("loaded config: {", StringComparison.Ordinal)).ToList();
+        loaded.Count.ShouldBe(2, pilot.Output);
+        loaded.ShouldAllBe(m => m.Level == "debug");
+        System.Text.Json.JsonDocument.Parse(loaded[0].Message["loaded config: ".Length..]).RootElement.GetProperty("jobs")[0].GetProperty("name").GetString().ShouldBe("app");
+        Levels("control: serving at " + pilot.SocketPath).ShouldBe(["info"], pilot.Output);
+        Levels("control: listening to " + pilot.SocketPath).ShouldBe(["debug"]);
+        Levels("control: initialized router for control server").ShouldBe(["debug"]);
+        Levels("control: reloading app via control plane").ShouldBe(["debug", "debug"]);
+        Levels("control: reloaded app via control plane").ShouldBe(["debug"]);
+        messages.Single(m => m.Message.StartsWith("error initializing config: ", StringComparison.Ordinal)).Level.ShouldBe("error");
+        Levels("control: stopping control server").ShouldBe(["debug"]);
+        Levels("control: stopped serving at " + pilot.SocketPath).ShouldBe(["debug"]);
+        Levels("control: completed graceful shutdown of control server").ShouldBe(["debug"]);
+    }
+
+    [Fact]
+    public async Task V3LogLines_AtTheDefaultLevel_ShowServingButNotTheDebugOnes()
+    {
+        using var timeout = PilotProcess.Timeout();
+        await using var pilot = RunningPilot.Start("""{ consul: "127.0.0.1:1", control: { socket: "SOCKET" }, jobs: [ { name: "app", exec: ["sleep", "30"] } ] }""");
+        await pilot.WaitForLineAsync("control: serving at " + pilot.SocketPath, timeout.Token);
+        pilot.Signal(SIGTERM);
+        (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(0, pilot.Output);
+        pilot.Output.ShouldNotContain("loaded config:");
+        pilot.Output.ShouldNotContain("control: listening to");
+    }
+
+    /// <summary>The level and message of one of Pilot's own lines (job output lines have fields and are left out).</summary>
+    private static (string Level, string Message) LogMessage(string format, string line)
+    {
+        switch (format)
+        {
+            case "json":
+                using (var document = System.Text.Json.JsonDocument.Parse(line))
+                {
+                    var root = document.RootElement;
+                    return root.TryGetProperty("job", out _) ? ("", "") : (root.GetProperty("level").GetString()!, root.GetProperty("msg").GetString()!);
+                }
+            case "text":
+                var match = System.Text.RegularExpressions.Regex.Match(line, "^time=\"[^\"]+\" level=(\\w+) msg=(\".*\"|\\S+) $");
+                return match.Success ? (match.Groups[1].Value, match.Groups[2].Value.Trim('"')) : ("", "");
+            default:
+                // The default format has no level: v3 prints debug lines only at level debug, which the test sets.
+                var space = line.IndexOf(' ', StringComparison.Ordinal);
+                var message = line[(space + 1)..];
+                return (message.StartsWith("control: serving at", StringComparison.Ordinal) ? "info"
+                    : message.StartsWith("error initializing", StringComparison.Ordinal) ? "error" : "debug", message);
+        }
     }
 }
