@@ -21,7 +21,7 @@ public sealed class DropInTests
               jobs: [
                 { name: "keep", exec: ["tail", "-f"] },
                 { name: "stdin", exec: ["sh", "-c", "echo stdin=$(readlink /proc/self/fd/0)"] },
-                { name: "health-stdin", exec: ["sleep", "30"], health: { exec: ["sh", "-c", "echo check-stdin=$(readlink /proc/self/fd/0)"], interval: 1, ttl: 5 } },
+                { name: "health-stdin", exec: ["sleep", "30"], health: { exec: ["sh", "-c", "echo check-stdin=$(readlink /proc/self/fd/0)"], interval: 1, ttl: 5, timeout: "30s" } },
                 { name: "later", when: { source: "stdin", once: "exitSuccess" },
                   exec: ["sh", "-c", "sleep 0.5; kill -0 $CONTAINERPILOT_KEEP_PID && echo keep-alive=$(readlink /proc/$CONTAINERPILOT_KEEP_PID/fd/0)"] },
               ],
@@ -48,7 +48,7 @@ public sealed class DropInTests
                 { name: "after-short", when: { source: "short", once: "exitSuccess" },
                   exec: ["sh", "-c", "echo seen-app=${CONTAINERPILOT_MY_APP_PID:-unset} seen-short=${CONTAINERPILOT_SHORT_PID:-unset} self=${CONTAINERPILOT_AFTER_SHORT_PID:-unset}"] },
                 { name: "checked", exec: ["sleep", "30"],
-                  health: { exec: ["sh", "-c", "echo check-sees-app=${CONTAINERPILOT_MY_APP_PID:-unset}"], interval: 1, ttl: 5 } },
+                  health: { exec: ["sh", "-c", "echo check-sees-app=${CONTAINERPILOT_MY_APP_PID:-unset}"], interval: 1, ttl: 5, timeout: "30s" } },
               ],
             }
             """);
@@ -106,7 +106,7 @@ public sealed class DropInTests
             {
               consul: "127.0.0.1:1",
               control: { socket: "SOCKET" },
-              jobs: [ { name: "web", exec: ["sleep", "30"], port: 8080, interfaces: {{interfaces}}, health: { exec: "true", interval: 1, ttl: 5 } } ],
+              jobs: [ { name: "web", exec: ["sleep", "30"], port: 8080, interfaces: {{interfaces}}, health: { exec: "true", interval: 1, ttl: 5, timeout: "30s" } } ],
             }
             """;
         await using var pilot = RunningPilot.Start(config);
@@ -144,7 +144,7 @@ public sealed class DropInTests
             {
               consul: ":{{port}}",
               control: { socket: "SOCKET" },
-              jobs: [ { name: "web", exec: ["sleep", "30"], port: 8080, interfaces: ["lo"], health: { exec: "true", interval: 1, ttl: 5 } } ],
+              jobs: [ { name: "web", exec: ["sleep", "30"], port: 8080, interfaces: ["lo"], health: { exec: "true", interval: 1, ttl: 5, timeout: "30s" } } ],
             }
             """);
 
@@ -234,8 +234,8 @@ public sealed class DropInTests
               logging: { level: "debug" },
               jobs: [
                 { name: "probe", exec: ["sh", "-c", "echo \"found:\" resolv=$(test -e /etc/resolv.conf && echo yes || echo no) urandom=$(test -e /dev/urandom && echo yes || echo no)"] },
-                { name: "web", exec: ["sleep", "30"], port: 8080, interfaces: ["lo"], health: { exec: "true", interval: 1, ttl: 5 } },
-                { name: "tick", exec: "true", when: { interval: "200ms" } },
+                { name: "web", exec: ["sleep", "30"], port: 8080, interfaces: ["lo"], health: { exec: "true", interval: 1, ttl: 5, timeout: "30s" } },
+                { name: "tick", exec: "true", when: { interval: "1s" }, timeout: "30s" },
               ],
               watches: [ { name: "other", interval: 1 } ],
               telemetry: { port: 0, interfaces: ["lo"], metrics: [{ name: "hits", help: "h", type: "counter" }] },
@@ -244,7 +244,7 @@ public sealed class DropInTests
 
         (await pilot.WaitForLineAsync("found: resolv=", timeout.Token)).ShouldEndWith("found: resolv=no urandom=no");
         await pilot.WaitForLineAsync("Service registered: web", timeout.Token);
-        await pilot.WaitForLineAsync("tick exited without error", timeout.Token, occurrences: 3);
+        await pilot.WaitForLineAsync("tick exited without error", timeout.Token, occurrences: 2);
         pilot.Signal(SIGTERM);
         (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(0, pilot.Output);
         pilot.Output.ShouldNotContain("internal error");
