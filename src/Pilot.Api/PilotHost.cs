@@ -37,7 +37,7 @@ internal static class PilotHost
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
         {
-            var message = ex is ControlSocketInUseException
+            var message = ex is ControlSocketInUseException or ControlSocketPathTakenException
                 ? ex.Message
                 : $"error listening to socket at {config.Control.SocketPath}: {ex.Message}";
             await Console.Out.WriteLineAsync(PilotCli.LogLine(TimeProvider.System, message)).ConfigureAwait(false);
