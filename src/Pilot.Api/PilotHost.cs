@@ -12,13 +12,14 @@ namespace Pilot.Api;
 /// <summary>The run path: the control plane on its socket with the supervisor as a hosted service.</summary>
 internal static class PilotHost
 {
-    public static async Task<int> RunAsync(string configPath, PilotConfig config, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(string configPath, PilotConfig config, SignalRelay signals, CancellationToken cancellationToken)
     {
         // Each child holds pool threads (output pumps, exit waits); on a 2-core container the default minimum of 2 would
         // let a few jobs delay control-plane answers until the pool grows.
         ThreadPool.GetMinThreads(out var workers, out var io);
         ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
         var builder = ControlPlane.CreateBuilder(config.Control);
+        builder.Services.AddSingleton(signals);
         builder.Services.AddPilotSupervisor(new PilotSupervisorOptions
         {
             ConfigPath = configPath,
@@ -36,7 +37,7 @@ internal static class PilotHost
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
         {
-            var message = ex is ControlSocketInUseException
+            var message = ex is ControlSocketInUseException or ControlSocketPathTakenException
                 ? ex.Message
                 : $"error listening to socket at {config.Control.SocketPath}: {ex.Message}";
             await Console.Out.WriteLineAsync(PilotCli.LogLine(TimeProvider.System, message)).ConfigureAwait(false);

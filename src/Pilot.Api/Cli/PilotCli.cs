@@ -37,10 +37,18 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         return variables;
     }
 
-    public async Task<int> RunAsync(IReadOnlyList<string> args, RunPilot run, CancellationToken cancellationToken)
+    /// <param name="args">The command line.</param>
+    /// <param name="run">Runs Pilot (the supervisor) with a loaded config.</param>
+    /// <param name="cancellationToken">Cancels a client verb's request.</param>
+    /// <param name="notSupervising">Called once the command line asks for anything but running Pilot.</param>
+    public async Task<int> RunAsync(IReadOnlyList<string> args, RunPilot run, CancellationToken cancellationToken, Action? notSupervising = null)
     {
         ArgumentNullException.ThrowIfNull(run);
         var parsed = PilotCommandLine.Parse(args);
+        if (parsed.Invocation?.Verb != CliVerb.Run)
+        {
+            notSupervising?.Invoke();
+        }
         if (parsed.Invocation is not { } invocation)
         {
             await stderr.WriteLineAsync(parsed.Error).ConfigureAwait(false);

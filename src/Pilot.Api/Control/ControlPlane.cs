@@ -48,7 +48,7 @@ public static class ControlPlane
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // Explicit endpoints replace ASPNETCORE_URLS / HTTP_PORTS: there is no TCP listener.
-            kestrel.ListenUnixSocket(control.SocketPath);
+            kestrel.ListenUnixSocket(control.SocketPath, listen => listen.Use(RejectionProblems.Middleware));
             kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
             kestrel.AddServerHeader = false;
         });

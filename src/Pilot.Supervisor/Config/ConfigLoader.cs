@@ -36,6 +36,7 @@ public static class ConfigLoader
     private static readonly WatchValidator Watches = new();
     private static readonly MetricValidator Metrics = new();
     private static readonly LoggingValidator Logging = new();
+    private static readonly ControlValidator Control = new();
 
     /// <summary>Renders the config text as a Go template with the environment (for <c>-template</c>).</summary>
     /// <exception cref="TemplateException">with v3's <c>could not apply template to config</c> wording.</exception>
@@ -126,7 +127,8 @@ public static class ConfigLoader
         var failures = raw.Jobs.SelectMany(j => Jobs.Validate(j).Errors)
             .Concat(raw.Watches.SelectMany(w => Watches.Validate(w).Errors))
             .Concat(raw.Telemetry?.Metrics.SelectMany(m => Metrics.Validate(m).Errors) ?? [])
-            .Concat(raw.LoggingRaw is { } logging ? Logging.Validate(logging).Errors : []);
+            .Concat(raw.LoggingRaw is { } logging ? Logging.Validate(logging).Errors : [])
+            .Concat(raw.Control is { } control ? Control.Validate(control).Errors : []);
         return failures.Select(f => f.ToConfigError());
     }
 

@@ -65,6 +65,9 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
     private bool _maintenance;
     private bool _shuttingDown;
     private bool _reloading;
+    // Start-up phases, so a shutdown that comes during start-up reaches every job (see StartAsync).
+    private bool _starting;
+    private bool _jobsSubscribed;
     private int _failedExitCode;
 
     public PilotSupervisor(PilotSupervisorOptions options, LogWriter log)
@@ -91,8 +94,36 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
     /// <summary>Completes with Pilot's exit code once everything has stopped.</summary>
     public Task<int> Completion => _exit.Task;
 
-    /// <summary>Starts every job, then the components, then publishes <c>startup</c>.</summary>
+    /// <summary>
+    /// Starts every job, then the components, then publishes <c>startup</c>. A shutdown requested before this starts
+    /// no job; one requested while it runs is published once the jobs are subscribed, and Pilot does not finish
+    /// before start-up has.
+    /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_shuttingDown)
+            {
+                return;
+            }
+            _starting = true;
+        }
+        try
+        {
+            await StartEverythingAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _starting = false;
+            }
+            CheckAllHalted();
+        }
+    }
+
+    private async Task StartEverythingAsync(CancellationToken cancellationToken)
     {
         ProcessEnvironment.Set("CONTAINERPILOT_PID", Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         Log.Write(LogLevel.Debug, "loaded config: " + _config.LoadedJson);
@@ -105,12 +136,23 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
             Log.Write(LogLevel.Warn, "config: " + warning);
         }
         StartJobs(JobsOf(_config));
+        bool shutdownMissed;
+        lock (_gate)
+        {
+            _jobsSubscribed = true;
+            shutdownMissed = _shuttingDown;
+        }
+        if (shutdownMissed)
+        {
+            // Requested after the check above and before the jobs subscribed: they have not seen it yet.
+            Bus.Publish(Event.GlobalShutdown);
+            return;
+        }
         foreach (var component in _options.Components)
         {
             await component.StartAsync(_config, Bus, cancellationToken).ConfigureAwait(false);
         }
         Bus.Publish(Event.GlobalStartup);
-        CheckAllHalted();
     }
 
     /// <summary>The jobs the config runs: its own, plus the telemetry service job when telemetry is on.</summary>
@@ -175,7 +217,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
     {
         lock (_gate)
         {
-            if (_reloading || _jobs.Any(j => !j.Completion.IsCompleted))
+            if (_reloading || _starting || _jobs.Any(j => !j.Completion.IsCompleted))
             {
                 return;
             }
@@ -210,16 +252,21 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
     /// </summary>
     public async Task<int> ShutdownAsync()
     {
-        bool first;
+        bool first, publish;
         lock (_gate)
         {
             first = !_shuttingDown;
             _shuttingDown = true;
+            // Before the jobs have subscribed, StartAsync publishes it (or starts nothing).
+            publish = _jobsSubscribed;
         }
         if (first)
         {
             Log.Write(LogLevel.Info, "shutting down");
-            Bus.Publish(Event.GlobalShutdown);
+            if (publish)
+            {
+                Bus.Publish(Event.GlobalShutdown);
+            }
             CheckAllHalted();
             _ = EnforceStopWindowAsync();
         }
@@ -234,11 +281,12 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            foreach (var job in _jobs.Where(j => !j.Completion.IsCompleted))
+            // Pilot exits only once the killed groups are gone, not just their leaders.
+            await Task.WhenAll(_jobs.Where(j => !j.Completion.IsCompleted).Select(job =>
             {
                 Log.Write(LogLevel.Info, $"killing processes for job \"{job.Name}\"");
-                job.KillProcesses();
-            }
+                return job.KillProcessesAsync();
+            })).ConfigureAwait(false);
             await FinishAsync(0).ConfigureAwait(false);
         }
     }

@@ -8,15 +8,15 @@ namespace Pilot.Supervisor.Hosting;
 /// every other service (the control socket) is up — as v3 listens before it starts jobs, so a job may call
 /// <c>pilot -putenv</c> at once — and stops the host (with the supervisor's exit code) once every job has halted.
 /// </summary>
-internal sealed class PilotSupervisorService(PilotSupervisor supervisor, OrphanReaper reaper, IHostApplicationLifetime lifetime)
+internal sealed class PilotSupervisorService(PilotSupervisor supervisor, OrphanReaper reaper, IHostApplicationLifetime lifetime,
+    SignalRelay signals)
     : IHostedLifecycleService
 {
-    private SignalRelay? _signals;
-
     public Task StartingAsync(CancellationToken cancellationToken)
     {
         reaper.Start();
-        _signals = new SignalRelay(supervisor.HandleSignal);
+        // Signals kept since Pilot started are handled now: a SIGTERM during start-up means no job starts.
+        signals.Attach(supervisor.HandleSignal);
         return Task.CompletedTask;
     }
 
@@ -44,7 +44,7 @@ internal sealed class PilotSupervisorService(PilotSupervisor supervisor, OrphanR
         }
         finally
         {
-            _signals?.Dispose();
+            signals.Detach();
             await reaper.DisposeAsync().ConfigureAwait(false);
         }
     }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pilot.Supervisor.Control;
@@ -49,6 +50,8 @@ public static class SupervisorServiceCollectionExtensions
         });
         services.AddSingleton<ISupervisorControl>(provider => provider.GetRequiredService<PilotSupervisor>());
         services.AddSingleton<IHostLifetime, PilotHostLifetime>();
+        // `pilot` registers the relay it created first thing in Main; elsewhere (tests) one is made here.
+        services.TryAddSingleton(_ => new SignalRelay());
         services.AddHostedService<PilotSupervisorService>();
         services.Configure<HostOptions>(host =>
         {

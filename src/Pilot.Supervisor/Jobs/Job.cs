@@ -41,6 +41,8 @@ public sealed class Job
     private bool _startPending;
     private IRunningProcess? _run;
     private IRunningProcess? _check;
+    // Every run and check whose process group may still exist (a leader's exit can leave members behind).
+    private readonly List<IRunningProcess> _groups = [];
     private JobSnapshot _snapshot;
     private long _handled;
 
@@ -159,7 +161,7 @@ public sealed class Job
         catch (Exception ex)
         {
             _runtime.Log.Write(LogLevel.Error, $"job {Name}: internal error: {ex.Message}");
-            KillProcesses();
+            await KillProcessesAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -391,6 +393,7 @@ public sealed class Job
         lock (_gate)
         {
             _run = run;
+            TrackGroup(run);
         }
         Update(s => s with { State = JobState.Running, Pid = run.Pid, LastStarted = _runtime.Time.GetUtcNow() });
         _watchers.RemoveAll(t => t.IsCompleted);
@@ -439,6 +442,7 @@ public sealed class Job
         lock (_gate)
         {
             _check = check;
+            TrackGroup(check);
         }
         _watchers.RemoveAll(t => t.IsCompleted);
         _watchers.Add(WatchCheckAsync(check));
@@ -555,50 +559,31 @@ public sealed class Job
         _runtime.Bus.Publish(new Event(EventCode.Stopped, Name));
     }
 
-    /// <summary>SIGTERM to every live group, SIGKILL to what is left after the grace.</summary>
-    private async Task TerminateProcessesAsync()
+    private void TrackGroup(IRunningProcess process)
     {
-        IRunningProcess?[] processes;
+        _groups.RemoveAll(g => !g.IsGroupAlive);
+        _groups.Add(process);
+    }
+
+    private IRunningProcess[] Groups()
+    {
         lock (_gate)
         {
-            processes = [_run, _check];
-        }
-        var live = processes.OfType<IRunningProcess>().Where(p => !p.Exited.IsCompleted).ToList();
-        if (live.Count == 0)
-        {
-            return;
-        }
-        foreach (var process in live)
-        {
-            process.SignalGroup(SignalNames.SIGTERM);
-        }
-        var grace = Config.StopTimeout > TimeSpan.Zero ? Config.StopTimeout : _runtime.DefaultStopGrace;
-        try
-        {
-            await Task.WhenAll(live.Select(p => p.Exited)).WaitAsync(grace, _runtime.Time).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            foreach (var process in live.Where(p => !p.Exited.IsCompleted))
-            {
-                _runtime.Log.Write(LogLevel.Info, $"killing processes for job \"{Name}\"");
-                process.SignalGroup(SignalNames.SIGKILL);
-            }
-            await Task.WhenAll(live.Select(p => p.Exited)).ConfigureAwait(false);
+            return [.. _groups];
         }
     }
 
-    /// <summary>SIGKILL to everything this job still runs (end of the global stop window).</summary>
-    public void KillProcesses()
+    /// <summary>SIGTERM to every group of the job still there, SIGKILL after the grace to what is left, leader or not.</summary>
+    private async Task TerminateProcessesAsync()
     {
-        IRunningProcess? run, check;
-        lock (_gate)
-        {
-            (run, check) = (_run, _check);
-        }
-        run?.SignalGroup(SignalNames.SIGKILL);
-        check?.SignalGroup(SignalNames.SIGKILL);
+        var grace = Config.StopTimeout > TimeSpan.Zero ? Config.StopTimeout : _runtime.DefaultStopGrace;
+        await Task.WhenAll(Groups().Select(group => ProcessGroupKiller.TerminateAsync(group, grace, _runtime.Time,
+            beforeKill: () => _runtime.Log.Write(LogLevel.Info, $"killing processes for job \"{Name}\"")))).ConfigureAwait(false);
     }
+
+    /// <summary>SIGKILL to every group of the job still there (end of the global stop window); completes when they are gone.</summary>
+    public Task KillProcessesAsync() =>
+        Task.WhenAll(Groups().Select(group => ProcessGroupKiller.KillAsync(group, _runtime.Time)));
 
     private void AddTimer(Event timerEvent, TimeSpan interval, bool periodic)
     {

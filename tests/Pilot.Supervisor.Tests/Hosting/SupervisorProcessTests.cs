@@ -191,6 +191,60 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
         events.Count(new Event(EventCode.EnterMaintenance, Event.GlobalSource)).ShouldBe(1);
     }
 
+    [Fact]
+    public async Task Shutdown_RequestedBeforeStart_StartsNoJob_AndExitsZero()
+    {
+        var marker = Path.Combine(_dir, "started");
+        var (supervisor, _, _) = Create(new PilotConfig { Jobs = [ShJob("app", $"touch {marker}; sleep 30")] });
+
+        var exit = supervisor.ShutdownAsync();
+        await supervisor.StartAsync(TestContext.Current.CancellationToken);
+
+        (await exit.Bounded()).ShouldBe(0);
+        supervisor.GetStatus().Jobs.ShouldBeEmpty();
+        File.Exists(marker).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Shutdown_DuringStart_ReachesEveryJob_AndExitsZero()
+    {
+        var config = new PilotConfig { Jobs = [ShJob("a", "sleep 30"), ShJob("b", "sleep 30"), ShJob("c", "sleep 30")] };
+        var (supervisor, _, _) = Create(config);
+
+        var start = supervisor.StartAsync(TestContext.Current.CancellationToken);
+        var exit = supervisor.ShutdownAsync();
+        await start.Bounded();
+
+        (await exit.Bounded()).ShouldBe(0);
+        supervisor.GetStatus().Jobs.ShouldAllBe(j => j.State == JobState.Completed);
+    }
+
+    [Fact]
+    public async Task SignalRelay_KeepsSignalsUntilAttached_ThenHandsThemOver()
+    {
+        const int SIGWINCH = 28; // ignored by default: harmless to the test process if anything goes wrong
+        using var relay = new SignalRelay();
+        var handled = new System.Collections.Concurrent.ConcurrentQueue<int>();
+
+        _ = Native.Kill(Environment.ProcessId, SIGWINCH);
+        await WaitAsync(() => relay.Pending.Contains(SIGWINCH));
+        relay.Attach(handled.Enqueue);
+
+        handled.ShouldBe([SIGWINCH]);
+        relay.Pending.ShouldBeEmpty();
+        _ = Native.Kill(Environment.ProcessId, SIGWINCH);
+        await WaitAsync(() => handled.Count == 2);
+    }
+
+    private static async Task WaitAsync(Func<bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            await Task.Delay(5, timeout.Token);
+        }
+    }
+
     private static async Task WaitForFileLineAsync(string path, string line, bool contains = false)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));

@@ -80,25 +80,37 @@ public sealed class ConsulClient : IDisposable
     }
 
     /// <summary><c>PUT /v1/agent/service/register</c>.</summary>
-    public async Task RegisterServiceAsync(ServiceRegistration registration, CancellationToken cancellationToken)
+    public Task RegisterServiceAsync(ServiceRegistration registration, CancellationToken cancellationToken) =>
+        RegisterServiceAsync(registration, RequestTimeout, cancellationToken);
+
+    /// <summary><c>PUT /v1/agent/service/register</c>, giving up after <paramref name="timeout"/>.</summary>
+    public async Task RegisterServiceAsync(ServiceRegistration registration, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var content = Json(SerializeRegistration(registration));
-        using var response = await SendAsync(HttpMethod.Put, "v1/agent/service/register", content, RequestTimeout, cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(HttpMethod.Put, "v1/agent/service/register", content, timeout, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary><c>PUT /v1/agent/service/deregister/&lt;id&gt;</c>, no body.</summary>
-    public async Task DeregisterServiceAsync(string serviceId, CancellationToken cancellationToken)
+    public Task DeregisterServiceAsync(string serviceId, CancellationToken cancellationToken) =>
+        DeregisterServiceAsync(serviceId, RequestTimeout, cancellationToken);
+
+    /// <summary><c>PUT /v1/agent/service/deregister/&lt;id&gt;</c>, giving up after <paramref name="timeout"/>.</summary>
+    public async Task DeregisterServiceAsync(string serviceId, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(HttpMethod.Put, "v1/agent/service/deregister/" + Uri.EscapeDataString(serviceId), null, RequestTimeout, cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(HttpMethod.Put, "v1/agent/service/deregister/" + Uri.EscapeDataString(serviceId), null, timeout, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary><c>PUT /v1/agent/check/update/&lt;checkId&gt;</c> with <c>{"Status":…,"Output":…}</c>.</summary>
-    public async Task UpdateTtlAsync(string checkId, string status, string output, CancellationToken cancellationToken)
+    public Task UpdateTtlAsync(string checkId, string status, string output, CancellationToken cancellationToken) =>
+        UpdateTtlAsync(checkId, status, output, RequestTimeout, cancellationToken);
+
+    /// <summary>The TTL update, giving up after <paramref name="timeout"/>.</summary>
+    public async Task UpdateTtlAsync(string checkId, string status, string output, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var body = JsonSerializer.Serialize(new CheckUpdateBody { Status = status, Output = output }, _json.CheckUpdateBody) + "\n";
         using var content = Json(body);
         // The check ID keeps its ':' (service:<ID>) as v3's client sends it.
-        using var response = await SendAsync(HttpMethod.Put, "v1/agent/check/update/" + EscapePath(checkId), content, RequestTimeout, cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(HttpMethod.Put, "v1/agent/check/update/" + EscapePath(checkId), content, timeout, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
