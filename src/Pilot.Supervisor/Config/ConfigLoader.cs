@@ -210,6 +210,7 @@ public static class ConfigLoader
                 _ => LogFormat.Default,
             },
             Output = raw.Output is { Length: > 0 } output ? output : "stdout",
+            KeepLines = (int)(raw.KeepLines ?? LoggingConfig.DefaultKeepLines),
         };
     }
 

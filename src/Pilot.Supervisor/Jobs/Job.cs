@@ -14,7 +14,7 @@ namespace Pilot.Supervisor.Jobs;
 /// stopping waits for every stopping-dependent bounded by <c>stopTimeout</c>, and stopping terminates the process
 /// group (SIGTERM, then SIGKILL after the grace) before publishing <c>stopped</c>.
 /// </summary>
-public sealed class Job
+public sealed partial class Job
 {
     private const int Unlimited = -1;
 
@@ -147,7 +147,7 @@ public sealed class Job
                     _service?.EnsureInitialRegistration();
                 }
                 var e = await reader.ReadAsync().ConfigureAwait(false);
-                var outcome = Handle(e);
+                var outcome = e == _operatorCommand ? await RunOperatorCommandAsync().ConfigureAwait(false) : Handle(e);
                 Interlocked.Increment(ref _handled);
                 if (outcome == Outcome.Halt)
                 {
@@ -164,6 +164,7 @@ public sealed class Job
         finally
         {
             Update(s => s with { State = JobState.Completed, Pid = null });
+            CloseOperatorCommands();
             _completion.TrySetResult();
         }
     }
@@ -174,6 +175,10 @@ public sealed class Job
     private Outcome Handle(Event e)
     {
         Update(s => s with { LastEvent = _runtime.Time.GetUtcNow() });
+        if (HandleWhileStoppedByOperator(e) is { } held)
+        {
+            return held;
+        }
         if (e == _heartbeatTimer)
         {
             return OnHeartbeat();
@@ -313,6 +318,10 @@ public sealed class Job
 
     private Outcome OnExecExit()
     {
+        if (IsExitToIgnoreAfterOperatorCommand())
+        {
+            return Outcome.Continue;
+        }
         if (Config.When.IsPeriodic)
         {
             return Outcome.Continue;
@@ -383,6 +392,7 @@ public sealed class Job
                 return;
             }
         }
+        _pendingExits++;
         var run = Launch(Name, exec, Config.RawLogging, Config.Timeout);
         if (run is null)
         {
@@ -396,7 +406,8 @@ public sealed class Job
         }
         Update(s => s with { State = JobState.Running, Pid = run.Pid, LastStarted = _runtime.Time.GetUtcNow() });
         _watchers.RemoveAll(t => t.IsCompleted);
-        _watchers.Add(WatchRunAsync(run, pidVariable));
+        _runWatcher = WatchRunAsync(run, pidVariable);
+        _watchers.Add(_runWatcher);
     }
 
     private async Task WatchRunAsync(IRunningProcess run, string pidVariable)
@@ -466,7 +477,7 @@ public sealed class Job
         IRunningProcess process;
         try
         {
-            process = _runtime.Launcher.Start(new ProcessStartRequest(name, command, raw ? null : _runtime.Log.WriteOutput));
+            process = _runtime.Launcher.Start(new ProcessStartRequest(name, command, raw ? null : _runtime.WriteOutput));
         }
         catch (ProcessStartException ex)
         {
@@ -534,34 +545,40 @@ public sealed class Job
         {
             await timer.DisposeAsync().ConfigureAwait(false);
         }
-        await TerminateProcessesAsync().ConfigureAwait(false);
-        // Exit events of the last runs are published before `stopped`, never after.
-        await Task.WhenAll(_watchers).ConfigureAwait(false);
-        if (_service is not null)
-        {
-            using var deregisterTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5), _runtime.Time);
-            try
-            {
-                await _service.DeregisterAsync(deregisterTimeout.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                _runtime.Log.Write(LogLevel.Info, $"deregistering failed: {ex.Message}");
-            }
-        }
-        _mailbox!.Dispose();
-        Update(s => s with { State = JobState.Completed, Pid = null });
-        _runtime.Bus.Publish(new Event(EventCode.Stopped, Name));
-    }
-
-    /// <summary>SIGTERM to every live group, SIGKILL to what is left after the grace.</summary>
-    private async Task TerminateProcessesAsync()
-    {
         IRunningProcess?[] processes;
         lock (_gate)
         {
             processes = [_run, _check];
         }
+        await TerminateAsync(processes).ConfigureAwait(false);
+        // Exit events of the last runs are published before `stopped`, never after.
+        await Task.WhenAll(_watchers).ConfigureAwait(false);
+        await DeregisterServiceAsync().ConfigureAwait(false);
+        _mailbox!.Dispose();
+        Update(s => s with { State = JobState.Completed, Pid = null });
+        _runtime.Bus.Publish(new Event(EventCode.Stopped, Name));
+    }
+
+    private async Task DeregisterServiceAsync()
+    {
+        if (_service is null)
+        {
+            return;
+        }
+        using var deregisterTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5), _runtime.Time);
+        try
+        {
+            await _service.DeregisterAsync(deregisterTimeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _runtime.Log.Write(LogLevel.Info, $"deregistering failed: {ex.Message}");
+        }
+    }
+
+    /// <summary>SIGTERM to every live group, SIGKILL to what is left after the grace.</summary>
+    private async Task TerminateAsync(IRunningProcess?[] processes)
+    {
         var live = processes.OfType<IRunningProcess>().Where(p => !p.Exited.IsCompleted).ToList();
         if (live.Count == 0)
         {
