@@ -44,7 +44,7 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         if (parsed.Invocation is not { } invocation)
         {
             await stderr.WriteLineAsync(parsed.Error).ConfigureAwait(false);
-            await stderr.WriteAsync(PilotCommandLine.Usage(ProgramName)).ConfigureAwait(false);
+            await stderr.WriteAsync(PilotCommandLine.UsageOf(ProgramName, parsed.UsageOf)).ConfigureAwait(false);
             return ExitUsage;
         }
         if (invocation.Verb == CliVerb.Help)
@@ -53,6 +53,11 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
             await stderr.WriteAsync(PilotCommandLine.Usage(ProgramName)).ConfigureAwait(false);
             return ExitUsage;
         }
+        if (invocation.Verb == CliVerb.CommandHelp)
+        {
+            await stdout.WriteAsync(PilotCommandLine.UsageOf(ProgramName, invocation.Target)).ConfigureAwait(false);
+            return ExitOk;
+        }
         if (invocation.Verb == CliVerb.Version)
         {
             await stdout.WriteAsync($"Version: {BuildInfo.Version}\nGitHash: {BuildInfo.GitHash}\n").ConfigureAwait(false);
@@ -60,7 +65,20 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         }
 
         var configPath = invocation.ConfigPath.Length > 0 ? invocation.ConfigPath : environment.GetValueOrDefault("CONTAINERPILOT", "");
-        if (configPath.Length == 0)
+        if (invocation.Verb is CliVerb.Status or CliVerb.Logs or CliVerb.Stop or CliVerb.Start or CliVerb.Restart or CliVerb.Events)
+        {
+            var (socket, errors) = FindSocket(configPath);
+            if (socket is null)
+            {
+                foreach (var error in errors)
+                {
+                    await stderr.WriteLineAsync(error).ConfigureAwait(false);
+                }
+                return ExitFailure;
+            }
+            return await new PilotCommands(stdout, stderr, time).RunAsync(invocation, socket, cancellationToken).ConfigureAwait(false);
+        }
+        if (configPath.Length == 0 && invocation.Verb is CliVerb.Template or CliVerb.Validate or CliVerb.Run)
         {
             return await FatalAsync("-config flag is required").ConfigureAwait(false);
         }
@@ -75,16 +93,31 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
 
     private static string ProgramName => System.Environment.ProcessPath ?? "pilot";
 
+    /// <summary>
+    /// The control socket of the config at <paramref name="configPath"/> (loaded and validated in full, as v3's client
+    /// flags do), or the documented default when no config is given; otherwise every reason it cannot be found.
+    /// </summary>
+    private (string? Socket, IReadOnlyList<string> Errors) FindSocket(string configPath)
+    {
+        if (configPath.Length == 0)
+        {
+            return (ControlConfig.DefaultSocketPath, []);
+        }
+        var config = ConfigLoader.LoadFile(configPath, environment);
+        if (!config.IsValid)
+        {
+            return (null, [.. config.Errors.Select(e => e.ToString())]);
+        }
+        var socket = config.Config!.Control.SocketPath;
+        return socket.Length == 0 ? (null, ["control server not loading due to missing config"]) : (socket, []);
+    }
+
     private async Task<int> TemplateAsync(string configPath, string outPath)
     {
-        string text;
-        try
+        var (text, readError) = ConfigLoader.ReadFile(configPath);
+        if (text is null)
         {
-            text = await File.ReadAllTextAsync(configPath).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return await FatalAsync($"could not read config file: {ex.Message}").ConfigureAwait(false);
+            return await FatalAsync($"could not read config file: {readError}").ConfigureAwait(false);
         }
         string rendered;
         try
@@ -161,20 +194,16 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
 
     private async Task<int> ClientAsync(string configPath, CliInvocation invocation, CancellationToken cancellationToken)
     {
-        // v3 loads and validates the whole config only to find the socket.
-        var config = ConfigLoader.LoadFile(configPath, environment);
-        if (!config.IsValid)
+        // v3 loads and validates the whole config only to find the socket; without a config (v3: "-config flag is
+        // required") Pilot uses the documented default socket.
+        var (socketPath, errors) = FindSocket(configPath);
+        if (socketPath is null)
         {
-            foreach (var error in config.Errors)
+            foreach (var error in errors)
             {
-                await FatalAsync(error.ToString()).ConfigureAwait(false);
+                await FatalAsync(error).ConfigureAwait(false);
             }
             return ExitFailure;
-        }
-        var socketPath = config.Config!.Control.SocketPath;
-        if (socketPath.Length == 0)
-        {
-            return await FatalAsync("control server not loading due to missing config").ConfigureAwait(false);
         }
 
         var (flag, failure) = invocation.Verb switch
@@ -194,7 +223,7 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
             answer = invocation.Verb switch
             {
                 CliVerb.Reload => await client.PostAsync("v3/reload", null, timeout.Token).ConfigureAwait(false),
-                // v3: "enable" enables, any other value disables.
+                // Only "enable" and "disable" get here (the parser refuses anything else).
                 CliVerb.Maintenance => await client.PostAsync(
                     invocation.Maintenance == "enable" ? "v3/maintenance/enable" : "v3/maintenance/disable", null, timeout.Token).ConfigureAwait(false),
                 CliVerb.PutEnv => await client.PostAsync("v3/environ", EnvironmentJson(invocation.Environment), timeout.Token).ConfigureAwait(false),
@@ -204,8 +233,7 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
         {
-            var reason = ex is OperationCanceledException ? "no answer from the control server in time" : ex.Message;
-            return await FatalAsync($"{flag}: {failure}: {reason}").ConfigureAwait(false);
+            return await FatalAsync($"{flag}: {failure}: {client.DescribeFailure(ex)}").ConfigureAwait(false);
         }
         if (!answer.IsSuccess)
         {
