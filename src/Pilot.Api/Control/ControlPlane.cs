@@ -61,7 +61,13 @@ public static class ControlPlane
     /// <summary>Everything the endpoints need except <see cref="Pilot.Supervisor.Control.ISupervisorControl"/>.</summary>
     public static IServiceCollection AddControlPlaneServices(this IServiceCollection services)
     {
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, PilotApiJsonContext.Default));
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, PilotApiJsonContext.Default);
+            // Numbers are written as numbers; the web default (numbers also read from strings) would make every integer of
+            // the OpenAPI document `integer | string`, which is not what the server sends.
+            o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
+        });
         services.AddRouting();
         services.TryAddSingleton<IValidator<EnvironmentBody>, EnvironmentBodyValidator>();
         services.TryAddSingleton<IValidator<MetricBody>, MetricBodyValidator>();

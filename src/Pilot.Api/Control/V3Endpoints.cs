@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.OpenApi;
 using Pilot.Api.V3;
 using Pilot.Supervisor.Control;
 
@@ -36,6 +37,8 @@ public static class V3Endpoints
                 .Produces<ProblemResponse>(StatusCodes.Status413PayloadTooLarge, Problems.ContentType)
                 .Produces<ProblemResponse>(StatusCodes.Status422UnprocessableEntity, Problems.ContentType)
                 .WithMetadata(
+                    new OpenApiObjectBody(JsonSchemaType.String | JsonSchemaType.Null,
+                        "Variable names are not empty and contain neither '=' nor NUL; values are strings without NUL, or null (set empty)."),
                     OpenApiExample.Request("""{"DB_HOST":"10.0.0.5","FEATURE_X":null}"""),
                     OpenApiExample.Response(200, """{"ok":true}"""),
                     OpenApiExample.Response(422, """{"type":"about:blank","title":"Unprocessable Entity","status":422,"detail":"the body has invalid entries","errors":[{"path":"A=B","message":"\"A=B\" is not a valid environment variable name: it contains '=' or NUL"}]}"""));
@@ -78,6 +81,8 @@ public static class V3Endpoints
             .Produces<ProblemResponse>(StatusCodes.Status413PayloadTooLarge, Problems.ContentType)
             .Produces<ProblemResponse>(StatusCodes.Status422UnprocessableEntity, Problems.ContentType)
             .WithMetadata(
+                new OpenApiObjectBody(JsonSchemaType.Number | JsonSchemaType.String,
+                    "Keys are metric names; values are finite numbers, or strings holding one.", MetricBody.NumericString),
                 OpenApiExample.Request("""{"jobs_done":1,"queue_depth":12.5}"""),
                 OpenApiExample.Response(200, """{"ok":true}"""),
                 OpenApiExample.Response(422, """{"type":"about:blank","title":"Unprocessable Entity","status":422,"detail":"the metrics were rejected; nothing was applied","errors":[{"path":"","message":"unknown metric \"jobs_dun\""}]}"""));
@@ -150,6 +155,7 @@ public static class V3Endpoints
             .Produces<ProblemResponse>(StatusCodes.Status404NotFound, Problems.ContentType)
             .WithMetadata(
                 OpenApiExample.Response(200, """{"name":"app","lines":[{"time":"2024-01-01T00:00:00+00:00","source":"app","pid":42,"stream":"stdout","text":"listening on :8080"}]}"""),
+                new OpenApiEventStream(typeof(LogLineResponse), """{"time":"2024-01-01T00:00:01+00:00","source":"check.app","pid":43,"stream":"stdout","text":"ok"}"""),
                 OpenApiExample.Response(404, """{"type":"about:blank","title":"Not Found","status":404,"detail":"there is no job named \"ap\""}"""));
 
         v3.MapGet("/events", StreamEventsAsync)
