@@ -7,7 +7,7 @@ using Pilot.Supervisor.Config;
 namespace Pilot.Api.Cli;
 
 /// <summary>Starts the supervisor and control plane with a loaded config; returns the process exit code.</summary>
-public delegate Task<int> RunPilot(string configPath, PilotConfig config, CancellationToken cancellationToken);
+public delegate Task<int> RunPilot(string configPath, PilotConfig config, Control.DevListener? devListener, CancellationToken cancellationToken);
 
 /// <summary>
 /// The <c>pilot</c> command line: ContainerPilot v3's subcommands, outputs and exit codes (0 ok, 1 failure, 2 usage).
@@ -86,7 +86,7 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         {
             CliVerb.Template => await TemplateAsync(configPath, invocation.OutPath).ConfigureAwait(false),
             CliVerb.Validate => await ValidateAsync(configPath).ConfigureAwait(false),
-            CliVerb.Run => await RunPilotAsync(configPath, run, cancellationToken).ConfigureAwait(false),
+            CliVerb.Run => await RunPilotAsync(configPath, invocation.DevListener, run, cancellationToken).ConfigureAwait(false),
             _ => await ClientAsync(configPath, invocation, cancellationToken).ConfigureAwait(false),
         };
     }
@@ -171,7 +171,7 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         return ExitOk;
     }
 
-    private async Task<int> RunPilotAsync(string configPath, RunPilot run, CancellationToken cancellationToken)
+    private async Task<int> RunPilotAsync(string configPath, Control.DevListener? devListener, RunPilot run, CancellationToken cancellationToken)
     {
         // v3 sets CONTAINERPILOT_PID before the first load, so the config template can use it.
         var pid = System.Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
@@ -189,7 +189,7 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         {
             await LogAsync($"warning: {warning}").ConfigureAwait(false);
         }
-        return await run(configPath, result.Config, cancellationToken).ConfigureAwait(false);
+        return await run(configPath, result.Config, devListener, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<int> ClientAsync(string configPath, CliInvocation invocation, CancellationToken cancellationToken)

@@ -32,6 +32,8 @@ public sealed record CliInvocation
     public bool Follow { get; init; }
     /// <summary><c>-n</c> of logs (null: the server's default).</summary>
     public int? Lines { get; init; }
+    /// <summary><c>-dev-http</c>: the opt-in plain-HTTP listener of the run path (null: none).</summary>
+    public Control.DevListener? DevListener { get; init; }
 }
 
 /// <summary>Either an invocation or a usage error (printed with the usage of <see cref="UsageOf"/>, exit 2).</summary>
@@ -55,9 +57,12 @@ public static class PilotCommandLine
     private static readonly Option<string[]> PutMetric = Flag<string[]>("putmetric", "Update metrics of a Pilot process through its control socket. Pass 'key=value'.");
     private static readonly Option<bool> Ping = Flag<bool>("ping", "Check that the control socket is up.");
     private static readonly Option<bool> Help = Flag<bool>("help", "Show this usage.", "-h");
+    private static readonly Option<string> DevHttp = Flag<string>(Control.DevListener.FlagName[1..],
+        "Development only: also serve the control plane, its OpenAPI document and Swagger UI (/swagger) over plain HTTP on HOST:PORT "
+        + "(e.g. 127.0.0.1:8088). No authentication: anyone who can reach it controls Pilot. Off by default.");
 
     /// <summary>v3's flags, in its usage order; all but <c>-config</c> ask for an action of their own.</summary>
-    private static readonly Option[] All = [Config, Maintenance, Out, Ping, PutEnv, PutMetric, Reload, Template, Validate, Version];
+    private static readonly Option[] All = [Config, DevHttp, Maintenance, Out, Ping, PutEnv, PutMetric, Reload, Template, Validate, Version];
 
     /// <summary>Pilot's commands: name, verb, arguments as usage shows them, what it does, its own flags.</summary>
     private sealed record CommandSpec(string Name, CliVerb Verb, string Arguments, string Summary, Option[] Options, Argument<string>? Argument)
@@ -190,8 +195,15 @@ public static class PilotCommandLine
             return new(null, $"invalid value \"{maintenance}\" for flag -maintenance: must be 'enable' or 'disable'");
         }
 
+        Control.DevListener? devListener = null;
+        if (result.GetValue(DevHttp) is { } devHttp && !Control.DevListener.TryParse(devHttp, out devListener))
+        {
+            return new(null, $"invalid value \"{devHttp}\" for flag {Control.DevListener.FlagName}: want HOST:PORT, e.g. 127.0.0.1:8088");
+        }
+
         var invocation = new CliInvocation
         {
+            DevListener = devListener,
             ConfigPath = result.GetValue(Config) ?? "",
             OutPath = result.GetValue(Out) ?? "",
             Maintenance = maintenance ?? "",

@@ -30,14 +30,15 @@ public static class ControlPlane
     public const string HostName = "control";
 
     /// <summary>A slim web application builder listening on <see cref="ControlConfig.SocketPath"/> and nowhere else.</summary>
-    public static WebApplicationBuilder CreateBuilder(ControlConfig control, string? environmentName = null)
+    public static WebApplicationBuilder CreateBuilder(ControlConfig control, string? environmentName = null, DevListener? devListener = null)
     {
         var builder = IsolatedWebHost.CreateBuilder(environmentName);
-        builder.AddControlPlane(control);
+        builder.AddControlPlane(control, devListener);
         return builder;
     }
 
-    public static WebApplicationBuilder AddControlPlane(this WebApplicationBuilder builder, ControlConfig control)
+    /// <param name="devListener">The opt-in plain-HTTP listener for a browser (<c>-dev-http</c>); null: the socket only.</param>
+    public static WebApplicationBuilder AddControlPlane(this WebApplicationBuilder builder, ControlConfig control, DevListener? devListener = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(control);
@@ -49,12 +50,20 @@ public static class ControlPlane
         {
             // Explicit endpoints replace ASPNETCORE_URLS / HTTP_PORTS: there is no TCP listener.
             kestrel.ListenUnixSocket(control.SocketPath);
+            if (devListener is not null)
+            {
+                kestrel.Listen(devListener.EndPoint);
+            }
             kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
             kestrel.AddServerHeader = false;
         });
         // Kestrel and routing chatter would interleave with Pilot's own log format.
         builder.Logging.AddFilter("Microsoft", Microsoft.Extensions.Logging.LogLevel.Warning);
         builder.Services.AddControlPlaneServices();
+        if (devListener is not null)
+        {
+            builder.Services.AddSingleton(devListener);
+        }
         return builder;
     }
 
@@ -77,12 +86,17 @@ public static class ControlPlane
         return services;
     }
 
-    /// <summary>Middleware and routes: problem bodies for every failure, request counting, v3 routes, OpenAPI, Swagger UI in Development.</summary>
+    /// <summary>Middleware and routes: problem bodies for every failure, request counting, v3 routes, OpenAPI, Swagger UI in Development or with the dev listener.</summary>
     public static WebApplication MapControlPlane(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         var observer = app.Services.GetRequiredService<IControlRequestObserver>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Pilot.Api.Control");
+        var devListener = app.Services.GetService<DevListener>();
+        if (devListener is not null)
+        {
+            app.Use((context, next) => DevListener.GuardAsync(context, next));
+        }
         app.Use(async (context, next) =>
         {
             try
@@ -121,7 +135,7 @@ public static class ControlPlane
 
         app.MapV3Endpoints();
         app.MapOpenApi(OpenApiSetup.DocumentPath);
-        if (app.Environment.IsDevelopment())
+        if (app.Environment.IsDevelopment() || devListener is not null)
         {
             app.UseSwaggerUI(o => o.SwaggerEndpoint($"/openapi/{OpenApiSetup.DocumentName}.json", "Pilot control plane v3"));
         }

@@ -87,6 +87,9 @@ public sealed record EventResponse(string Code, string Source);
 [JsonSerializable(typeof(JobCommandResponse))]
 [JsonSerializable(typeof(JobLogsResponse))]
 [JsonSerializable(typeof(LogLineResponse))]
+// Query parameters (GET /v3/jobs/{name}/logs): the OpenAPI generator asks for their metadata too.
+[JsonSerializable(typeof(int?))]
+[JsonSerializable(typeof(bool?))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(Dictionary<string, double>))]
 public sealed partial class PilotApiJsonContext : JsonSerializerContext;
