@@ -6,19 +6,22 @@ using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Hosting;
 using Pilot.Api.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Logging;
 
 namespace Pilot.Api;
 
 /// <summary>The run path: the control plane on its socket with the supervisor as a hosted service.</summary>
 internal static class PilotHost
 {
-    public static async Task<int> RunAsync(string configPath, PilotConfig config, SignalRelay signals, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(string configPath, PilotConfig config, SignalRelay signals, DevListener? devListener, CancellationToken cancellationToken)
     {
         // Each child holds pool threads (output pumps, exit waits); on a 2-core container the default minimum of 2 would
         // let a few jobs delay control-plane answers until the pool grows.
         ThreadPool.GetMinThreads(out var workers, out var io);
         ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
-        var builder = ControlPlane.CreateBuilder(config.Control);
+        var builder = ControlPlane.CreateBuilder(config.Control, devListener: devListener);
         builder.Services.AddSingleton(signals);
         builder.Services.AddPilotSupervisor(new PilotSupervisorOptions
         {
@@ -43,8 +46,26 @@ internal static class PilotHost
             await Console.Out.WriteLineAsync(PilotCli.LogLine(TimeProvider.System, message)).ConfigureAwait(false);
             return PilotCli.ExitFailure;
         }
+        if (devListener is not null)
+        {
+            WarnAboutDevListener(app);
+        }
         // The supervisor stops the host when every job has halted or a shutdown completed, and sets the exit code.
         await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
         return Environment.ExitCode;
+    }
+
+    private static void WarnAboutDevListener(WebApplication app)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Pilot.Api.Control");
+        foreach (var address in app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [])
+        {
+            if (!address.StartsWith("http://unix:", StringComparison.Ordinal))
+            {
+                logger.LogWarning(
+                    "control: also serving over plain HTTP at {Address} ({Flag}; development only, no authentication); Swagger UI at {Address}/swagger",
+                    address, DevListener.FlagName, address);
+            }
+        }
     }
 }

@@ -21,7 +21,7 @@ internal static class Program
         // Pilot's own work starts here: flags → config → control plane + supervisor. No synchronization context
         // in a console app, so blocking on the CLI's task here is safe.
         return PilotCli.CreateDefault()
-            .RunAsync(args, (path, config, ct) => PilotHost.RunAsync(path, config, signals, ct), CancellationToken.None, signals.Release)
+            .RunAsync(args, (path, config, devListener, ct) => PilotHost.RunAsync(path, config, signals, devListener, ct), CancellationToken.None, signals.Release)
             .GetAwaiter().GetResult();
     }
 }

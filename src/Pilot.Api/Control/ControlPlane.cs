@@ -30,14 +30,15 @@ public static class ControlPlane
     public const string HostName = "control";
 
     /// <summary>A slim web application builder listening on <see cref="ControlConfig.SocketPath"/> and nowhere else.</summary>
-    public static WebApplicationBuilder CreateBuilder(ControlConfig control, string? environmentName = null)
+    public static WebApplicationBuilder CreateBuilder(ControlConfig control, string? environmentName = null, DevListener? devListener = null)
     {
         var builder = IsolatedWebHost.CreateBuilder(environmentName);
-        builder.AddControlPlane(control);
+        builder.AddControlPlane(control, devListener);
         return builder;
     }
 
-    public static WebApplicationBuilder AddControlPlane(this WebApplicationBuilder builder, ControlConfig control)
+    /// <param name="devListener">The opt-in plain-HTTP listener for a browser (<c>-dev-http</c>); null: the socket only.</param>
+    public static WebApplicationBuilder AddControlPlane(this WebApplicationBuilder builder, ControlConfig control, DevListener? devListener = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(control);
@@ -49,6 +50,10 @@ public static class ControlPlane
         {
             // Explicit endpoints replace ASPNETCORE_URLS / HTTP_PORTS: there is no TCP listener.
             kestrel.ListenUnixSocket(control.SocketPath, listen => listen.Use(RejectionProblems.Middleware));
+            if (devListener is not null)
+            {
+                kestrel.Listen(devListener.EndPoint);
+            }
             kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
             kestrel.AddServerHeader = false;
         });
@@ -57,13 +62,23 @@ public static class ControlPlane
         // Pilot's own debug lines (v3's control: lines among them) reach the log writer, which applies logging.level.
         builder.Logging.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Debug);
         builder.Services.AddControlPlaneServices();
+        if (devListener is not null)
+        {
+            builder.Services.AddSingleton(devListener);
+        }
         return builder;
     }
 
     /// <summary>Everything the endpoints need except <see cref="Pilot.Supervisor.Control.ISupervisorControl"/>.</summary>
     public static IServiceCollection AddControlPlaneServices(this IServiceCollection services)
     {
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, PilotApiJsonContext.Default));
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, PilotApiJsonContext.Default);
+            // Numbers are written as numbers; the web default (numbers also read from strings) would make every integer of
+            // the OpenAPI document `integer | string`, which is not what the server sends.
+            o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
+        });
         services.AddRouting();
         services.TryAddSingleton<IValidator<EnvironmentBody>, EnvironmentBodyValidator>();
         services.TryAddSingleton<IValidator<MetricBody>, MetricBodyValidator>();
@@ -73,12 +88,17 @@ public static class ControlPlane
         return services;
     }
 
-    /// <summary>Middleware and routes: problem bodies for every failure, request counting, v3 routes, OpenAPI, Swagger UI in Development.</summary>
+    /// <summary>Middleware and routes: problem bodies for every failure, request counting, v3 routes, OpenAPI, Swagger UI in Development or with the dev listener.</summary>
     public static WebApplication MapControlPlane(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         var observer = app.Services.GetRequiredService<IControlRequestObserver>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Pilot.Api.Control");
+        var devListener = app.Services.GetService<DevListener>();
+        if (devListener is not null)
+        {
+            app.Use((context, next) => DevListener.GuardAsync(context, next));
+        }
         app.Use(async (context, next) =>
         {
             try
@@ -117,7 +137,7 @@ public static class ControlPlane
 
         app.MapV3Endpoints();
         app.MapOpenApi(OpenApiSetup.DocumentPath);
-        if (app.Environment.IsDevelopment())
+        if (app.Environment.IsDevelopment() || devListener is not null)
         {
             app.UseSwaggerUI(o => o.SwaggerEndpoint($"/openapi/{OpenApiSetup.DocumentName}.json", "Pilot control plane v3"));
         }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
+using Microsoft.OpenApi;
 using Pilot.Api.V3;
 using Pilot.Supervisor.Control;
 
@@ -37,6 +38,8 @@ public static class V3Endpoints
                 .Produces<ProblemResponse>(StatusCodes.Status413PayloadTooLarge, Problems.ContentType)
                 .Produces<ProblemResponse>(StatusCodes.Status422UnprocessableEntity, Problems.ContentType)
                 .WithMetadata(
+                    new OpenApiObjectBody(JsonSchemaType.String | JsonSchemaType.Null,
+                        "Variable names are not empty and contain neither '=' nor NUL; values are strings without NUL, or null (set empty)."),
                     OpenApiExample.Request("""{"DB_HOST":"10.0.0.5","FEATURE_X":null}"""),
                     OpenApiExample.Response(200, """{"ok":true}"""),
                     OpenApiExample.Response(422, """{"type":"about:blank","title":"Unprocessable Entity","status":422,"detail":"the body has invalid entries","errors":[{"path":"A=B","message":"\"A=B\" is not a valid environment variable name: it contains '=' or NUL"}]}"""));
@@ -79,6 +82,8 @@ public static class V3Endpoints
             .Produces<ProblemResponse>(StatusCodes.Status413PayloadTooLarge, Problems.ContentType)
             .Produces<ProblemResponse>(StatusCodes.Status422UnprocessableEntity, Problems.ContentType)
             .WithMetadata(
+                new OpenApiObjectBody(JsonSchemaType.Number | JsonSchemaType.String,
+                    "Keys are metric names; values are finite numbers, or strings holding one.", MetricBody.NumericString),
                 OpenApiExample.Request("""{"jobs_done":1,"queue_depth":12.5}"""),
                 OpenApiExample.Response(200, """{"ok":true}"""),
                 OpenApiExample.Response(422, """{"type":"about:blank","title":"Unprocessable Entity","status":422,"detail":"the metrics were rejected; nothing was applied","errors":[{"path":"","message":"unknown metric \"jobs_dun\""}]}"""));
@@ -105,6 +110,53 @@ public static class V3Endpoints
             .Produces<ProblemResponse>(StatusCodes.Status404NotFound, Problems.ContentType)
             .WithMetadata(
                 OpenApiExample.Response(200, """{"name":"app","state":"running","health":"healthy","pid":42,"restarts":0,"isService":true,"version":3}"""),
+                OpenApiExample.Response(404, """{"type":"about:blank","title":"Not Found","status":404,"detail":"there is no job named \"ap\""}"""));
+
+        foreach (var command in new[] { JobCommand.Stop, JobCommand.Start, JobCommand.Restart })
+        {
+            v3.MapPost($"/jobs/{{name}}/{JobHandlers.PathOf(command)}",
+                    async (string name, [FromServices] ISupervisorControl control, CancellationToken cancellationToken) =>
+                        (await JobHandlers.RunCommandAsync(control, name, command, cancellationToken).ConfigureAwait(false)).ToResult())
+                .WithName(command + "Job")
+                .WithSummary(command switch
+                {
+                    JobCommand.Stop => "Stop one job until it is started",
+                    JobCommand.Start => "Start one job now",
+                    _ => "Restart one job",
+                })
+                .WithDescription(command switch
+                {
+                    JobCommand.Stop => "Publishes `stopping`, terminates the job's process group (SIGTERM, SIGKILL after its stopTimeout), deregisters its service "
+                        + "and publishes `stopped`. The job then ignores its triggers, restarts and health checks until started. "
+                        + "`changed` is false when it was already stopped.",
+                    JobCommand.Start => "Publishes `startup` with the job as source and runs its exec at once with a fresh restart budget. "
+                        + "`changed` is false when it was already running.",
+                    _ => "Stops the job (unless it is stopped) and starts it again: `stopping`, the old run's exit, `stopped`, `startup`, a new pid.",
+                })
+                .Produces<JobCommandResponse>(StatusCodes.Status200OK)
+                .Produces<ProblemResponse>(StatusCodes.Status404NotFound, Problems.ContentType)
+                .Produces<ProblemResponse>(StatusCodes.Status409Conflict, Problems.ContentType)
+                .WithMetadata(
+                    OpenApiExample.Response(200, """{"changed":true,"job":{"name":"app","state":"running","health":"unknown","pid":43,"restarts":0,"isService":false,"version":12}}"""),
+                    OpenApiExample.Response(404, """{"type":"about:blank","title":"Not Found","status":404,"detail":"there is no job named \"ap\""}"""),
+                    OpenApiExample.Response(409, """{"type":"about:blank","title":"Conflict","status":409,"detail":"job \"setup\" has completed (halted for good); only a reload starts it again"}"""));
+        }
+
+        v3.MapGet("/jobs/{name}/logs", (HttpContext context, string name, int? lines, bool? follow, [FromServices] ISupervisorControl control) =>
+                JobHandlers.ServeLogsAsync(context, control, name, lines, follow == true))
+            .WithName("GetJobLogs")
+            .WithSummary("One job's recent output (and its health check's)")
+            .WithDescription(
+                "The last `lines` (default 100) output lines Pilot kept for the job and its health check (`logging.keepLines` per source, "
+                + "default 1000), oldest first. Raw jobs (`logging.raw`) write straight to Pilot's stdout and are not kept. "
+                + "With `follow=true` the answer is a server-sent event stream: a `: following` comment, then one `data:` line of JSON "
+                + "per output line, the kept ones first, until the client disconnects.")
+            .Produces<JobLogsResponse>(StatusCodes.Status200OK)
+            .Produces<ProblemResponse>(StatusCodes.Status400BadRequest, Problems.ContentType)
+            .Produces<ProblemResponse>(StatusCodes.Status404NotFound, Problems.ContentType)
+            .WithMetadata(
+                OpenApiExample.Response(200, """{"name":"app","lines":[{"time":"2024-01-01T00:00:00+00:00","source":"app","pid":42,"stream":"stdout","text":"listening on :8080"}]}"""),
+                new OpenApiEventStream(typeof(LogLineResponse), """{"time":"2024-01-01T00:00:01+00:00","source":"check.app","pid":43,"stream":"stdout","text":"ok"}"""),
                 OpenApiExample.Response(404, """{"type":"about:blank","title":"Not Found","status":404,"detail":"there is no job named \"ap\""}"""));
 
         v3.MapGet("/events", StreamEventsAsync)

@@ -55,16 +55,36 @@ public static class ConfigLoader
     /// <summary>Reads the file at <paramref name="path"/> then <see cref="Parse"/>; a read failure is an error, not an exception.</summary>
     public static ConfigResult LoadFile(string path, IReadOnlyDictionary<string, string> environment)
     {
-        string text;
+        var (text, error) = ReadFile(path);
+        return text is null ? Failed(new ConfigError("", $"could not read config file: {error}")) : Parse(text, environment);
+    }
+
+    /// <summary>
+    /// The file's text, or why it cannot be read in Go's words as v3 prints them (<c>open /x: no such file or directory</c>,
+    /// <c>read /tmp: is a directory</c>, <c>open /x: permission denied</c>), never .NET exception text.
+    /// </summary>
+    public static (string? Text, string? Error) ReadFile(string path)
+    {
         try
         {
-            text = File.ReadAllText(path);
+            if (Directory.Exists(path))
+            {
+                return (null, $"read {path}: is a directory");
+            }
+            return (File.ReadAllText(path), null);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            return Failed(new ConfigError("", $"could not read config file: {ex.Message}"));
+            return (null, $"open {path}: no such file or directory");
         }
-        return Parse(text, environment);
+        catch (UnauthorizedAccessException)
+        {
+            return (null, $"open {path}: permission denied");
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or NotSupportedException)
+        {
+            return (null, $"read {path}: {ex.Message}");
+        }
     }
 
     /// <summary>Renders, parses and validates config text. Never throws for bad input.</summary>
@@ -222,6 +242,7 @@ public static class ConfigLoader
                 _ => LogFormat.Default,
             },
             Output = raw.Output is { Length: > 0 } output ? output : "stdout",
+            KeepLines = (int)(raw.KeepLines ?? LoggingConfig.DefaultKeepLines),
         };
     }
 

@@ -52,6 +52,15 @@ public sealed record LoggingConfig
     public LogFormat Format { get; init; } = LogFormat.Default;
     /// <summary><c>stdout</c>, <c>stderr</c> or a file path.</summary>
     public string Output { get; init; } = "stdout";
+
+    public const int DefaultKeepLines = 1000;
+    public const int MaxKeepLines = 100_000;
+
+    /// <summary>
+    /// Pilot extension (<c>logging.keepLines</c>): how many recent output lines are kept per job and per health check
+    /// for <c>pilot logs</c> / <c>GET /v3/jobs/{name}/logs</c>; 0 keeps none.
+    /// </summary>
+    public int KeepLines { get; init; } = DefaultKeepLines;
 }
 
 public sealed record ControlConfig

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Events;
+using Pilot.Supervisor.Logging;
 
 namespace Pilot.Supervisor.Control;
 
@@ -26,7 +27,34 @@ public interface ISupervisorControl
 
     /// <summary>Every event published after the call, optionally only from <paramref name="source"/>.</summary>
     IAsyncEnumerable<Event> WatchEvents(string? source, CancellationToken cancellationToken);
+
+    /// <summary>Stops, starts or restarts one job through its own state machine; completes when the command is done.</summary>
+    Task<JobCommandResult> ControlJobAsync(string name, JobCommand command, CancellationToken cancellationToken);
+
+    /// <summary>The last <paramref name="lines"/> kept output lines of a job and its health check, oldest first.</summary>
+    IReadOnlyList<RecordedLine> GetJobOutput(string name, int lines);
+
+    /// <summary>The last <paramref name="lines"/> kept output lines of a job and its health check, then every new one.</summary>
+    IAsyncEnumerable<RecordedLine> FollowJobOutput(string name, int lines, CancellationToken cancellationToken);
 }
+
+/// <summary>What an operator asks of one job (<c>pilot stop|start|restart JOB</c>).</summary>
+public enum JobCommand { Stop, Start, Restart }
+
+public enum JobCommandOutcome
+{
+    /// <summary>The job was stopped, started or restarted.</summary>
+    Done,
+    /// <summary>Nothing to do: stop of a stopped job, start of a running one.</summary>
+    Unchanged,
+    /// <summary>There is no job with that name.</summary>
+    NotFound,
+    /// <summary>The job has halted for good (completed); only a reload brings it back.</summary>
+    Halted,
+}
+
+/// <summary>The outcome and the job's state right after the command (null when not found).</summary>
+public sealed record JobCommandResult(JobCommandOutcome Outcome, JobSnapshot? Job);
 
 public sealed record ReloadResult(bool Reloaded, ImmutableArray<ConfigError> Errors);
 
@@ -47,6 +75,8 @@ public enum JobState
     Running,
     /// <summary>Publishing stopping, waiting for dependents, terminating its processes.</summary>
     Stopping,
+    /// <summary>Stopped by an operator (<c>pilot stop</c>): no process, triggers ignored until it is started.</summary>
+    Stopped,
     /// <summary>Halted; it published stopped and left the bus.</summary>
     Completed,
 }

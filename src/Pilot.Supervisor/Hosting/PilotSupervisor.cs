@@ -77,6 +77,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
         _launcher = options.Launcher ?? throw new ArgumentException("a process launcher is required", nameof(options));
         _time = options.Time;
         Log = log;
+        History = new OutputHistory(_config.Logging.KeepLines, _time);
         Bus = new EventBus();
         Bus.Observe(e => Log.Write(LogLevel.Debug, $"event: {e}"));
         if (options.PilotMetrics is { } metrics)
@@ -88,6 +89,9 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
     public EventBus Bus { get; }
 
     public LogWriter Log { get; }
+
+    /// <summary>Recent output of every job and check, for <c>pilot logs</c>.</summary>
+    public OutputHistory History { get; }
 
     public PilotConfig Config => _config;
 
@@ -175,7 +179,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
 
     private void StartJobs(ImmutableArray<JobConfig> configs)
     {
-        var runtime = new JobRuntime(Bus, _launcher, _time, Log) { DefaultStopGrace = StopWindow(_config) };
+        var runtime = new JobRuntime(Bus, _launcher, _time, Log) { DefaultStopGrace = StopWindow(_config), History = History };
         var created = new List<Job>();
         foreach (var jobConfig in configs)
         {
@@ -376,6 +380,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
             }
             Log.Reconfigure(next.Logging);
             Log.Write(LogLevel.Debug, "loaded config: " + next.LoadedJson);
+            History.Resize(next.Logging.KeepLines);
             _options.UserMetrics?.Reconfigure(next.Telemetry?.Metrics ?? []);
             StartJobs(toStart);
             foreach (var component in _options.Components)
@@ -469,6 +474,27 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
             }
         }
     }
+
+    public async Task<JobCommandResult> ControlJobAsync(string name, JobCommand command, CancellationToken cancellationToken)
+    {
+        Job? job;
+        lock (_gate)
+        {
+            // After a reload a replaced job may still be listed beside its successor: the live one answers.
+            job = _jobs.LastOrDefault(j => j.Name == name && !j.Completion.IsCompleted) ?? _jobs.LastOrDefault(j => j.Name == name);
+        }
+        if (job is null)
+        {
+            return new JobCommandResult(JobCommandOutcome.NotFound, null);
+        }
+        var outcome = await job.RunCommandAsync(command, cancellationToken).ConfigureAwait(false);
+        return new JobCommandResult(outcome, job.Snapshot);
+    }
+
+    public IReadOnlyList<RecordedLine> GetJobOutput(string name, int lines) => History.Tail(name, lines);
+
+    public IAsyncEnumerable<RecordedLine> FollowJobOutput(string name, int lines, CancellationToken cancellationToken) =>
+        History.FollowAsync(name, lines, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

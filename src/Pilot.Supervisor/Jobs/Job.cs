@@ -14,7 +14,7 @@ namespace Pilot.Supervisor.Jobs;
 /// stopping waits for every stopping-dependent bounded by <c>stopTimeout</c>, and stopping terminates the process
 /// group (SIGTERM, then SIGKILL after the grace) before publishing <c>stopped</c>.
 /// </summary>
-public sealed class Job
+public sealed partial class Job
 {
     private const int Unlimited = -1;
 
@@ -149,7 +149,7 @@ public sealed class Job
                     _service?.EnsureInitialRegistration();
                 }
                 var e = await reader.ReadAsync().ConfigureAwait(false);
-                var outcome = Handle(e);
+                var outcome = e == _operatorCommand ? await RunOperatorCommandAsync().ConfigureAwait(false) : Handle(e);
                 Interlocked.Increment(ref _handled);
                 if (outcome == Outcome.Halt)
                 {
@@ -166,6 +166,7 @@ public sealed class Job
         finally
         {
             Update(s => s with { State = JobState.Completed, Pid = null });
+            CloseOperatorCommands();
             _completion.TrySetResult();
         }
     }
@@ -176,6 +177,10 @@ public sealed class Job
     private Outcome Handle(Event e)
     {
         Update(s => s with { LastEvent = _runtime.Time.GetUtcNow() });
+        if (HandleWhileStoppedByOperator(e) is { } held)
+        {
+            return held;
+        }
         if (e == _heartbeatTimer)
         {
             return OnHeartbeat();
@@ -315,6 +320,10 @@ public sealed class Job
 
     private Outcome OnExecExit()
     {
+        if (IsExitToIgnoreAfterOperatorCommand())
+        {
+            return Outcome.Continue;
+        }
         if (Config.When.IsPeriodic)
         {
             return Outcome.Continue;
@@ -385,6 +394,7 @@ public sealed class Job
                 return;
             }
         }
+        _pendingExits++;
         var run = Launch(Name, exec, Config.RawLogging, Config.Timeout);
         if (run is null)
         {
@@ -397,7 +407,8 @@ public sealed class Job
         }
         Update(s => s with { State = JobState.Running, Pid = run.Pid, LastStarted = _runtime.Time.GetUtcNow() });
         _watchers.RemoveAll(t => t.IsCompleted);
-        _watchers.Add(WatchRunAsync(run));
+        _runWatcher = WatchRunAsync(run);
+        _watchers.Add(_runWatcher);
     }
 
     private async Task WatchRunAsync(IRunningProcess run)
@@ -469,7 +480,7 @@ public sealed class Job
         IRunningProcess process;
         try
         {
-            process = _runtime.Launcher.Start(new ProcessStartRequest(name, command, raw ? null : _runtime.Log.WriteOutput));
+            process = _runtime.Launcher.Start(new ProcessStartRequest(name, command, raw ? null : _runtime.WriteOutput));
         }
         catch (ProcessStartException ex)
         {
@@ -542,21 +553,27 @@ public sealed class Job
         await TerminateProcessesAsync().ConfigureAwait(false);
         // Exit events of the last runs are published before `stopped`, never after.
         await Task.WhenAll(_watchers).ConfigureAwait(false);
-        if (_service is not null)
-        {
-            using var deregisterTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5), _runtime.Time);
-            try
-            {
-                await _service.DeregisterAsync(deregisterTimeout.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                _runtime.Log.Write(LogLevel.Info, $"deregistering failed: {ex.Message}");
-            }
-        }
+        await DeregisterServiceAsync().ConfigureAwait(false);
         _mailbox!.Dispose();
         Update(s => s with { State = JobState.Completed, Pid = null });
         _runtime.Bus.Publish(new Event(EventCode.Stopped, Name));
+    }
+
+    private async Task DeregisterServiceAsync()
+    {
+        if (_service is null)
+        {
+            return;
+        }
+        using var deregisterTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5), _runtime.Time);
+        try
+        {
+            await _service.DeregisterAsync(deregisterTimeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _runtime.Log.Write(LogLevel.Info, $"deregistering failed: {ex.Message}");
+        }
     }
 
     private void TrackGroup(IRunningProcess process)

@@ -9,4 +9,14 @@ public sealed record JobRuntime(EventBus Bus, IProcessLauncher Launcher, TimePro
 {
     /// <summary>How long a stopping job waits after SIGTERM before SIGKILL when its own <c>stopTimeout</c> is 0.</summary>
     public TimeSpan DefaultStopGrace { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The recent output lines <c>pilot logs</c> reads; null keeps none.</summary>
+    public OutputHistory? History { get; init; }
+
+    /// <summary>Where a captured (not raw) output line of a job or check goes: the history, then Pilot's log.</summary>
+    public void WriteOutput(OutputLine line)
+    {
+        History?.Add(line);
+        Log.WriteOutput(line);
+    }
 }

@@ -122,7 +122,8 @@ internal static class ConfigDecoder
 
     private static RawLogging? DecodeLogging(ObjectReader top)
     {
-        var reader = top.Object("logging", ["level", "format", "output"]);
+        // keepLines is Pilot's: the recent output lines kept per job and health check for `pilot logs`.
+        var reader = top.Object("logging", ["level", "format", "output", "keepLines"]);
         return reader is null ? null : new RawLogging
         {
             Path = "logging",
@@ -130,7 +131,8 @@ internal static class ConfigDecoder
             Level = reader.String("level"),
             Format = reader.String("format"),
             Output = reader.String("output"),
-            Lines = Lines(reader, "level", "format", "output"),
+            KeepLines = reader.Int("keepLines"),
+            Lines = Lines(reader, "level", "format", "output", "keepLines"),
         };
     }
 

@@ -34,6 +34,7 @@ internal sealed record RawLogging : RawSection
     public string? Level { get; init; }
     public string? Format { get; init; }
     public string? Output { get; init; }
+    public long? KeepLines { get; init; }
 }
 
 internal sealed record RawControl : RawSection

@@ -231,6 +231,10 @@ internal sealed class LoggingValidator : AbstractValidator<RawLogging>
             {
                 context.AddFailure(Failures.At(logging, "format", $"Unknown log format '{format}'"));
             }
+            if (logging.KeepLines is { } keep && keep is < 0 or > LoggingConfig.MaxKeepLines)
+            {
+                context.AddFailure(Failures.At(logging, "keepLines", $"logging.keepLines must be between 0 and {LoggingConfig.MaxKeepLines}, got {keep}"));
+            }
         });
     }
 }
