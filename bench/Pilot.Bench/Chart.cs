@@ -9,8 +9,8 @@ internal static class Chart
 {
     private static readonly string[] Metrics =
     [
-        "start → first child exec (ms)", "whole run of /bin/true (ms)", "crashing job: exit → next exec (ms)",
-        "orphan storm 10,000: last fork → 0 zombies (ms)", "RSS idle, 1 job (MiB)",
+        "start → first child exec (ms)", "whole run of /bin/true (ms)", "exit → dependent job exec (ms)", "crashing job: exit → next exec (ms)",
+        "orphan storm 10,000: last fork → 0 zombies (ms)", "RSS idle, 1 job (MiB)", "RSS idle, 10 jobs (MiB)",
     ];
 
     public static void Write(ResultTable table, string png)
@@ -32,7 +32,7 @@ internal static class Chart
         var script = $"""
             set terminal pngcairo size 1400,700 font ",10"
             set output "{png}"
-            set title "Pilot beside tini, dumb-init, supervisord and s6 (median; lower is better; log scale)"
+            set title "Pilot beside ContainerPilot, tini, dumb-init, supervisord and s6 (median; lower is better; log scale)"
             set style data histograms
             set style histogram cluster gap 1
             set style fill solid 0.8 border -1
@@ -43,6 +43,12 @@ internal static class Chart
             set datafile missing "NaN"
             plot for [i=2:{subjects.Count + 1}] "{dataFile}" using i:xtic(1) title columnheader(i)
             """;
+        Plot(png, script);
+    }
+
+    /// <summary>Runs a gnuplot script; says so when gnuplot is missing.</summary>
+    public static void Plot(string png, string script)
+    {
         try
         {
             using var gnuplot = Process.Start(new ProcessStartInfo("gnuplot") { RedirectStandardInput = true, RedirectStandardError = true })!;

@@ -8,7 +8,7 @@ namespace Pilot.Bench;
 /// first child exec, restart of a crashing job, idle RSS with one job. A run script writes its exec time with
 /// <c>date +%s%N</c>, as Pilot's jobs do in the other measurements.
 /// </summary>
-internal sealed class ServiceManagerPeer(string name, Func<Scratch, string, Process> start, Func<Process, double> rss, Scratch scratch)
+internal sealed class ServiceManagerPeer(string name, Func<Scratch, string, Process> start, Func<Process, double> rss, Scratch scratch) : ISubject
 {
     public string Name => name;
 
