@@ -35,7 +35,7 @@ internal sealed class JobValidator : AbstractValidator<RawJob>
                 {
                     Fail("health.ttl", $"job[{name}].health.ttl must be > 0");
                 }
-                if (V3Rules.Timeout(health.Timeout).Error is { } timeoutError)
+                if (health.Timeout.Error is { } timeoutError)
                 {
                     Fail("health.timeout", $"could not parse job[{name}].health.timeout '{health.Timeout}': {timeoutError}");
                 }
@@ -83,22 +83,19 @@ internal sealed class JobValidator : AbstractValidator<RawJob>
 
             if (job.When is { } when)
             {
-                if (new[] { when.Interval, when.Once, when.Each }.Count(v => v.Length > 0) > 1)
+                if (new[] { when.Interval.Text, when.Once, when.Each }.Count(v => v.Length > 0) > 1)
                 {
                     Fail("when", $"job[{name}].when can have only one of 'interval', 'once', or 'each'");
                 }
-                if (when.Interval.Length > 0)
+                if (when.Interval.Error is { } intervalError)
                 {
-                    if (!GoDuration.TryParseV3(when.Interval, out var interval, out var intervalError))
-                    {
-                        Fail("when.interval", $"unable to parse job[{name}].when.interval '{when.Interval}': {intervalError}");
-                    }
-                    else if (interval < TimeSpan.FromMilliseconds(1))
-                    {
-                        Fail("when.interval", $"job[{name}].when.interval '{when.Interval}' cannot be less than 1ms");
-                    }
+                    Fail("when.interval", $"unable to parse job[{name}].when.interval '{when.Interval}': {intervalError}");
                 }
-                if (V3Rules.Timeout(when.Timeout).Error is { } whenTimeoutError)
+                else if (when.Interval.Value is { } interval && interval < TimeSpan.FromMilliseconds(1))
+                {
+                    Fail("when.interval", $"job[{name}].when.interval '{when.Interval}' cannot be less than 1ms");
+                }
+                if (when.Timeout.Error is { } whenTimeoutError)
                 {
                     Fail("when.timeout", $"unable to parse job[{name}].when.timeout: {whenTimeoutError}");
                 }
@@ -111,23 +108,22 @@ internal sealed class JobValidator : AbstractValidator<RawJob>
                 }
             }
 
-            if (V3Rules.Timeout(job.StopTimeout).Error is { } stopError)
+            if (job.StopTimeout.Error is { } stopError)
             {
                 Fail("stopTimeout", $"unable to parse job[{name}].stopTimeout '{job.StopTimeout}': {stopError}");
             }
 
-            var isPeriodic = job.When?.Interval.Length > 0;
+            var isPeriodic = job.When?.Interval.IsSet ?? false;
             if (V3Rules.Restarts(job.Restarts, isPeriodic, job.When?.Each.Length > 0).Error is { } restartsError)
             {
                 Fail("restarts", $"job[{name}].restarts field '{job.Restarts!.GoFormat()}' invalid: {restartsError}");
             }
 
-            var (timeout, timeoutParseError) = V3Rules.Timeout(job.Timeout);
-            if (timeoutParseError is not null)
+            if (job.Timeout.Error is { } timeoutParseError)
             {
                 Fail("timeout", $"unable to parse job[{name}].timeout '{job.Timeout}': {timeoutParseError}");
             }
-            else if (timeout is { } t && t < TimeSpan.FromMilliseconds(1))
+            else if (job.Timeout.Value is { } t && t < TimeSpan.FromMilliseconds(1))
             {
                 Fail("timeout", $"job[{name}].timeout '{job.Timeout}' cannot be less than 1ms");
             }
