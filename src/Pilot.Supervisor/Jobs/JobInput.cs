@@ -11,7 +11,10 @@ namespace Pilot.Supervisor.Jobs;
 /// </summary>
 public abstract record JobInput
 {
-    public override string ToString() => GetType().Name;
+    public sealed override string ToString() => Describe();
+
+    /// <summary>How the input is named in logs and internal errors.</summary>
+    protected virtual string Describe() => GetType().Name;
 }
 
 /// <summary>The loop begins: arm the timers and wait for the trigger.</summary>
@@ -20,13 +23,13 @@ public sealed record Begin : JobInput;
 /// <summary>An event from the bus (every job sees every event, as in v3).</summary>
 public sealed record BusEvent(Event Event) : JobInput
 {
-    public override string ToString() => $"BusEvent {Event}";
+    protected override string Describe() => $"BusEvent {Event}";
 }
 
 /// <summary>A timer the job armed went off.</summary>
 public sealed record TimerFired(JobTimer Timer) : JobInput
 {
-    public override string ToString() => $"TimerFired {Timer}";
+    protected override string Describe() => $"TimerFired {Timer}";
 }
 
 /// <summary>The exec was launched (the outcome of <see cref="LaunchRun"/>).</summary>
@@ -59,7 +62,7 @@ public sealed record ForwardSignal(int Signal) : JobInput;
 /// <summary>A command from the supervisor or the control plane; <paramref name="Reply"/> gets the snapshot after it is handled.</summary>
 public sealed record Command(JobCommand Kind, TaskCompletionSource<JobSnapshot>? Reply = null) : JobInput
 {
-    public override string ToString() => $"Command {Kind}";
+    protected override string Describe() => $"Command {Kind}";
 }
 
 public enum JobCommand

@@ -344,9 +344,9 @@ public static class JobMachine
                 Emit(new DisarmTimer(JobTimer.RunTimeout));
             }
             Emit(new SetPidVariable(job.PidVariable!, null));
-            if (_m.State != Terminating)
+            if (_m.State is not (Terminating or Holding))
             {
-                // Leftovers of the run's process group go with it, as in v3.
+                // Leftovers of the run's process group go with it, as in v3 (a termination already under way sees to them itself).
                 Emit(new TerminateGroups(run, null, Budget, Report: false));
             }
             PublishExit(Name, exit.Success, exit.ToString());
@@ -617,14 +617,11 @@ public static class JobMachine
         {
             switch (_m.State)
             {
-                case Terminating:
+                case Terminating when _m.Run is null && _m.Probe is null:
+                    // (The loop hands over the processes' ends before it reports their termination.)
                     if (killed)
                     {
                         Emit(new WriteLog(LogLevel.Info, $"killing processes for job \"{Name}\""));
-                    }
-                    if (_m.Run is not null || _m.Probe is not null)
-                    {
-                        Impossible();
                     }
                     AfterTermination();
                     break;
