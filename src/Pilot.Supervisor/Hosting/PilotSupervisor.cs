@@ -77,6 +77,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
     private bool _shuttingDown;
     private bool _finishing;
     private int _failedExitCode;
+    private int _disposed;
     private Task _loop = Task.CompletedTask;
     private Task _stopWindow = Task.CompletedTask;
 
@@ -518,8 +519,13 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
         }
     }
 
+    /// <summary>Idempotent: the host disposes the supervisor under each of its registrations.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
         await _disposing.CancelAsync().ConfigureAwait(false);
         _requests.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
