@@ -55,7 +55,7 @@ export interface paths {
         put?: never;
         /**
          * Reload the config file
-         * @description Re-reads the config file. When it is invalid, nothing changes and every error is returned; otherwise added, removed and changed jobs are started and stopped. The body is ignored.
+         * @description Re-reads the config file. When it is invalid, nothing changes and every error is returned; otherwise added, removed and changed jobs are started and stopped. Reloads run one at a time and always run to the end, even when the client goes away. The body is ignored.
          */
         post: operations["Reload"];
         delete?: never;
@@ -555,6 +555,15 @@ export interface operations {
                      *       ]
                      *     }
                      */
+                    "application/problem+json": components["schemas"]["ProblemResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": components["schemas"]["ProblemResponse"];
                 };
             };

@@ -20,8 +20,8 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
     public const int ExitUsage = 2;
 
     private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(30);
-    // A reload waits for changed jobs to stop, which can take their stop timeouts.
-    private static readonly TimeSpan ReloadTimeout = TimeSpan.FromMinutes(5);
+    // A reload waits for changed jobs to stop; the control plane answers within 5 minutes (503 if it is still running).
+    private static readonly TimeSpan ReloadTimeout = TimeSpan.FromMinutes(6);
 
     /// <summary>The CLI on the real console and process environment.</summary>
     public static PilotCli CreateDefault() => new(Console.Out, Console.Error, ProcessEnvironment(), TimeProvider.System);

@@ -21,6 +21,9 @@ public static class V3Endpoints
     /// </summary>
     internal const string AnyContentType = "*/*";
 
+    /// <summary>How long a reload request waits for the outcome (a reload waits for changed jobs to stop).</summary>
+    private static readonly TimeSpan ReloadWait = TimeSpan.FromMinutes(5);
+
     public static IEndpointRouteBuilder MapV3Endpoints(this IEndpointRouteBuilder endpoints)
     {
         var v3 = endpoints.MapGroup("/v3").WithTags("v3");
@@ -50,9 +53,11 @@ public static class V3Endpoints
             .WithSummary("Reload the config file")
             .WithDescription(
                 "Re-reads the config file. When it is invalid, nothing changes and every error is returned; "
-                + "otherwise added, removed and changed jobs are started and stopped. The body is ignored.")
+                + "otherwise added, removed and changed jobs are started and stopped. Reloads run one at a time and always "
+                + "run to the end, even when the client goes away. The body is ignored.")
             .Produces<ReloadResponse>(StatusCodes.Status200OK)
             .Produces<ProblemResponse>(StatusCodes.Status422UnprocessableEntity, Problems.ContentType)
+            .Produces<ProblemResponse>(StatusCodes.Status503ServiceUnavailable, Problems.ContentType)
             .WithMetadata(
                 OpenApiExample.Response(200, """{"reloaded":true}"""),
                 OpenApiExample.Response(422, """{"type":"about:blank","title":"Unprocessable Entity","status":422,"detail":"the new config is invalid; the running config is kept","errors":[{"path":"jobs[0].when.interval","message":"time: invalid duration xx","line":7}]}"""));
@@ -230,7 +235,20 @@ public static class V3Endpoints
     {
         var log = loggers.CreateLogger("control");
         log.LogDebug("control: reloading app via control plane");
-        var result = await control.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        // The supervisor owns the reload: this only waits for it, bounded on its own, and a client that goes away
+        // (or this wait ending) never cuts the reload short.
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(ReloadWait);
+        ReloadResult result;
+        try
+        {
+            result = await control.ReloadAsync(wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return Problems.Result(StatusCodes.Status503ServiceUnavailable,
+                $"the reload is still running after {ReloadWait.TotalMinutes:0} minutes; it goes on and logs its outcome");
+        }
         if (result.Reloaded)
         {
             log.LogDebug("control: reloaded app via control plane");

@@ -43,7 +43,7 @@ public sealed record StatusResponse(
 public sealed record JobResponse
 {
     public required string Name { get; init; }
-    /// <summary>idle, waiting, running, stopping, stopped (by an operator) or completed.</summary>
+    /// <summary>idle, waiting, running, restartQueued, exited, holding, stopped (by an operator), stopping, terminating, deregistering or completed (docs/job-states.md).</summary>
     public required string State { get; init; }
     /// <summary>unknown, healthy, unhealthy or maintenance.</summary>
     public required string Health { get; init; }

@@ -209,7 +209,7 @@ public static class ConfigLoader
             Consul = consul,
             Logging = BuildLogging(raw.LoggingRaw),
             Control = control,
-            StopTimeout = raw.StopTimeout is { } stop && stop != 0 ? (stop < 0 ? TimeSpan.FromSeconds(Math.Max(stop, -1)) : V3Rules.Seconds(stop)) : TimeSpan.FromSeconds(5),
+            StopTimeout = StopTimeouts.Global(raw.StopTimeout),
             Jobs = jobs,
             Watches = [.. raw.Watches.Select(w => new WatchConfig { Name = w.Name, Interval = V3Rules.Seconds(w.Interval), Tag = w.Tag, Dc = w.Dc })],
             Telemetry = BuildTelemetry(raw.Telemetry),
@@ -249,12 +249,14 @@ public static class ConfigLoader
     private static JobConfig BuildJob(RawJob raw)
     {
         var when = BuildWhen(raw);
-        var timeout = V3Rules.Timeout(raw.Timeout).Value ?? when.Interval;
+        // v3: a periodic job's run timeout defaults to its interval.
+        var timeout = raw.Timeout.Value ?? when.Interval;
         HealthConfig? health = null;
         if (raw.Health is { } h)
         {
             var interval = V3Rules.Seconds(h.Interval);
-            var checkTimeout = h.Timeout.Length == 0 ? interval : V3Rules.Timeout(h.Timeout).Value;
+            // v3: the check timeout defaults to the interval; 0 or negative means none.
+            var checkTimeout = h.Timeout.IsSet ? h.Timeout.Value : interval;
             health = new HealthConfig
             {
                 Exec = V3Rules.ParseArgs(h.Exec).Command,
@@ -270,7 +272,7 @@ public static class ConfigLoader
             Exec = V3Rules.ParseArgs(raw.Exec).Command,
             When = when,
             Timeout = timeout,
-            StopTimeout = V3Rules.Timeout(raw.StopTimeout).Value ?? TimeSpan.Zero,
+            StopTimeout = raw.StopTimeout.Value,
             Restarts = V3Rules.Restarts(raw.Restarts, when.IsPeriodic, when.IsEach).Value ?? 0,
             Health = health,
             Port = (int)Math.Clamp(raw.Port, int.MinValue, int.MaxValue),
@@ -289,10 +291,9 @@ public static class ConfigLoader
         {
             return new WhenConfig();
         }
-        var timeout = V3Rules.Timeout(when.Timeout).Value;
-        if (when.Interval.Length > 0)
+        var timeout = when.Timeout.Value;
+        if (when.Interval.Value is { } interval)
         {
-            GoDuration.TryParseV3(when.Interval, out var interval, out _);
             return new WhenConfig { Interval = interval };
         }
         if (when.Source is "SIGHUP" or "SIGUSR2")
@@ -343,7 +344,7 @@ public static class ConfigLoader
         foreach (var (job, rawJob) in config.Jobs.Zip(raw.Jobs))
         {
             var where = $"{rawJob.Path} (line {rawJob.LineOf("when")})";
-            if (rawJob.When is { } when && when.Interval.Length == 0 && when.Source is not ("SIGHUP" or "SIGUSR2"))
+            if (rawJob.When is { } when && !when.Interval.IsSet && when.Source is not ("SIGHUP" or "SIGUSR2"))
             {
                 if (when.IsEmpty || (when.Once.Length == 0 && when.Each.Length == 0))
                 {

@@ -10,8 +10,8 @@ public sealed record PilotConfig
     public ConsulConfig? Consul { get; init; }
     public LoggingConfig Logging { get; init; } = new();
     public ControlConfig Control { get; init; } = new();
-    /// <summary>Global shutdown window. v3: absent or 0 → 5 s; negative → no wait.</summary>
-    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Global shutdown window, never negative (see <see cref="StopTimeouts.Global"/>); also every job's default stop budget.</summary>
+    public TimeSpan StopTimeout { get; init; } = StopTimeouts.DefaultGlobal;
     public ImmutableArray<JobConfig> Jobs { get; init; } = [];
     public ImmutableArray<WatchConfig> Watches { get; init; } = [];
     public TelemetryConfig? Telemetry { get; init; }
@@ -125,7 +125,8 @@ public sealed record JobConfig
     public WhenConfig When { get; init; } = new();
     /// <summary>Per-run limit: SIGKILL the run after this long. Periodic jobs default to the interval.</summary>
     public TimeSpan? Timeout { get; init; }
-    public TimeSpan StopTimeout { get; init; }
+    /// <summary>The job's own <c>stopTimeout</c>; null (or 0) = the global one, applied when the job stops (see <see cref="StopTimeouts.For"/>).</summary>
+    public TimeSpan? StopTimeout { get; init; }
     /// <summary>Restart limit: -1 unlimited, 0 never, N.</summary>
     public int Restarts { get; init; }
     public HealthConfig? Health { get; init; }

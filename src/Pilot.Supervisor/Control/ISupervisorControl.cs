@@ -39,7 +39,19 @@ public interface ISupervisorControl
 }
 
 /// <summary>What an operator asks of one job (<c>pilot stop|start|restart JOB</c>).</summary>
-public enum JobCommand { Stop, Start, Restart }
+public enum JobCommand
+{
+    /// <summary>Terminate the run and stay stopped: triggers are ignored until Start or Restart.</summary>
+    Stop,
+    /// <summary>Run now (a stopped job starts again; a running one is left alone).</summary>
+    Start,
+    /// <summary>Stop (unless stopped), then start.</summary>
+    Restart,
+    /// <summary>Supervisor only: halt for good as on shutdown, whatever the trigger (a reload removes or replaces the job).</summary>
+    Retire,
+    /// <summary>Supervisor only: SIGKILL every process group of the job now (the global stop window has ended).</summary>
+    Kill,
+}
 
 public enum JobCommandOutcome
 {
@@ -64,26 +76,41 @@ public sealed record MetricPutResult(ImmutableArray<string> Errors)
     public static readonly MetricPutResult Success = new(ImmutableArray<string>.Empty);
 }
 
-/// <summary>Lifecycle of a job (see docs/job-states.md).</summary>
+/// <summary>Lifecycle of a job: the states of its state machine (see docs/job-states.md and Jobs/JobMachine.cs).</summary>
 public enum JobState
 {
-    /// <summary>Created, loop not started.</summary>
+    /// <summary>Created; its loop has not begun.</summary>
     Idle,
-    /// <summary>Waiting for its trigger, a restart or the next interval; no process.</summary>
+    /// <summary>Waiting for its first start (v3's status "idle": health checks do not run yet).</summary>
     Waiting,
-    /// <summary>Its exec is alive.</summary>
+    /// <summary>Launching its exec (passes within one step of the loop; never seen from outside).</summary>
+    Starting,
+    /// <summary>Its exec is alive (a job without exec stays here once started).</summary>
     Running,
-    /// <summary>Publishing stopping, waiting for dependents, terminating its processes.</summary>
-    Stopping,
-    /// <summary>Stopped by an operator (<c>pilot stop</c>): no process, triggers ignored until it is started.</summary>
+    /// <summary>Its exec is alive and one more start is queued for when it exits (triggers coalesce; a restart command).</summary>
+    RestartQueued,
+    /// <summary>Its last run ended; it waits for its next trigger, restart or interval.</summary>
+    Exited,
+    /// <summary>A stop command is terminating its run; then <see cref="Stopped"/>.</summary>
+    Holding,
+    /// <summary>Stopped by a command (<c>pilot stop</c>): no process, triggers ignored, until a start or restart command.</summary>
     Stopped,
-    /// <summary>Halted; it published stopped and left the bus.</summary>
+    /// <summary>Halting: it published <c>stopping</c> and waits for its stopping-dependents (within its stop budget).</summary>
+    Stopping,
+    /// <summary>Halting: SIGTERM to its process groups, SIGKILL when the stop budget ends (ProcessGroupKiller).</summary>
+    Terminating,
+    /// <summary>Halting: removing its service from Consul.</summary>
+    Deregistering,
+    /// <summary>Halted; it published <c>stopped</c> and left the bus.</summary>
     Completed,
 }
 
 public enum HealthStatus { Unknown, Healthy, Unhealthy, Maintenance }
 
-/// <summary>An immutable view of one job, replaced with <c>with</c> on every change.</summary>
+/// <summary>
+/// An immutable view of one job, published by the job's loop after each step. <see cref="Version"/> grows across all
+/// jobs of a supervisor, so a consumer keeps the newest and drops an older one that arrives late.
+/// </summary>
 public sealed record JobSnapshot
 {
     public required string Name { get; init; }

@@ -12,6 +12,8 @@ internal sealed class PilotSupervisorService(PilotSupervisor supervisor, OrphanR
     SignalRelay signals)
     : IHostedLifecycleService
 {
+    private Task _stopWhenDone = Task.CompletedTask;
+
     public Task StartingAsync(CancellationToken cancellationToken)
     {
         reaper.Start();
@@ -29,11 +31,14 @@ internal sealed class PilotSupervisorService(PilotSupervisor supervisor, OrphanR
     public async Task StartedAsync(CancellationToken cancellationToken)
     {
         await supervisor.StartAsync(cancellationToken).ConfigureAwait(false);
-        _ = supervisor.Completion.ContinueWith(done =>
-        {
-            Environment.ExitCode = done.Result;
-            lifetime.StopApplication();
-        }, TaskScheduler.Default);
+        _stopWhenDone = StopWhenDoneAsync();
+    }
+
+    /// <summary>Once every job has halted, the host stops with the supervisor's exit code.</summary>
+    private async Task StopWhenDoneAsync()
+    {
+        Environment.ExitCode = await supervisor.Completion.ConfigureAwait(false);
+        lifetime.StopApplication();
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -41,6 +46,7 @@ internal sealed class PilotSupervisorService(PilotSupervisor supervisor, OrphanR
         try
         {
             Environment.ExitCode = await supervisor.ShutdownAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _stopWhenDone.ConfigureAwait(false);
         }
         finally
         {

@@ -19,6 +19,7 @@ public sealed class PilotMetrics
     private readonly Gauge _jobHealth;
     private readonly Histogram _jobRunDuration;
     private readonly Dictionary<string, DateTimeOffset?> _lastExitSeen = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _lastVersion = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
     public PilotMetrics(CollectorRegistry registry)
@@ -55,24 +56,30 @@ public sealed class PilotMetrics
 
     public void SetWatchInstances(string service, int count) => _watchInstances.WithLabels(service).Set(count);
 
-    /// <summary>Updates the per-job metrics from a job's latest snapshot.</summary>
+    /// <summary>Updates the per-job metrics from a job's snapshot; one older than the last seen for that job is dropped.</summary>
     public void Observe(JobSnapshot job)
     {
-        _jobRestarts.WithLabels(job.Name).IncTo(job.Restarts);
-        if (job.LastExitCode is { } code)
-        {
-            _jobLastExitCode.WithLabels(job.Name).Set(code);
-        }
-        foreach (var state in Enum.GetValues<JobState>())
-        {
-            _jobState.WithLabels(job.Name, state.ToString().ToLowerInvariant()).Set(state == job.State ? 1 : 0);
-        }
-        foreach (var status in Enum.GetValues<HealthStatus>())
-        {
-            _jobHealth.WithLabels(job.Name, status.ToString().ToLowerInvariant()).Set(status == job.Health ? 1 : 0);
-        }
+        // One lock for the check and the update, so an older snapshot can never overwrite a newer one.
         lock (_gate)
         {
+            if (_lastVersion.TryGetValue(job.Name, out var version) && job.Version <= version)
+            {
+                return;
+            }
+            _lastVersion[job.Name] = job.Version;
+            _jobRestarts.WithLabels(job.Name).IncTo(job.Restarts);
+            if (job.LastExitCode is { } code)
+            {
+                _jobLastExitCode.WithLabels(job.Name).Set(code);
+            }
+            foreach (var state in Enum.GetValues<JobState>())
+            {
+                _jobState.WithLabels(job.Name, state.ToString().ToLowerInvariant()).Set(state == job.State ? 1 : 0);
+            }
+            foreach (var status in Enum.GetValues<HealthStatus>())
+            {
+                _jobHealth.WithLabels(job.Name, status.ToString().ToLowerInvariant()).Set(status == job.Health ? 1 : 0);
+            }
             _lastExitSeen.TryGetValue(job.Name, out var seen);
             if (job.LastExited is { } exited && exited != seen && job.LastStarted is { } started && exited >= started)
             {

@@ -26,7 +26,7 @@ public sealed class JobOperatorCommandTests
 
         (await Run(job, JobCommand.Stop)).ShouldBe(JobCommandOutcome.Done);
         h.Bus.Publish(Event.GlobalStartup);
-        await h.SettleAsync();
+        await h.SyncAsync();
 
         first.Signals.ShouldContain(Supervisor.Processes.SignalNames.SIGTERM);
         h.Recorder.Events.Where(e => e.Source == "app").ShouldBe(
@@ -54,7 +54,7 @@ public sealed class JobOperatorCommandTests
 
         (await Run(job, JobCommand.Restart)).ShouldBe(JobCommandOutcome.Done);
         var second = await h.Launcher.WaitForStartAsync("app", 2);
-        await h.SettleAsync();
+        await h.SyncAsync();
 
         second.Pid.ShouldNotBe(first.Pid);
         h.Recorder.Events.Where(e => e.Source == "app").ShouldBe(
@@ -78,7 +78,7 @@ public sealed class JobOperatorCommandTests
         (await Run(job, JobCommand.Start)).ShouldBe(JobCommandOutcome.Unchanged);
         (await Run(job, JobCommand.Stop)).ShouldBe(JobCommandOutcome.Done);
         (await Run(job, JobCommand.Stop)).ShouldBe(JobCommandOutcome.Unchanged);
-        await h.SettleAsync();
+        await h.SyncAsync();
 
         h.Launcher.Named("app").Count().ShouldBe(1);
         h.Recorder.Count(E(EventCode.Stopped, "app")).ShouldBe(1);
@@ -127,7 +127,7 @@ public sealed class JobOperatorCommandTests
         (await Run(job, JobCommand.Stop)).ShouldBe(JobCommandOutcome.Done);
 
         h.Time.Advance(TimeSpan.FromSeconds(10));
-        await h.SettleAsync();
+        await h.SyncAsync();
         h.Launcher.Named("tick").Count().ShouldBe(1);
 
         (await Run(job, JobCommand.Start)).ShouldBe(JobCommandOutcome.Done);

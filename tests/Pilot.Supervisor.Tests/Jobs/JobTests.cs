@@ -66,7 +66,8 @@ public sealed class JobTests
         h.Add(JobNamed("app") with { When = new WhenConfig { Trigger = E(EventCode.ExitSuccess, "setup"), StartsLimit = 1 } });
         h.Start();
 
-        await h.SettleAsync();
+        await h.Launcher.WaitForStartAsync("setup");
+        await h.SyncAsync();
         h.Launcher.Named("app").ShouldBeEmpty();
 
         (await h.Launcher.WaitForStartAsync("setup")).Exit(0);
@@ -88,7 +89,7 @@ public sealed class JobTests
             (await h.Launcher.WaitForStartAsync("each-job", i)).Exit(0);
             await h.WaitAsync(E(EventCode.ExitSuccess, "each-job"), i);
         }
-        await h.SettleAsync();
+        await h.SyncAsync();
 
         h.Launcher.Named("each-job").Count().ShouldBe(3);
         h.Launcher.Named("once-job").Count().ShouldBe(1);
@@ -105,15 +106,17 @@ public sealed class JobTests
         var first = await h.Launcher.WaitForStartAsync("each-job");
         h.Bus.Publish(E(EventCode.StatusChanged, "watch.db"));
         h.Bus.Publish(E(EventCode.StatusChanged, "watch.db"));
-        await h.SettleAsync();
+        await h.SyncAsync();
 
         h.Launcher.Named("each-job").Count().ShouldBe(1, "never two runs at once");
+        h.Jobs[0].Snapshot.State.ShouldBe(JobState.RestartQueued);
         h.LogText.ToString().ShouldContain("start queued");
         first.Exit(0);
         (await h.Launcher.WaitForStartAsync("each-job", 2)).Exit(0);
         await h.WaitAsync(E(EventCode.ExitSuccess, "each-job"), 2);
-        await h.SettleAsync();
+        await h.SyncAsync();
         h.Launcher.Named("each-job").Count().ShouldBe(2, "the two triggers during the run coalesce into one start");
+        h.Jobs[0].Snapshot.State.ShouldBe(JobState.Exited);
     }
 
     [Fact]
@@ -122,7 +125,7 @@ public sealed class JobTests
         await using var h = new JobHarness();
         h.Add(JobNamed("late") with { When = new WhenConfig { Trigger = E(EventCode.StatusHealthy, "db"), StartsLimit = 1, Timeout = TimeSpan.FromSeconds(10) } });
         h.Start();
-        await h.SettleAsync();
+        await h.SyncAsync();
 
         h.Time.Advance(TimeSpan.FromSeconds(10));
 
@@ -162,10 +165,11 @@ public sealed class JobTests
         h.Add(JobNamed("slow") with { Timeout = TimeSpan.FromSeconds(2) });
         h.Start();
         var run = await h.Launcher.WaitForStartAsync("slow");
-        await h.Time.WaitForTimerAsync(TimeSpan.FromSeconds(2));
+        // The run timeout is armed in the step that publishes the running snapshot.
+        await h.WaitForStateAsync(h.Jobs[0], JobState.Running);
 
         h.Time.Advance(TimeSpan.FromSeconds(2) - TimeSpan.FromMilliseconds(1));
-        await h.SettleAsync();
+        await h.SyncAsync();
         run.Exited.IsCompleted.ShouldBeFalse();
         h.Time.Advance(TimeSpan.FromMilliseconds(1));
         // error is published right after exitFailed, so waiting for it sees both.
@@ -184,7 +188,6 @@ public sealed class JobTests
         });
         h.Start();
         await h.Launcher.WaitForStartAsync("web");
-        await h.SettleAsync();
 
         var results = new[] { 0, 0, 1 };
         for (var i = 0; i < results.Length; i++)
@@ -192,6 +195,7 @@ public sealed class JobTests
             h.Time.Advance(TimeSpan.FromSeconds(1));
             await h.EndRunAsync("check.web", i + 1, results[i]);
         }
+        await h.SyncAsync();
 
         h.Recorder.Count(E(EventCode.StatusHealthy, "web")).ShouldBe(2);
         h.Recorder.Count(E(EventCode.StatusUnhealthy, "web")).ShouldBe(1);
@@ -209,10 +213,10 @@ public sealed class JobTests
         h.Start();
         await h.Launcher.WaitForStartAsync("web");
         h.Bus.Publish(new Event(EventCode.EnterMaintenance, Event.GlobalSource));
-        await h.SettleAsync();
+        await h.SyncAsync();
 
         h.Time.Advance(TimeSpan.FromSeconds(3));
-        await h.SettleAsync();
+        await h.SyncAsync();
 
         h.Launcher.Named("check.web").ShouldBeEmpty();
         h.Jobs[0].Snapshot.Health.ShouldBe(HealthStatus.Maintenance);
@@ -229,8 +233,9 @@ public sealed class JobTests
 
         h.Bus.Publish(Event.GlobalShutdown);
         var preStop = await h.Launcher.WaitForStartAsync("pre-stop");
-        await h.SettleAsync();
+        await h.SyncAsync();
         h.Recorder.Events.ShouldNotContain(E(EventCode.Stopped, "app"));
+        h.Jobs[0].Snapshot.State.ShouldBe(JobState.Stopping);
         app.Exited.IsCompleted.ShouldBeFalse();
         preStop.Exit(0);
 
@@ -250,15 +255,21 @@ public sealed class JobTests
         run.HonoursSigterm = false;
 
         h.Bus.Publish(Event.GlobalShutdown);
-        await h.Time.WaitForTimerAsync(TimeSpan.FromSeconds(3));
+        // The termination (SIGTERM, then ProcessGroupKiller's wait) starts in the step that publishes Terminating.
+        await h.WaitForStateAsync(h.Jobs[0], JobState.Terminating);
+        var sigterm = h.Time.GetUtcNow();
         run.Signals.ShouldBe([SignalNames.SIGTERM]);
 
         h.Time.Advance(TimeSpan.FromSeconds(3) - TimeSpan.FromMilliseconds(1));
-        await h.SettleAsync();
+        await h.SyncAsync();
         run.Exited.IsCompleted.ShouldBeFalse();
-        h.Time.Advance(TimeSpan.FromMilliseconds(1));
+        // ProcessGroupKiller looks at the group at intervals; one step of a second past the grace reaches its next look.
+        h.Time.Advance(TimeSpan.FromSeconds(1));
         await h.WaitAsync(E(EventCode.Stopped, "stubborn"));
         run.Signals.Take(2).ShouldBe([SignalNames.SIGTERM, SignalNames.SIGKILL]);
+        var sigkill = run.Received.Single(r => r.Signal == SignalNames.SIGKILL).At;
+        (sigkill - sigterm).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(3), "not before the job's stopTimeout");
+        h.LogText.ToString().ShouldContain("killing processes for job \"stubborn\"");
     }
 
     [Fact]
@@ -267,7 +278,7 @@ public sealed class JobTests
         await using var h = new JobHarness();
         h.Add(JobNamed("on-hup") with { When = new WhenConfig { Trigger = E(EventCode.Signal, "SIGHUP"), StartsLimit = -1 } });
         h.Start();
-        await h.SettleAsync();
+        await h.SyncAsync();
         h.Launcher.Named("on-hup").ShouldBeEmpty();
 
         for (var i = 1; i <= 2; i++)
@@ -277,7 +288,7 @@ public sealed class JobTests
             await h.WaitAsync(E(EventCode.ExitSuccess, "on-hup"), i);
         }
         h.Bus.Publish(E(EventCode.Signal, "SIGUSR2"));
-        await h.SettleAsync();
+        await h.SyncAsync();
         h.Launcher.Named("on-hup").Count().ShouldBe(2);
     }
 

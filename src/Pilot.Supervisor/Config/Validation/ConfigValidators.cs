@@ -40,12 +40,11 @@ internal sealed class JobValidator : AbstractValidator<RawJob>
                 {
                     Fail("health.ttl", $"job[{name}].health.ttl must be > 0");
                 }
-                var (healthTimeout, timeoutError) = V3Rules.Timeout(health.Timeout);
-                if (timeoutError is not null)
+                if (health.Timeout.Error is { } timeoutError)
                 {
                     Fail("health.timeout", $"could not parse job[{name}].health.timeout '{health.Timeout}': {timeoutError}");
                 }
-                else if (V3Rules.TimerTooLong($"job[{name}].health.timeout", health.Timeout, healthTimeout) is { } longTimeout)
+                else if (V3Rules.TimerTooLong($"job[{name}].health.timeout", health.Timeout.Text, health.Timeout.Value) is { } longTimeout)
                 {
                     Fail("health.timeout", longTimeout);
                 }
@@ -93,31 +92,27 @@ internal sealed class JobValidator : AbstractValidator<RawJob>
 
             if (job.When is { } when)
             {
-                if (new[] { when.Interval, when.Once, when.Each }.Count(v => v.Length > 0) > 1)
+                if (new[] { when.Interval.Text, when.Once, when.Each }.Count(v => v.Length > 0) > 1)
                 {
                     Fail("when", $"job[{name}].when can have only one of 'interval', 'once', or 'each'");
                 }
-                if (when.Interval.Length > 0)
+                if (when.Interval.Error is { } intervalError)
                 {
-                    if (!GoDuration.TryParseV3(when.Interval, out var interval, out var intervalError))
-                    {
-                        Fail("when.interval", $"unable to parse job[{name}].when.interval '{when.Interval}': {intervalError}");
-                    }
-                    else if (interval < TimeSpan.FromMilliseconds(1))
-                    {
-                        Fail("when.interval", $"job[{name}].when.interval '{when.Interval}' cannot be less than 1ms");
-                    }
-                    else if (V3Rules.TimerTooLong($"job[{name}].when.interval", when.Interval, interval) is { } longInterval)
-                    {
-                        Fail("when.interval", longInterval);
-                    }
+                    Fail("when.interval", $"unable to parse job[{name}].when.interval '{when.Interval}': {intervalError}");
                 }
-                var (whenTimeout, whenTimeoutError) = V3Rules.Timeout(when.Timeout);
-                if (whenTimeoutError is not null)
+                else if (when.Interval.Value is { } interval && interval < TimeSpan.FromMilliseconds(1))
+                {
+                    Fail("when.interval", $"job[{name}].when.interval '{when.Interval}' cannot be less than 1ms");
+                }
+                else if (V3Rules.TimerTooLong($"job[{name}].when.interval", when.Interval.Text, when.Interval.Value) is { } longInterval)
+                {
+                    Fail("when.interval", longInterval);
+                }
+                if (when.Timeout.Error is { } whenTimeoutError)
                 {
                     Fail("when.timeout", $"unable to parse job[{name}].when.timeout: {whenTimeoutError}");
                 }
-                else if (V3Rules.TimerTooLong($"job[{name}].when.timeout", when.Timeout, whenTimeout) is { } longWhenTimeout)
+                else if (V3Rules.TimerTooLong($"job[{name}].when.timeout", when.Timeout.Text, when.Timeout.Value) is { } longWhenTimeout)
                 {
                     Fail("when.timeout", longWhenTimeout);
                 }
@@ -130,32 +125,30 @@ internal sealed class JobValidator : AbstractValidator<RawJob>
                 }
             }
 
-            var (stopTimeout, stopError) = V3Rules.Timeout(job.StopTimeout);
-            if (stopError is not null)
+            if (job.StopTimeout.Error is { } stopError)
             {
                 Fail("stopTimeout", $"unable to parse job[{name}].stopTimeout '{job.StopTimeout}': {stopError}");
             }
-            else if (V3Rules.TimerTooLong($"job[{name}].stopTimeout", job.StopTimeout, stopTimeout) is { } longStop)
+            else if (V3Rules.TimerTooLong($"job[{name}].stopTimeout", job.StopTimeout.Text, job.StopTimeout.Value) is { } longStop)
             {
                 Fail("stopTimeout", longStop);
             }
 
-            var isPeriodic = job.When?.Interval.Length > 0;
+            var isPeriodic = job.When?.Interval.IsSet ?? false;
             if (V3Rules.Restarts(job.Restarts, isPeriodic, job.When?.Each.Length > 0).Error is { } restartsError)
             {
                 Fail("restarts", $"job[{name}].restarts field '{job.Restarts!.GoFormat()}' invalid: {restartsError}");
             }
 
-            var (timeout, timeoutParseError) = V3Rules.Timeout(job.Timeout);
-            if (timeoutParseError is not null)
+            if (job.Timeout.Error is { } timeoutParseError)
             {
                 Fail("timeout", $"unable to parse job[{name}].timeout '{job.Timeout}': {timeoutParseError}");
             }
-            else if (timeout is { } t && t < TimeSpan.FromMilliseconds(1))
+            else if (job.Timeout.Value is { } t && t < TimeSpan.FromMilliseconds(1))
             {
                 Fail("timeout", $"job[{name}].timeout '{job.Timeout}' cannot be less than 1ms");
             }
-            else if (V3Rules.TimerTooLong($"job[{name}].timeout", job.Timeout, timeout) is { } longTimeout)
+            else if (V3Rules.TimerTooLong($"job[{name}].timeout", job.Timeout.Text, job.Timeout.Value) is { } longTimeout)
             {
                 Fail("timeout", longTimeout);
             }

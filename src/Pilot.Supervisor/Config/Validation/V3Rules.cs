@@ -55,16 +55,6 @@ internal static partial class V3Rules
     public static TimeSpan Seconds(long seconds) =>
         seconds >= (long)TimeSpan.MaxValue.TotalSeconds ? TimeSpan.MaxValue : TimeSpan.FromSeconds(Math.Max(0, seconds));
 
-    /// <summary>v3 <c>GetTimeout</c>: <c>""</c> is unset; integers are seconds; else a Go duration.</summary>
-    public static (TimeSpan? Value, string? Error) Timeout(string text)
-    {
-        if (text.Length == 0)
-        {
-            return (null, null);
-        }
-        return GoDuration.TryParseV3(text, out var value, out var error) ? (value, null) : (null, error);
-    }
-
     public static string? ServiceNameError(string name) =>
         name.Length == 0 ? "'name' must not be blank"
         : !ServiceName().IsMatch(name) ? "service names must be alphanumeric with dashes to comply with service discovery"
