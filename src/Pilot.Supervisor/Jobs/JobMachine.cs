@@ -640,10 +640,10 @@ public static class JobMachine
 
         private void OnDeregistered()
         {
-            if (_m.StopDeregistrations > 0)
+            if (_m.StopDeregistering)
             {
                 // An operator stop's: it published `stopped` already.
-                _m = _m with { StopDeregistrations = _m.StopDeregistrations - 1 };
+                _m = _m with { StopDeregistering = false };
                 return;
             }
             switch (_m.State)
@@ -789,9 +789,10 @@ public static class JobMachine
         /// <summary>The run of an operator stop is gone: deregister, publish <c>stopped</c>, answer, and start again for a restart.</summary>
         private void FinishOperatorStop()
         {
-            if (job.HasService)
+            // One deregistration in flight is enough: a second stop before it ends finds the service going already.
+            if (job.HasService && !_m.StopDeregistering)
             {
-                _m = _m with { StopDeregistrations = _m.StopDeregistrations + 1 };
+                _m = _m with { StopDeregistering = true };
                 Emit(new Deregister());
             }
             SetHealth(HealthStatus.Unknown);

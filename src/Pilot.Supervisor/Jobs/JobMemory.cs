@@ -60,8 +60,8 @@ public sealed record JobMemory
     public DateTimeOffset? LastEvent { get; init; }
     /// <summary>While <see cref="JobState.Holding"/>: a restart (or a start) runs the exec once the stop is done.</summary>
     public bool StartAfterStop { get; init; }
-    /// <summary>Deregistrations of operator stops still in flight (their <see cref="Deregistered"/> is not a halt's).</summary>
-    public int StopDeregistrations { get; init; }
+    /// <summary>An operator stop's deregistration is in flight (its <see cref="Deregistered"/> is not a halt's).</summary>
+    public bool StopDeregistering { get; init; }
     /// <summary>Commands answered once the operator stop under way is done.</summary>
     public ImmutableList<TaskCompletionSource<CommandReply>> PendingReplies { get; init; } = [];
 

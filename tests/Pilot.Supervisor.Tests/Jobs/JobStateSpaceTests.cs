@@ -108,7 +108,7 @@ public sealed class JobStateSpaceTests
     /// <summary>What decides the machine's future (an unlimited job's restart count keeps going down, as v3's, and decides nothing).</summary>
     private static object Signature(JobDefinition job, JobMemory m) => (m.State, m.Run is null, m.Probe is null, m.StartsRemain,
         job.Config.Restarts == JobConfig.UnlimitedRestarts ? 0 : m.RestartsRemain, m.Trigger == default, m.WhenTimeoutArmed, m.Health,
-        m.AwaitedDependents.Count);
+        m.AwaitedDependents.Count, m.StartAfterStop, m.StopDeregistering);
 
     [Fact]
     public void JobMachine_HandlesEveryInputInEveryReachableState_AndKeepsItsInvariants()
