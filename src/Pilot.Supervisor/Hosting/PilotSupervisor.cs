@@ -322,6 +322,8 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
             {
                 Log.Write(LogLevel.Error, "shutdown: some jobs did not take SIGKILL in time");
             }
+            // Pilot exits only once the killed groups are gone, not just their leaders (a run that already exited can leave members).
+            await Task.WhenAll(live.Select(j => j.KillProcessesAsync())).ConfigureAwait(false);
             await FinishAsync().ConfigureAwait(false);
         }
         catch (Exception ex)

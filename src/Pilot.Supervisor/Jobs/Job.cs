@@ -26,6 +26,9 @@ public sealed partial class Job
     private readonly Dictionary<object, Task> _watchers = new(ReferenceEqualityComparer.Instance);
     // Terminations and Consul calls in flight: observed (failures logged) and awaited before the loop ends.
     private readonly List<Task> _background = [];
+    // Every run whose process group may still exist (a leader's exit can leave members behind); read by the supervisor.
+    private readonly Lock _groupsGate = new();
+    private readonly List<IRunningProcess> _groups = [];
     private JobMemory _memory;
     private JobSnapshot _snapshot;
     private Subscription? _subscription;
@@ -233,6 +236,7 @@ public sealed partial class Job
         {
             return new RunStartFailed(ex.Message);
         }
+        TrackGroup(run);
         _watchers[run] = WatchRunAsync(run);
         return new RunStarted(run);
     }
@@ -285,6 +289,26 @@ public sealed partial class Job
     }
 
     /// <summary>Reports the end of a halting job's processes after their own ends are in the mailbox (so exit events come before <c>stopped</c>).</summary>
+    private void TrackGroup(IRunningProcess run)
+    {
+        lock (_groupsGate)
+        {
+            _groups.RemoveAll(g => !g.IsGroupAlive);
+            _groups.Add(run);
+        }
+    }
+
+    /// <summary>SIGKILL to every process group the job started that is still there, leader or not (end of the global stop window); completes when they are gone.</summary>
+    public Task KillProcessesAsync()
+    {
+        IRunningProcess[] groups;
+        lock (_groupsGate)
+        {
+            groups = [.. _groups];
+        }
+        return Task.WhenAll(groups.Select(group => ProcessGroupKiller.KillAsync(group, _runtime.Time)));
+    }
+
     private void LogKilling() => _runtime.Log.Write(LogLevel.Info, $"killing processes for job \"{Name}\"");
 
     private async Task ReportTerminationAsync(List<Task<bool>> stops, List<Task> ends)
