@@ -26,6 +26,9 @@ public sealed class Job
     private readonly Dictionary<object, Task> _watchers = new(ReferenceEqualityComparer.Instance);
     // Terminations and Consul calls in flight: observed (failures logged) and awaited before the loop ends.
     private readonly List<Task> _background = [];
+    // What a step publishes and answers, sent once the step is over.
+    private readonly List<Event> _outbox = [];
+    private readonly List<TaskCompletionSource<JobSnapshot>> _replies = [];
     private JobMemory _memory;
     private JobSnapshot _snapshot;
     private Subscription? _subscription;
@@ -84,6 +87,20 @@ public sealed class Job
     /// <summary>Forwards a signal to the process groups of the job's run and health probe.</summary>
     public void Signal(int signal) => _mailbox.Post(new ForwardSignal(signal));
 
+    /// <summary>
+    /// The same, completing once the job has passed the signal on (so after everything queued before it). Signal 0
+    /// reaches no process (it only checks the groups exist): a way to wait until the job has caught up.
+    /// </summary>
+    public Task<JobSnapshot> SignalAsync(int signal)
+    {
+        var reply = new TaskCompletionSource<JobSnapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_mailbox.Post(new ForwardSignal(signal, reply)))
+        {
+            reply.TrySetResult(Snapshot);
+        }
+        return reply.Task;
+    }
+
     private async Task RunAsync()
     {
         try
@@ -106,12 +123,12 @@ public sealed class Job
         {
             _timers.Dispose();
             _subscription?.Dispose();
-            foreach (var input in _mailbox.Close())
+            var unanswered = _mailbox.Close()
+                .Select(input => input switch { Command c => c.Reply, ForwardSignal f => f.Reply, _ => null })
+                .OfType<TaskCompletionSource<JobSnapshot>>();
+            foreach (var reply in unanswered.Concat(_replies))
             {
-                if (input is Command { Reply: { } reply })
-                {
-                    reply.TrySetResult(Snapshot);
-                }
+                reply.TrySetResult(Snapshot);
             }
             await Task.WhenAll(_background).ConfigureAwait(false);
             _runtime.Halted?.Invoke(this);
@@ -151,7 +168,19 @@ public sealed class Job
                 }
             }
         }
+        // A step is seen whole: its snapshot first, then its events, then the answers to its commands (so whoever sees
+        // an event or an answer sees the state the step ended in, never the passing Starting, and all it did).
         PublishSnapshot();
+        foreach (var e in _outbox)
+        {
+            _runtime.Bus.Publish(e);
+        }
+        _outbox.Clear();
+        foreach (var reply in _replies)
+        {
+            reply.TrySetResult(Snapshot);
+        }
+        _replies.Clear();
     }
 
     /// <summary>Carries out one effect; returns the input that reports its outcome at once, if any.</summary>
@@ -160,9 +189,7 @@ public sealed class Job
         switch (effect)
         {
             case Publish publish:
-                // Whoever sees the event sees the snapshot of the step that published it.
-                PublishSnapshot();
-                _runtime.Bus.Publish(publish.Event);
+                _outbox.Add(publish.Event);
                 return null;
             case WriteLog log:
                 _runtime.Log.Write(log.Level, log.Text);
@@ -207,8 +234,7 @@ public sealed class Job
                 _mailbox.Post(enqueue.Input);
                 return null;
             case Reply reply:
-                PublishSnapshot();
-                reply.To.TrySetResult(Snapshot);
+                _replies.Add(reply.To);
                 return null;
             default:
                 throw new InvalidOperationException($"no handler for the effect {effect}");

@@ -8,6 +8,7 @@ namespace Pilot.Supervisor.Jobs;
 /// <summary>What the state machine asks the job's loop to do; the loop carries them out in order (see <see cref="Job"/>).</summary>
 public abstract record JobEffect;
 
+/// <summary>Publish on the bus; the loop sends a step's events once the step is over, after its snapshot.</summary>
 public sealed record Publish(Event Event) : JobEffect;
 
 public sealed record WriteLog(LogLevel Level, string Text) : JobEffect;

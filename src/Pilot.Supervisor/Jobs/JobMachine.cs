@@ -83,6 +83,10 @@ public static class JobMachine
                     break;
                 case ForwardSignal forward:
                     OnForwardSignal(forward.Signal);
+                    if (forward.Reply is { } answer)
+                    {
+                        Emit(new Reply(answer));
+                    }
                     break;
                 case Command command:
                     OnCommand(command.Kind);
