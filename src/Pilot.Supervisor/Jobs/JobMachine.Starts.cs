@@ -1,9 +1,5 @@
-using System.Collections.Immutable;
-using Pilot.Supervisor.Config;
-using Pilot.Supervisor.Config.Decoding;
 using Pilot.Supervisor.Control;
 using Pilot.Supervisor.Events;
-using Pilot.Supervisor.Health;
 using Pilot.Supervisor.Processes;
 using static Pilot.Supervisor.Control.JobState;
 using LogLevel = Pilot.Supervisor.Config.LogLevel;

@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Config.Decoding;
 using Pilot.Supervisor.Control;
 using Pilot.Supervisor.Events;
