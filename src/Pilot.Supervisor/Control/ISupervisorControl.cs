@@ -14,7 +14,10 @@ public interface ISupervisorControl
     /// <summary>Sets variables in Pilot's environment (seen by every later child and template render). Empty value sets empty.</summary>
     void PutEnvironment(IReadOnlyDictionary<string, string> variables);
 
-    /// <summary>Re-reads the config file. Invalid → the running config stays and the errors are returned.</summary>
+    /// <summary>
+    /// Re-reads the config file. Invalid → the running config stays and the errors are returned. Reloads run one at a
+    /// time, owned by the supervisor: <paramref name="cancellationToken"/> ends only the caller's wait, never the reload.
+    /// </summary>
     Task<ReloadResult> ReloadAsync(CancellationToken cancellationToken);
 
     /// <summary>Enters or leaves maintenance. Returns whether the state changed.</summary>

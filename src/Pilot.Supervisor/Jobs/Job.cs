@@ -29,6 +29,9 @@ public sealed partial class Job
     // Every run whose process group may still exist (a leader's exit can leave members behind); read by the supervisor.
     private readonly Lock _groupsGate = new();
     private readonly List<IRunningProcess> _groups = [];
+    // What a step publishes and answers, sent once the step is over.
+    private readonly List<Event> _outbox = [];
+    private readonly List<JobEffect> _replies = [];
     private JobMemory _memory;
     private JobSnapshot _snapshot;
     private Subscription? _subscription;
@@ -88,6 +91,20 @@ public sealed partial class Job
     /// <summary>Forwards a signal to the process groups of the job's run and health probe.</summary>
     public void Signal(int signal) => _mailbox.Post(new ForwardSignal(signal));
 
+    /// <summary>
+    /// The same, completing once the job has passed the signal on (so after everything queued before it). Signal 0
+    /// reaches no process (it only checks the groups exist): a way to wait until the job has caught up.
+    /// </summary>
+    public Task<JobSnapshot> SignalAsync(int signal)
+    {
+        var reply = new TaskCompletionSource<JobSnapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_mailbox.Post(new ForwardSignal(signal, reply)))
+        {
+            reply.TrySetResult(Snapshot);
+        }
+        return reply.Task;
+    }
+
     private async Task RunAsync()
     {
         try
@@ -112,10 +129,19 @@ public sealed partial class Job
             _subscription?.Dispose();
             foreach (var input in _mailbox.Close())
             {
-                if (input is Command { Reply: { } reply })
+                switch (input)
                 {
-                    reply.TrySetResult(new CommandReply(Snapshot, Changed: false));
+                    case Command { Reply: { } reply }:
+                        reply.TrySetResult(new CommandReply(Snapshot, Changed: false));
+                        break;
+                    case ForwardSignal { Reply: { } passed }:
+                        passed.TrySetResult(Snapshot);
+                        break;
                 }
+            }
+            foreach (var reply in _replies)
+            {
+                Answer(reply);
             }
             await Task.WhenAll(_background).ConfigureAwait(false);
             _runtime.Halted?.Invoke(this);
@@ -127,8 +153,6 @@ public sealed partial class Job
     {
         var pending = new Queue<JobInput>();
         pending.Enqueue(received);
-        // Commands are answered with the snapshot after the whole step (a start answers once its launch is handled).
-        var replies = new List<Reply>();
         while (pending.TryDequeue(out var input))
         {
             if (input is JobTimers.Tick tick)
@@ -151,20 +175,37 @@ public sealed partial class Job
             }
             foreach (var effect in step.Effects)
             {
-                if (effect is Reply reply)
-                {
-                    replies.Add(reply);
-                }
-                else if (Carry(effect) is { } next)
+                if (Carry(effect) is { } next)
                 {
                     pending.Enqueue(next);
                 }
             }
         }
+        // A step is seen whole: its snapshot first, then its events, then the answers to its commands (so whoever sees
+        // an event or an answer sees the state the step ended in, never the passing Starting, and all it did).
         PublishSnapshot();
-        foreach (var reply in replies)
+        foreach (var e in _outbox)
         {
-            reply.To.TrySetResult(new CommandReply(Snapshot, reply.Changed));
+            _runtime.Bus.Publish(e);
+        }
+        _outbox.Clear();
+        foreach (var reply in _replies)
+        {
+            Answer(reply);
+        }
+        _replies.Clear();
+    }
+
+    private void Answer(JobEffect reply)
+    {
+        switch (reply)
+        {
+            case Reply command:
+                command.To.TrySetResult(new CommandReply(Snapshot, command.Changed));
+                break;
+            case SignalPassed passed:
+                passed.To.TrySetResult(Snapshot);
+                break;
         }
     }
 
@@ -174,9 +215,7 @@ public sealed partial class Job
         switch (effect)
         {
             case Publish publish:
-                // Whoever sees the event sees the snapshot of the step that published it.
-                PublishSnapshot();
-                _runtime.Bus.Publish(publish.Event);
+                _outbox.Add(publish.Event);
                 return null;
             case WriteLog log:
                 _runtime.Log.Write(log.Level, log.Text);
@@ -219,6 +258,9 @@ public sealed partial class Job
                 return null;
             case Enqueue enqueue:
                 _mailbox.Post(enqueue.Input);
+                return null;
+            case Reply or SignalPassed:
+                _replies.Add(effect);
                 return null;
             default:
                 throw new InvalidOperationException($"no handler for the effect {effect}");

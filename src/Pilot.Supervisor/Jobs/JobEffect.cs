@@ -8,6 +8,7 @@ namespace Pilot.Supervisor.Jobs;
 /// <summary>What the state machine asks the job's loop to do; the loop carries them out in order (see <see cref="Job"/>).</summary>
 public abstract record JobEffect;
 
+/// <summary>Publish on the bus; the loop sends a step's events once the step is over, after its snapshot.</summary>
 public sealed record Publish(Event Event) : JobEffect;
 
 public sealed record WriteLog(LogLevel Level, string Text) : JobEffect;
@@ -57,3 +58,6 @@ public sealed record Enqueue(JobInput Input) : JobEffect;
 
 /// <summary>Answer a command with the snapshot after the step (<paramref name="Changed"/>: the command did something).</summary>
 public sealed record Reply(TaskCompletionSource<CommandReply> To, bool Changed) : JobEffect;
+
+/// <summary>Tell whoever forwarded a signal that it is passed on (the snapshot after the step).</summary>
+public sealed record SignalPassed(TaskCompletionSource<Control.JobSnapshot> To) : JobEffect;

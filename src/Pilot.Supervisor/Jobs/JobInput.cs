@@ -56,8 +56,11 @@ public sealed record TerminationFinished(bool Killed) : JobInput;
 /// <summary>The service is removed from Consul (or the attempt ended).</summary>
 public sealed record Deregistered : JobInput;
 
-/// <summary>Forward a signal to the job's process groups.</summary>
-public sealed record ForwardSignal(int Signal) : JobInput;
+/// <summary>Forward a signal to the job's process groups; <paramref name="Reply"/> gets the snapshot once it is passed on.</summary>
+public sealed record ForwardSignal(int Signal, TaskCompletionSource<JobSnapshot>? Reply = null) : JobInput
+{
+    protected override string Describe() => $"ForwardSignal {Signal}";
+}
 
 /// <summary>A command from the supervisor or the control plane; <paramref name="Reply"/> gets the snapshot after it is handled.</summary>
 public sealed record Command(JobCommand Kind, TaskCompletionSource<CommandReply>? Reply = null) : JobInput

@@ -29,6 +29,8 @@ internal static class JobMachineFixtures
 
     public static JobDefinition Each => JobDefinition.Of(App with { When = new WhenConfig { Trigger = DbHealthy, StartsLimit = -1, IsEach = true } });
 
+    public static JobDefinition AfterSetup => JobDefinition.Of(App with { When = new WhenConfig { Trigger = new Event(EventCode.ExitSuccess, "setup"), StartsLimit = 1 } });
+
     public static JobDefinition OnSighup => JobDefinition.Of(App with { When = new WhenConfig { Trigger = new Event(EventCode.Signal, "SIGHUP"), StartsLimit = -1 } });
 
     public static JobDefinition Late => JobDefinition.Of(App with { When = new WhenConfig { Trigger = DbHealthy, StartsLimit = 1, Timeout = TimeSpan.FromSeconds(10) } });

@@ -1,6 +1,7 @@
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Control;
 using Pilot.Supervisor.Events;
+using Pilot.Supervisor.Jobs;
 using Pilot.Supervisor.Processes;
 using Pilot.Supervisor.Tests.TestSupport;
 using Shouldly;
@@ -260,15 +261,15 @@ public sealed class JobTests
         var sigterm = h.Time.GetUtcNow();
         run.Signals.ShouldBe([SignalNames.SIGTERM]);
 
-        h.Time.Advance(TimeSpan.FromSeconds(3) - TimeSpan.FromMilliseconds(1));
-        await h.SyncAsync();
-        run.Exited.IsCompleted.ShouldBeFalse();
-        // ProcessGroupKiller looks at the group at intervals; one step of a second past the grace reaches its next look.
-        h.Time.Advance(TimeSpan.FromSeconds(1));
+        // ProcessGroupKiller's first look at the group is armed in that step; one move of the clock past the grace
+        // reaches it (a move in two steps would race its next look, armed on another thread). The times the fake
+        // process records say when each signal came.
+        h.Time.Advance(TimeSpan.FromSeconds(4));
         await h.WaitAsync(E(EventCode.Stopped, "stubborn"));
         run.Signals.Take(2).ShouldBe([SignalNames.SIGTERM, SignalNames.SIGKILL]);
         var sigkill = run.Received.Single(r => r.Signal == SignalNames.SIGKILL).At;
-        (sigkill - sigterm).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(3), "not before the job's stopTimeout");
+        (sigkill - sigterm).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(3), "not killed before the job's stopTimeout");
+        (sigkill - sigterm).ShouldBeLessThanOrEqualTo(TimeSpan.FromSeconds(4));
         h.LogText.ToString().ShouldContain("killing processes for job \"stubborn\"");
     }
 
@@ -303,5 +304,68 @@ public sealed class JobTests
         await h.WaitAsync(E(EventCode.Stopped, "ghost"));
         h.Recorder.Events.ShouldContain(E(EventCode.ExitFailed, "ghost"));
         h.Recorder.Events.ShouldContain(E(EventCode.Error, "exec: \"nope\": executable file not found in $PATH"));
+    }
+
+    [Fact]
+    public async Task Stop_UsesTheGlobalStopTimeoutInForce_WhenTheJobStops()
+    {
+        var global = TimeSpan.FromSeconds(60);
+        await using var h = new JobHarness(() => global);
+        h.Add(JobNamed("stubborn"));
+        h.Start();
+        var run = await h.Launcher.WaitForStartAsync("stubborn");
+        run.HonoursSigterm = false;
+
+        // A reload that lowers the global stopTimeout reaches the jobs it keeps.
+        global = TimeSpan.FromSeconds(2);
+        h.Bus.Publish(Event.GlobalShutdown);
+        await h.WaitForStateAsync(h.Jobs[0], JobState.Terminating);
+        var sigterm = h.Time.GetUtcNow();
+        h.Time.Advance(TimeSpan.FromSeconds(3));
+
+        await h.WaitAsync(E(EventCode.Stopped, "stubborn"));
+        var sigkill = run.Received.Single(r => r.Signal == SignalNames.SIGKILL).At;
+        (sigkill - sigterm).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(2));
+        (sigkill - sigterm).ShouldBeLessThan(TimeSpan.FromSeconds(60));
+    }
+
+    [Fact]
+    public async Task StopCommand_StopsTheJob_AndKeepsItStopped_UntilAStartCommand()
+    {
+        await using var h = new JobHarness();
+        var job = h.Add(JobNamed("each-job") with { When = new WhenConfig { Trigger = E(EventCode.StatusChanged, "watch.db"), StartsLimit = -1, IsEach = true } });
+        h.Start();
+        h.Bus.Publish(E(EventCode.StatusChanged, "watch.db"));
+        var first = await h.Launcher.WaitForStartAsync("each-job");
+
+        // Answered once the stop is done: the run terminated, `stopping` and `stopped` published.
+        var stop = await job.SendAsync(JobCommand.Stop);
+        (stop.Job.State, stop.Changed).ShouldBe((JobState.Stopped, true));
+        first.Signals.ShouldBe([SignalNames.SIGTERM]);
+        h.Recorder.Events.ShouldContain(E(EventCode.Stopping, "each-job"));
+        h.Recorder.Events.ShouldContain(E(EventCode.Stopped, "each-job"));
+        h.Bus.Publish(E(EventCode.StatusChanged, "watch.db"));
+        await h.SyncAsync();
+        h.Launcher.Named("each-job").Count().ShouldBe(1, "a stopped job ignores its trigger");
+        (await job.SendAsync(JobCommand.Stop)).Changed.ShouldBeFalse("stopping a stopped job changes nothing");
+
+        (await job.SendAsync(JobCommand.Start)).Job.State.ShouldBe(JobState.Running);
+        await h.Launcher.WaitForStartAsync("each-job", 2);
+    }
+
+    [Fact]
+    public async Task RestartCommand_TerminatesTheRun_AndStartsItAgain()
+    {
+        await using var h = new JobHarness();
+        var job = h.Add(JobNamed("app") with { Restarts = JobConfig.UnlimitedRestarts });
+        h.Start();
+        var first = await h.Launcher.WaitForStartAsync("app");
+
+        var restart = await job.SendAsync(JobCommand.Restart);
+        (restart.Job.State, restart.Changed).ShouldBe((JobState.Running, true));
+
+        await h.Launcher.WaitForStartAsync("app", 2);
+        first.Signals.ShouldBe([SignalNames.SIGTERM]);
+        (await h.WaitForStateAsync(job, JobState.Running)).Restarts.ShouldBe(0, "a restart asked for is not a crash");
     }
 }

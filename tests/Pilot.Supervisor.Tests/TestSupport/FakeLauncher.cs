@@ -70,6 +70,11 @@ internal sealed class FakeProcess(string name, int pid, TimeProvider time) : IRu
 
     public void SignalGroup(int signal)
     {
+        if (signal == 0)
+        {
+            // kill(pid, 0) delivers nothing.
+            return;
+        }
         Received.Enqueue((signal, time.GetUtcNow()));
         if (signal == SignalNames.SIGKILL || (signal == SignalNames.SIGTERM && HonoursSigterm))
         {

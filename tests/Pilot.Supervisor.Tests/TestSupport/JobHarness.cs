@@ -11,13 +11,17 @@ namespace Pilot.Supervisor.Tests.TestSupport;
 internal sealed class JobHarness : IAsyncDisposable
 {
     private readonly SemaphoreSlim _changed = new(0);
+    private Subscription? _subscription;
+    private (Event Event, TaskCompletionSource Delivered) _marker = (default, new TaskCompletionSource());
+    private int _syncs;
 
-    public JobHarness()
+    /// <param name="globalStopTimeout">The global stopTimeout in force (5 s unless given), read when a job stops.</param>
+    public JobHarness(Func<TimeSpan>? globalStopTimeout = null)
     {
         Launcher = new FakeLauncher(Time);
         Log = new LogWriter(new LoggingConfig { Level = Supervisor.Config.LogLevel.Debug }, Time, LogText);
         Recorder = new EventRecorder(Bus);
-        Runtime = new JobRuntime(Bus, Launcher, Time, Log) { GlobalStopTimeout = () => TimeSpan.FromSeconds(5) };
+        Runtime = new JobRuntime(Bus, Launcher, Time, Log) { GlobalStopTimeout = globalStopTimeout ?? (() => TimeSpan.FromSeconds(5)) };
     }
 
     public EventBus Bus { get; } = new();
@@ -47,6 +51,16 @@ internal sealed class JobHarness : IAsyncDisposable
         {
             job.Start();
         }
+        // Subscribed after the jobs: the bus hands each event to the jobs first, so an event that reaches the harness
+        // is already in every job's mailbox.
+        _subscription = Bus.Subscribe("harness", e =>
+        {
+            if (e == _marker.Event)
+            {
+                _marker.Delivered.TrySetResult();
+            }
+            return ValueTask.CompletedTask;
+        });
         Bus.Publish(Event.GlobalStartup);
     }
 
@@ -86,18 +100,18 @@ internal sealed class JobHarness : IAsyncDisposable
         WaitForSnapshotAsync(job, s => s.State == state, $"state {state}");
 
     /// <summary>
-    /// Waits until every job has handled everything that reached it so far: the clock moves one tick (no timer of
-    /// these tests is due then), a marker event goes on the bus, and each job's snapshot must show it handled an event
-    /// at that time (or the job has completed). The bus and each mailbox keep order, so all earlier input came first.
+    /// Waits until every job has handled everything published or posted to it so far: a marker goes on the bus and,
+    /// once it is in every mailbox, each job is sent signal 0 (which reaches no process) and answers after it. Each
+    /// mailbox keeps order, so all earlier input has been handled by then.
     /// </summary>
     public async Task SyncAsync()
     {
-        Time.Advance(TimeSpan.FromTicks(1));
-        var marker = Time.GetUtcNow();
-        Bus.Publish(new Event(EventCode.Metric, "harness|sync"));
+        _marker = (new Event(EventCode.Metric, $"harness|sync-{++_syncs}"), new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        Bus.Publish(_marker.Event);
+        await _marker.Delivered.Task.WaitAsync(TimeSpan.FromSeconds(10));
         foreach (var job in Jobs)
         {
-            await WaitForSnapshotAsync(job, s => s.State == JobState.Completed || s.LastEvent >= marker, "the sync marker handled");
+            await job.SignalAsync(0).WaitAsync(TimeSpan.FromSeconds(10));
         }
     }
 
@@ -109,6 +123,7 @@ internal sealed class JobHarness : IAsyncDisposable
             process.SignalGroup(Supervisor.Processes.SignalNames.SIGKILL);
         }
         await Task.WhenAll(Jobs.Select(j => j.Completion)).WaitAsync(TimeSpan.FromSeconds(10));
+        _subscription?.Dispose();
         Recorder.Dispose();
         await Bus.DisposeAsync();
     }
