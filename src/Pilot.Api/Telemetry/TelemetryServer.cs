@@ -112,7 +112,12 @@ internal sealed record StatusDocument(string Version, List<JobStatus>? Jobs, Lis
 {
     public static StatusDocument From(SupervisorSnapshot snapshot, PilotConfig config)
     {
-        var snapshots = snapshot.Jobs.ToDictionary(j => j.Name);
+        // Job names may repeat (v3 does not check them); the first of a name speaks for it.
+        var snapshots = new Dictionary<string, JobSnapshot>(StringComparer.Ordinal);
+        foreach (var job in snapshot.Jobs)
+        {
+            snapshots.TryAdd(job.Name, job);
+        }
         string StatusOf(string name) => snapshots.TryGetValue(name, out var job) ? Describe(job, snapshot.Maintenance) : "unknown";
         var jobs = config.Jobs.Where(j => !j.IsService).Select(j => new JobStatus(j.Name, StatusOf(j.Name))).ToList();
         var services = config.Jobs.Where(j => j.IsService)
