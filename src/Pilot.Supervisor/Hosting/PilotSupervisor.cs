@@ -365,16 +365,15 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
 
     public Task<bool> SetMaintenanceAsync(bool enabled, CancellationToken cancellationToken)
     {
+        bool changed;
         lock (_gate)
         {
-            if (_maintenance == enabled)
-            {
-                return Task.FromResult(false);
-            }
+            changed = _maintenance != enabled;
             _maintenance = enabled;
         }
+        // v3 publishes on every request, changed or not: jobs with `each: enterMaintenance` run each time.
         Bus.Publish(new Event(enabled ? EventCode.EnterMaintenance : EventCode.ExitMaintenance, Event.GlobalSource));
-        return Task.FromResult(true);
+        return Task.FromResult(changed);
     }
 
     public MetricPutResult PutMetrics(IReadOnlyDictionary<string, double> values)

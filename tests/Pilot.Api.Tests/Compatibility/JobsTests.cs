@@ -69,7 +69,7 @@ public sealed class JobsTests
 
     /// <summary>
     /// Triggers as v3 resolves them: no <c>when</c> = once at startup; <c>once</c>/<c>each</c> on a job's event; a signal
-    /// source (its <c>once</c> ignored); <c>when.timeout</c> publishing <c>timerExpired</c> then halting; and the traps
+    /// source (its <c>once</c> ignored); <c>when.timeout</c> publishing <c>timerExpired</c> then halting (and disarmed by a start); and the traps
     /// that never start.
     /// </summary>
     [Fact]
@@ -88,7 +88,9 @@ public sealed class JobsTests
                 { name: "trap-sourceonly", exec: "echo trap-ran", when: { source: "plain" } },
                 { name: "trap-shutdown", exec: "echo trap-ran", when: { source: "global", once: "shutdown" } },
                 { name: "hup", exec: "echo hup-ran", when: { source: "SIGHUP", once: "startup" } },
-                { name: "waiter", exec: "echo trap-ran", when: { source: "nobody", once: "exitSuccess", timeout: "1s" } },
+                { name: "waiter", exec: "echo trap-ran", when: { source: "nobody", once: "exitSuccess", timeout: "2s" } },
+                { name: "armed", exec: "sleep 600", when: { source: "global", once: "startup", timeout: "1s" } },
+                { name: "on-armed-timeout", exec: "echo trap-ran", when: { source: "armed", once: "timerExpired" } },
                 { name: "on-timeout", exec: "echo waiter-timed-out", when: { source: "waiter", once: "timerExpired" } },
                 { name: "on-waiter-stopped", exec: "echo waiter-stopped", when: { source: "waiter", once: "stopped" } },
               ],
@@ -107,7 +109,7 @@ public sealed class JobsTests
         (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(0, pilot.Output);
         Count(pilot, "plain-ran").ShouldBe(1);
         Count(pilot, "hup-ran").ShouldBe(2, "a signal source starts the job on every signal, its `once` ignored");
-        pilot.Output.ShouldNotContain("trap-ran");
+        pilot.Lines.Where(l => l.EndsWith("trap-ran", StringComparison.Ordinal)).ShouldBeEmpty();
     }
 
     /// <summary>
