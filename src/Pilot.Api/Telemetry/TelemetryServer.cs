@@ -40,7 +40,7 @@ internal sealed class TelemetryServer(CollectorRegistry registry, IServiceProvid
         var selection = IpSelector.Select(telemetry.Interfaces);
         if (selection.Ip is not { } ip)
         {
-            throw new InvalidOperationException($"telemetry validation error: {selection.Error}");
+            throw new ComponentStartException($"telemetry validation error: {selection.Error}");
         }
         var endpoint = new IPEndPoint(IPAddress.Parse(ip), telemetry.Port);
         for (var attempt = 1; ; attempt++)
@@ -64,7 +64,7 @@ internal sealed class TelemetryServer(CollectorRegistry registry, IServiceProvid
             catch (IOException ex)
             {
                 await app.DisposeAsync().ConfigureAwait(false);
-                throw new InvalidOperationException($"error listening to socket at {endpoint}: {ex.Message}", ex);
+                throw new ComponentStartException($"error listening to socket at {endpoint}: {ex.Message}", ex);
             }
         }
     }
