@@ -84,15 +84,24 @@ internal sealed class TelemetryServer(CollectorRegistry registry, IServiceProvid
         {
             if (!HttpMethods.IsGet(context.Request.Method))
             {
-                context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
-                await context.Response.WriteAsync("Method Not Allowed", context.RequestAborted).ConfigureAwait(false);
+                await PlainTextAsync(context, StatusCodes.Status405MethodNotAllowed, "Method Not Allowed\n").ConfigureAwait(false);
                 return;
             }
             var status = StatusDocument.From(services.GetRequiredService<ISupervisorControl>().GetStatus(), config);
             await context.Response.WriteAsJsonAsync(status, TelemetryJsonContext.Default.StatusDocument, cancellationToken: context.RequestAborted).ConfigureAwait(false);
             await context.Response.WriteAsync("\n", context.RequestAborted).ConfigureAwait(false);
         }));
+        // Go's ServeMux answer for every other path.
+        app.Map("/{**path}", (RequestDelegate)(context => PlainTextAsync(context, StatusCodes.Status404NotFound, "404 page not found\n")));
         return app;
+    }
+
+    /// <summary>A plain-text answer as Go's <c>http.Error</c> writes it.</summary>
+    private static Task PlainTextAsync(HttpContext context, int status, string body)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(body, context.RequestAborted);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
