@@ -102,7 +102,8 @@ public sealed class ControlPlaneTests
 
     /// <summary>
     /// A reload re-reads the same path, renders it with the current environment (including what <c>/v3/environ</c>
-    /// set) and publishes a new <c>startup</c>: startup tasks run again.
+    /// set, and the <c>_IP</c> variables of service jobs once they exist) and publishes a new <c>startup</c>: startup
+    /// tasks run again.
     /// </summary>
     [Fact]
     public async Task Reload_RunsStartupJobsAgain_AndKeepsEnvironment()
@@ -124,12 +125,14 @@ public sealed class ControlPlaneTests
         (await SendAsync(client, HttpMethod.Post, "/v3/environ", """{"GREETING":"hello"}""", timeout.Token)).ShouldBe(HttpStatusCode.OK);
         pilot.WriteConfig("""
             {
+              consul: "127.0.0.1:1",
               control: { socket: "SOCKET" },
               jobs: [
                 { name: "app", exec: "sleep 600" },
                 { name: "init", exec: "echo init-ran" },
                 { name: "each-startup", exec: "echo startup-seen", when: { source: "global", each: "startup" } },
-                { name: "greeter", exec: ["sh", "-c", "echo rendered={{ .GREETING }}"] },
+                { name: "web", exec: "sleep 600", port: 80, interfaces: ["static:10.2.3.4"], health: { exec: "true", interval: 600, ttl: 900 } },
+                { name: "greeter", exec: ["sh", "-c", "echo rendered={{ .GREETING }} web={{ .CONTAINERPILOT_WEB_IP }}"] },
               ],
             }
             """);
@@ -138,6 +141,9 @@ public sealed class ControlPlaneTests
 
         await pilot.WaitForLineAsync("init-ran", timeout.Token, occurrences: 2);
         await pilot.WaitForLineAsync("startup-seen", timeout.Token, occurrences: 2);
-        (await pilot.WaitForLineAsync("rendered=", timeout.Token)).ShouldEndWith("rendered=hello");
+        (await pilot.WaitForLineAsync("rendered=", timeout.Token)).ShouldEndWith("rendered=hello web=");
+        // The next reload's render sees the service's _IP variable, set once it was built.
+        (await SendAsync(client, HttpMethod.Post, "/v3/reload", null, timeout.Token)).ShouldBe(HttpStatusCode.OK);
+        (await pilot.WaitForLineAsync("rendered=", timeout.Token, occurrences: 2)).ShouldEndWith("rendered=hello web=10.2.3.4");
     }
 }
