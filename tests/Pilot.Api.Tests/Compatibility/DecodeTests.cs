@@ -66,6 +66,27 @@ public sealed class DecodeTests
         }
     }
 
+    /// <summary><c>null</c> leaves a field unset (its default) everywhere; an empty object is an empty array.</summary>
+    [Fact]
+    public async Task Null_LeavesFieldsUnset_AndAnEmptyObjectIsAnEmptyArray()
+    {
+        using var timeout = PilotProcess.Timeout();
+
+        var outcome = await ConfigCheck.ValidateAsync("""
+            {
+              consul: "localhost:8500",
+              stopTimeout: null, logging: null, control: null, telemetry: null,
+              jobs: [
+                { name: "a", exec: "true", port: null, tags: null, when: null, health: null, interfaces: null, restarts: null, timeout: null, logging: { raw: null } },
+                { name: "b", exec: "true", tags: {} },
+              ],
+              watches: [ { name: "ab", interval: 1, tag: null, dc: null } ],
+            }
+            """, timeout.Token);
+
+        outcome.ShouldBeValid();
+    }
+
     [Fact]
     public async Task Exec_OfZeroLength_IsRefused_InEveryForm()
     {
@@ -96,7 +117,7 @@ public sealed class DecodeTests
     }
 
     /// <summary>
-    /// Weak typing as mapstructure does it, seen where it lands: the Consul registration (port <c>"0x10"</c> = 16,
+    /// Weak typing as mapstructure does it, seen where it lands: the Consul registration (port <c>"0x10"</c> = 16, <c>true</c> = 1,
     /// tags printed as Go prints them, <c>ttl: "010"</c> = 8 in base 0, <c>interval: 1.9</c> truncated), the
     /// command line (a string split on single spaces; array items printed with <c>%v</c>) and <c>logging.raw</c>
     /// (<c>5</c> is true, <c>""</c> false).
@@ -116,13 +137,17 @@ public sealed class DecodeTests
                   tags: [8080, 1.5, true, "web"], health: { exec: "true", interval: 1.9, ttl: "010" },
                   consul: { enableTagOverride: "T", deregisterCriticalServiceAfter: "10m" },
                 },
+                { name: "flag", exec: "sleep 600", port: true, interfaces: ["static:10.1.2.4"], health: { exec: "true", interval: 1, ttl: 5 } },
+                { name: 1e21, exec: "echo big-name" },
                 { name: "split", exec: "printf <%s>\\n a  b", logging: { raw: 5 } },
                 { name: "items", exec: ["sh", "-c", "echo \"items:[$1][$2][$3][$4][$5][$6]\"", "x", 8080, 1.5, true, null, { k: "v" }, 1e21], logging: { raw: "" } },
               ],
             }
             """);
 
-        var register = await agent.WaitForRequestAsync(r => r.Path == "/v1/agent/service/register", TimeSpan.FromSeconds(60));
+        var register = await agent.WaitForRequestAsync(r => r.Path == "/v1/agent/service/register" && r.Body.Contains("\"app\"", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        var flag = await agent.WaitForRequestAsync(r => r.Path == "/v1/agent/service/register" && r.Body.Contains("\"flag\"", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        var bigName = await pilot.WaitForLineAsync("big-name", timeout.Token);
         var items = await pilot.WaitForLineAsync("items:", timeout.Token);
         await pilot.WaitForLineAsync("<b>", timeout.Token);
 
@@ -131,6 +156,8 @@ public sealed class DecodeTests
         body.RootElement.GetProperty("Tags").EnumerateArray().Select(t => t.GetString()).ShouldBe(["8080", "1.5", "1", "web"]);
         body.RootElement.GetProperty("EnableTagOverride").GetBoolean().ShouldBeTrue();
         body.RootElement.GetProperty("Check").GetProperty("TTL").GetString().ShouldBe("8s");
+        JsonDocument.Parse(flag.Body).RootElement.GetProperty("Port").GetInt32().ShouldBe(1, "true is 1 as an int");
+        bigName.ShouldMatch(@"^\S+ 1000000000000000000000 \d+ big-name$", "a number as a string is its shortest decimal, without exponent");
         items.ShouldEndWith("items:[8080][1.5][true][<nil>][map[k:v]][1e+21]");
         items.ShouldMatch(@"^\S+ items \d+ items:", "raw: \"\" is false: the line is wrapped");
         var lines = pilot.Lines.ToList();
