@@ -46,6 +46,11 @@ internal static class PilotHost
             await Console.Out.WriteLineAsync(PilotCli.LogLine(TimeProvider.System, message)).ConfigureAwait(false);
             return PilotCli.ExitFailure;
         }
+        catch (Exception ex) when (FindComponentFailure(ex) is { } failure)
+        {
+            await Console.Out.WriteLineAsync(PilotCli.LogLine(TimeProvider.System, failure.Message)).ConfigureAwait(false);
+            return PilotCli.ExitFailure;
+        }
         if (devListener is not null)
         {
             WarnAboutDevListener(app);
@@ -68,4 +73,12 @@ internal static class PilotHost
             }
         }
     }
+
+    /// <summary>The host rethrows a start failure as is, or inside an AggregateException when several services failed.</summary>
+    private static ComponentStartException? FindComponentFailure(Exception ex) => ex switch
+    {
+        ComponentStartException failure => failure,
+        AggregateException all => all.InnerExceptions.Select(FindComponentFailure).FirstOrDefault(f => f is not null),
+        _ => null,
+    };
 }

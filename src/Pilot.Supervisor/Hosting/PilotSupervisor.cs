@@ -313,8 +313,12 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
             case SignalNames.SIGUSR2:
                 Bus.Publish(new Event(EventCode.Signal, "SIGUSR2"));
                 break;
-            case SignalNames.SIGUSR1 when !IsStandardStream(_config.Logging.Output):
-                Log.Reopen();
+            case SignalNames.SIGUSR1:
+                // v3 reopens a log file on SIGUSR1 and otherwise ignores it; it never reaches the jobs.
+                if (!IsStandardStream(_config.Logging.Output))
+                {
+                    Log.Reopen();
+                }
                 break;
             default:
                 foreach (var job in _jobs)
@@ -351,13 +355,19 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
                 return new ReloadResult(false, result.Errors);
             }
             var next = result.Config!;
-            var wanted = JobsOf(next).ToDictionary(j => j.Name);
-            List<Job> stopping;
+            // Matched by whole config, not by name: v3 does not require names to be unique.
+            var unmatched = JobsOf(next).ToList();
+            var stopping = new List<Job>();
             lock (_gate)
             {
                 _reloading = true;
-                stopping = _jobs.Where(j => !j.Completion.IsCompleted
-                    && (!wanted.TryGetValue(j.Name, out var c) || !c.Equals(j.Config))).ToList();
+                foreach (var job in _jobs.Where(j => !j.Completion.IsCompleted))
+                {
+                    if (!unmatched.Remove(job.Config))
+                    {
+                        stopping.Add(job);
+                    }
+                }
             }
             foreach (var job in stopping)
             {
@@ -374,8 +384,12 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
             {
                 var kept = _jobs.Where(j => !j.Completion.IsCompleted).ToList();
                 _jobs = ImmutableList.CreateRange(kept);
-                var keptNames = kept.Select(j => j.Name).ToHashSet();
-                toStart = [.. JobsOf(next).Where(j => !keptNames.Contains(j.Name))];
+                var missing = JobsOf(next).ToList();
+                foreach (var job in kept)
+                {
+                    missing.Remove(job.Config);
+                }
+                toStart = [.. missing];
                 _config = next;
             }
             Log.Reconfigure(next.Logging);
@@ -408,16 +422,15 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
 
     public Task<bool> SetMaintenanceAsync(bool enabled, CancellationToken cancellationToken)
     {
+        bool changed;
         lock (_gate)
         {
-            if (_maintenance == enabled)
-            {
-                return Task.FromResult(false);
-            }
+            changed = _maintenance != enabled;
             _maintenance = enabled;
         }
+        // v3 publishes on every request, changed or not: jobs with `each: enterMaintenance` run each time.
         Bus.Publish(new Event(enabled ? EventCode.EnterMaintenance : EventCode.ExitMaintenance, Event.GlobalSource));
-        return Task.FromResult(true);
+        return Task.FromResult(changed);
     }
 
     public MetricPutResult PutMetrics(IReadOnlyDictionary<string, double> values)

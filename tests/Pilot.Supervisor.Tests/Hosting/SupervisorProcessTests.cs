@@ -177,7 +177,7 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Maintenance_IsIdempotent_AndPublishesEvents()
+    public async Task Maintenance_PublishesOnEveryRequest_AndReportsWhetherTheStateChanged()
     {
         var (supervisor, events, _) = Create(new PilotConfig { Jobs = [ShJob("idle", "sleep 30")] });
         await supervisor.StartAsync(TestContext.Current.CancellationToken);
@@ -188,7 +188,7 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
         (await supervisor.SetMaintenanceAsync(false, TestContext.Current.CancellationToken)).ShouldBeTrue();
 
         await events.WaitForAsync(new Event(EventCode.ExitMaintenance, Event.GlobalSource));
-        events.Count(new Event(EventCode.EnterMaintenance, Event.GlobalSource)).ShouldBe(1);
+        events.Count(new Event(EventCode.EnterMaintenance, Event.GlobalSource)).ShouldBe(2, "v3 publishes on every request");
     }
 
     [Fact]
