@@ -52,7 +52,8 @@ internal sealed class TelemetryServer(CollectorRegistry registry, IServiceProvid
                 _app = app;
                 var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
                 Address = new Uri(bound);
-                logger.LogInformation("telemetry: serving at {Address}", bound);
+                // v3 prints the listener's address as Go's net.Addr does: host:port, no scheme.
+                logger.LogInformation("telemetry: serving at {Address}", $"{Address.Host}:{Address.Port}");
                 return;
             }
             catch (IOException ex) when (attempt < 10)

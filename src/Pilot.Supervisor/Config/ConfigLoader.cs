@@ -165,6 +165,10 @@ public static class ConfigLoader
                 errors.Add(new ConfigError("consul", error, rawConsul.Line));
             }
             consul = resolved;
+            if (resolved is not null && Discovery.Consul.ConsulClient.TlsMaterialError(resolved.Tls) is { } tlsError)
+            {
+                errors.Add(new ConfigError("consul", tlsError, rawConsul.Line));
+            }
         }
         if (consul is null && raw.Watches.Count > 0)
         {
