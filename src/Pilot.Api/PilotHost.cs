@@ -2,10 +2,12 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
 using Pilot.Api.Cli;
 using Pilot.Api.Control;
+using Pilot.Api.Hosting;
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Hosting;
 using Pilot.Api.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
+using Pilot.Supervisor.Logging;
 
 namespace Pilot.Api;
 
@@ -29,6 +31,7 @@ internal static class PilotHost
         builder.Services.AddSingleton<TelemetryServer>();
         builder.Services.AddSingleton<ISupervisedComponent>(provider => provider.GetRequiredService<TelemetryServer>());
         builder.Services.AddSingleton<IControlRequestObserver, MetricsControlObserver>();
+        builder.Services.AddHostedService(provider => new IdleHeapTrimmer(TimeProvider.System, provider.GetRequiredService<LogWriter>()));
         await using var app = builder.Build();
         app.MapControlPlane();
         try
