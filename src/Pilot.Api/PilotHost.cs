@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
 using Pilot.Api.Cli;
 using Pilot.Api.Control;
+using Pilot.Api.Hosting;
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Hosting;
 using Pilot.Api.Telemetry;
@@ -9,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Logging;
+using Pilot.Supervisor.Logging;
 
 namespace Pilot.Api;
 
@@ -32,6 +34,7 @@ internal static class PilotHost
         builder.Services.AddSingleton<TelemetryServer>();
         builder.Services.AddSingleton<ISupervisedComponent>(provider => provider.GetRequiredService<TelemetryServer>());
         builder.Services.AddSingleton<IControlRequestObserver, MetricsControlObserver>();
+        builder.Services.AddHostedService(provider => new IdleHeapTrimmer(TimeProvider.System, provider.GetRequiredService<LogWriter>()));
         await using var app = builder.Build();
         app.MapControlPlane();
         try
