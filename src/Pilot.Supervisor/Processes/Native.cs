@@ -52,9 +52,6 @@ internal static partial class Native
     [LibraryImport(Libc, EntryPoint = "dup2", SetLastError = true)]
     private static partial int Dup2(int oldFd, int newFd);
 
-    [LibraryImport(Libc, EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
-
     [LibraryImport(Libc, EntryPoint = "sigprocmask", SetLastError = true)]
     private static unsafe partial int SigProcMask(int how, byte* set, byte* oldSet);
 
