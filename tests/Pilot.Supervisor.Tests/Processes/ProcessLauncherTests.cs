@@ -120,7 +120,9 @@ public sealed class ProcessLauncherTests
     {
         var output = new OutputCollector();
         // Field 5 of /proc/PID/stat is the process group; SigIgn/SigBlk must be empty (the runtime ignores SIGPIPE).
-        var run = Launcher().Start(Request("cut -d' ' -f5 /proc/$$/stat; grep -E '^Sig(Ign|Blk)' /proc/$$/status", output.Add));
+        // grep reads its own status after exec, as it inherited it: sh itself blocks every signal while it forks a
+        // child, so a child reading sh's status could catch that moment.
+        var run = Launcher().Start(Request("cut -d' ' -f5 /proc/$$/stat; exec grep -E '^Sig(Ign|Blk)' /proc/self/status", output.Add));
 
         (await run.Exited.Bounded()).Success.ShouldBeTrue();
 
