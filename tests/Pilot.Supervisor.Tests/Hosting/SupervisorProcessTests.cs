@@ -219,32 +219,6 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
         supervisor.GetStatus().Jobs.ShouldAllBe(j => j.State == JobState.Completed);
     }
 
-    [Fact]
-    public async Task SignalRelay_KeepsSignalsUntilAttached_ThenHandsThemOver()
-    {
-        const int SIGWINCH = 28; // ignored by default: harmless to the test process if anything goes wrong
-        using var relay = new SignalRelay();
-        var handled = new System.Collections.Concurrent.ConcurrentQueue<int>();
-
-        _ = Native.Kill(Environment.ProcessId, SIGWINCH);
-        await WaitAsync(() => relay.Pending.Contains(SIGWINCH));
-        relay.Attach(handled.Enqueue);
-
-        handled.ShouldBe([SIGWINCH]);
-        relay.Pending.ShouldBeEmpty();
-        _ = Native.Kill(Environment.ProcessId, SIGWINCH);
-        await WaitAsync(() => handled.Count == 2);
-    }
-
-    private static async Task WaitAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!condition())
-        {
-            await Task.Delay(5, timeout.Token);
-        }
-    }
-
     private static async Task WaitForFileLineAsync(string path, string line, bool contains = false)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
