@@ -63,18 +63,23 @@ internal sealed class IdleHeapTrimmer(TimeProvider time, LogWriter log) : IHoste
 /// <summary>When to give memory back: in the first quiet period after one or more busy ones.</summary>
 internal sealed class HeapTrimPolicy(long burstBytes)
 {
-    private bool _burst;
+    /// <summary>A period allocating less than this is quiet (an idle Pilot allocates far less).</summary>
+    private readonly long _quietBytes = Math.Max(1, burstBytes / 16);
+    private long _busyBytes;
 
-    /// <summary>Called once per period with the bytes allocated in it; true when a collection should run now.</summary>
+    /// <summary>
+    /// Called once per period with the bytes allocated in it; true when a collection should run now. Busy periods add
+    /// up, so a burst spread thin over several periods (a slow or loaded machine) still counts as one.
+    /// </summary>
     public bool ShouldTrim(long allocatedInPeriod)
     {
-        if (allocatedInPeriod >= burstBytes)
+        if (allocatedInPeriod >= _quietBytes)
         {
-            _burst = true;
+            _busyBytes += allocatedInPeriod;
             return false;
         }
-        var trim = _burst;
-        _burst = false;
+        var trim = _busyBytes >= burstBytes;
+        _busyBytes = 0;
         return trim;
     }
 }

@@ -24,4 +24,8 @@ public sealed class HeapTrimPolicyTests
     [Fact]
     public void EveryBurst_GetsItsOwnTrim() =>
         Run(Burst, 0, Burst, 100, 0).ShouldBe([false, true, false, true, false]);
+
+    [Fact]
+    public void BurstSpreadOverSeveralBusyPeriods_CountsAsOne() =>
+        Run(Burst / 4, Burst / 4, Burst / 4, Burst / 4, 0, 0).ShouldBe([false, false, false, false, true, false]);
 }
