@@ -67,7 +67,9 @@ public sealed class TelemetryTests
 
         using var client = pilot.CreateClient();
         (await client.PostAsync("/v3/maintenance/enable", null, timeout.Token)).StatusCode.ShouldBe(HttpStatusCode.OK);
-        while (!(body = await http.GetStringAsync("/status", timeout.Token)).Contains("{\"Name\":\"plain\",\"Status\":\"maintenance\"}", StringComparison.Ordinal))
+        // Every job takes the event on its own loop: wait until the last of the two checked has.
+        while (!(body = await http.GetStringAsync("/status", timeout.Token)).Contains("{\"Name\":\"plain\",\"Status\":\"maintenance\"}", StringComparison.Ordinal)
+            || !body.Contains("{\"Name\":\"svc\",\"Address\":\"10.1.1.1\",\"Port\":8080,\"Status\":\"maintenance\"}", StringComparison.Ordinal))
         {
             await Task.Delay(100, timeout.Token);
         }
