@@ -106,8 +106,11 @@ public sealed class ServiceRegistrationTests
         var deregister = agent.Requests.Single(r => r.Path == $"/v1/agent/service/deregister/app-{Host}");
         deregister.Method.ShouldBe("PUT");
         deregister.Body.ShouldBeEmpty();
-        deregister.At.ShouldBeGreaterThan(new DateTimeOffset(File.GetLastWriteTimeUtc(Path.Combine(pilot.Directory, "pre-stop-done"))));
-        deregister.At.ShouldBeLessThan(new DateTimeOffset(File.GetLastWriteTimeUtc(Path.Combine(pilot.Directory, "post-stop-done"))));
+        // File times come from the kernel's coarse clock (one tick, up to 10 ms, behind the fine one the agent stamps
+        // requests with): compare with that tick of slack, or a fast run shows the same instant on both sides.
+        var tick = TimeSpan.FromMilliseconds(10);
+        deregister.At.ShouldBeGreaterThan(new DateTimeOffset(File.GetLastWriteTimeUtc(Path.Combine(pilot.Directory, "pre-stop-done"))) - tick);
+        deregister.At.ShouldBeLessThan(new DateTimeOffset(File.GetLastWriteTimeUtc(Path.Combine(pilot.Directory, "post-stop-done"))) + tick);
         agent.Requests.ShouldNotContain(r => r.Path == "/v1/agent/service/register" && r.Body.Contains("\"never\"", StringComparison.Ordinal));
         agent.Requests.ShouldContain(r => r.Path == $"/v1/agent/service/deregister/never-{Host}");
     }
