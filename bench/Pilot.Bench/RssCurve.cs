@@ -24,8 +24,13 @@ internal sealed class RssCurve
         {
             var watch = Stopwatch.StartNew();
             var end = TimeSpan.FromMinutes(minutes);
-            for (var next = TimeSpan.FromSeconds(3); next <= end + TimeSpan.FromSeconds(1); next += TimeSpan.FromSeconds(every))
+            // Every `every` seconds from 3 s (once start-up is over), and once more at the end.
+            for (var next = TimeSpan.FromSeconds(3); ; next += TimeSpan.FromSeconds(every))
             {
+                if (next > end)
+                {
+                    next = end;
+                }
                 var wait = next - watch.Elapsed;
                 if (wait > TimeSpan.Zero)
                 {
@@ -35,6 +40,10 @@ internal sealed class RssCurve
                 curve._samples.Add((watch.Elapsed.TotalSeconds, sample));
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{watch.Elapsed.TotalSeconds,6:0}s  {string.Join("  ", sample.Select((m, i) => $"{curve._subjects[i]} {m:0.00} MiB"))}"));
+                if (next == end)
+                {
+                    break;
+                }
             }
         }
         finally

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
 using Pilot.Api.Cli;
 using Pilot.Api.Control;
+using Pilot.Api.Hosting;
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Hosting;
 using Pilot.Api.Telemetry;
@@ -9,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Logging;
+using Pilot.Supervisor.Logging;
 
 namespace Pilot.Api;
 
@@ -32,6 +34,7 @@ internal static class PilotHost
         builder.Services.AddSingleton<TelemetryServer>();
         builder.Services.AddSingleton<ISupervisedComponent>(provider => provider.GetRequiredService<TelemetryServer>());
         builder.Services.AddSingleton<IControlRequestObserver, MetricsControlObserver>();
+        builder.Services.AddHostedService(provider => new IdleHeapTrimmer(TimeProvider.System, provider.GetRequiredService<LogWriter>()));
         await using var app = builder.Build();
         app.MapControlPlane();
         try
@@ -44,6 +47,11 @@ internal static class PilotHost
                 ? ex.Message
                 : $"error listening to socket at {config.Control.SocketPath}: {ex.Message}";
             await Console.Out.WriteLineAsync(PilotCli.LogLine(TimeProvider.System, message)).ConfigureAwait(false);
+            return PilotCli.ExitFailure;
+        }
+        catch (Exception ex) when (FindComponentFailure(ex) is { } failure)
+        {
+            await Console.Out.WriteLineAsync(PilotCli.LogLine(TimeProvider.System, failure.Message)).ConfigureAwait(false);
             return PilotCli.ExitFailure;
         }
         if (devListener is not null)
@@ -68,4 +76,12 @@ internal static class PilotHost
             }
         }
     }
+
+    /// <summary>The host rethrows a start failure as is, or inside an AggregateException when several services failed.</summary>
+    private static ComponentStartException? FindComponentFailure(Exception ex) => ex switch
+    {
+        ComponentStartException failure => failure,
+        AggregateException all => all.InnerExceptions.Select(FindComponentFailure).FirstOrDefault(f => f is not null),
+        _ => null,
+    };
 }

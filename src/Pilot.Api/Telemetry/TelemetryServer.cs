@@ -40,7 +40,7 @@ internal sealed class TelemetryServer(CollectorRegistry registry, IServiceProvid
         var selection = IpSelector.Select(telemetry.Interfaces);
         if (selection.Ip is not { } ip)
         {
-            throw new InvalidOperationException($"telemetry validation error: {selection.Error}");
+            throw new ComponentStartException($"telemetry validation error: {selection.Error}");
         }
         var endpoint = new IPEndPoint(IPAddress.Parse(ip), telemetry.Port);
         for (var attempt = 1; ; attempt++)
@@ -52,7 +52,8 @@ internal sealed class TelemetryServer(CollectorRegistry registry, IServiceProvid
                 _app = app;
                 var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
                 Address = new Uri(bound);
-                logger.LogInformation("telemetry: serving at {Address}", bound);
+                // v3 prints the listener's address as Go's net.Addr does: host:port, no scheme.
+                logger.LogInformation("telemetry: serving at {Address}", $"{Address.Host}:{Address.Port}");
                 return;
             }
             catch (IOException ex) when (attempt < 10)
@@ -64,7 +65,7 @@ internal sealed class TelemetryServer(CollectorRegistry registry, IServiceProvid
             catch (IOException ex)
             {
                 await app.DisposeAsync().ConfigureAwait(false);
-                throw new InvalidOperationException($"error listening to socket at {endpoint}: {ex.Message}", ex);
+                throw new ComponentStartException($"error listening to socket at {endpoint}: {ex.Message}", ex);
             }
         }
     }
@@ -84,15 +85,24 @@ internal sealed class TelemetryServer(CollectorRegistry registry, IServiceProvid
         {
             if (!HttpMethods.IsGet(context.Request.Method))
             {
-                context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
-                await context.Response.WriteAsync("Method Not Allowed", context.RequestAborted).ConfigureAwait(false);
+                await PlainTextAsync(context, StatusCodes.Status405MethodNotAllowed, "Method Not Allowed\n").ConfigureAwait(false);
                 return;
             }
             var status = StatusDocument.From(services.GetRequiredService<ISupervisorControl>().GetStatus(), config);
             await context.Response.WriteAsJsonAsync(status, TelemetryJsonContext.Default.StatusDocument, cancellationToken: context.RequestAborted).ConfigureAwait(false);
             await context.Response.WriteAsync("\n", context.RequestAborted).ConfigureAwait(false);
         }));
+        // Go's ServeMux answer for every other path.
+        app.Map("/{**path}", (RequestDelegate)(context => PlainTextAsync(context, StatusCodes.Status404NotFound, "404 page not found\n")));
         return app;
+    }
+
+    /// <summary>A plain-text answer as Go's <c>http.Error</c> writes it.</summary>
+    private static Task PlainTextAsync(HttpContext context, int status, string body)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(body, context.RequestAborted);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -112,7 +122,12 @@ internal sealed record StatusDocument(string Version, List<JobStatus>? Jobs, Lis
 {
     public static StatusDocument From(SupervisorSnapshot snapshot, PilotConfig config)
     {
-        var snapshots = snapshot.Jobs.ToDictionary(j => j.Name);
+        // Job names may repeat (v3 does not check them); the first of a name speaks for it.
+        var snapshots = new Dictionary<string, JobSnapshot>(StringComparer.Ordinal);
+        foreach (var job in snapshot.Jobs)
+        {
+            snapshots.TryAdd(job.Name, job);
+        }
         string StatusOf(string name) => snapshots.TryGetValue(name, out var job) ? Describe(job, snapshot.Maintenance) : "unknown";
         var jobs = config.Jobs.Where(j => !j.IsService).Select(j => new JobStatus(j.Name, StatusOf(j.Name))).ToList();
         var services = config.Jobs.Where(j => j.IsService)

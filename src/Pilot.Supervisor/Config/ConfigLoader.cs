@@ -165,6 +165,10 @@ public static class ConfigLoader
                 errors.Add(new ConfigError("consul", error, rawConsul.Line));
             }
             consul = resolved;
+            if (resolved is not null && Discovery.Consul.ConsulClient.TlsMaterialError(resolved.Tls) is { } tlsError)
+            {
+                errors.Add(new ConfigError("consul", tlsError, rawConsul.Line));
+            }
         }
         if (consul is null && raw.Watches.Count > 0)
         {
@@ -369,9 +373,12 @@ public static class ConfigLoader
     /// <summary>Cycles in the graph job → job it waits for (once), found by DFS; each cycle reported once.</summary>
     private static IEnumerable<List<string>> OnceCycles(ImmutableArray<JobConfig> jobs)
     {
+        // Names may repeat (v3 does not check): a name waits only if every job of that name waits.
+        static bool WaitsOnce(JobConfig j) => j.When.StartsLimit == 1 && j.When.Trigger.Source != Event.GlobalSource && j.When.Interval is null;
         var waitsFor = jobs
-            .Where(j => j.When.StartsLimit == 1 && j.When.Trigger.Source != Event.GlobalSource && j.When.Interval is null)
-            .ToDictionary(j => j.Name, j => j.When.Trigger.Source, StringComparer.Ordinal);
+            .GroupBy(j => j.Name, StringComparer.Ordinal)
+            .Where(g => g.All(WaitsOnce))
+            .ToDictionary(g => g.Key, g => g.First().When.Trigger.Source, StringComparer.Ordinal);
         var reported = new HashSet<string>(StringComparer.Ordinal);
         foreach (var start in waitsFor.Keys)
         {

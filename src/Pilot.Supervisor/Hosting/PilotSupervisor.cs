@@ -347,8 +347,12 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
             case SignalNames.SIGUSR2:
                 Bus.Publish(new Event(EventCode.Signal, "SIGUSR2"));
                 break;
-            case SignalNames.SIGUSR1 when !IsStandardStream(Config.Logging.Output):
-                Log.Reopen();
+            case SignalNames.SIGUSR1:
+                // v3 reopens a log file on SIGUSR1 and otherwise ignores it; it never reaches the jobs.
+                if (!IsStandardStream(Config.Logging.Output))
+                {
+                    Log.Reopen();
+                }
                 break;
             default:
                 foreach (var job in CurrentJobs())
@@ -402,9 +406,9 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
             return new ReloadResult(false, result.Errors);
         }
         var next = result.Config!;
-        var wanted = JobsOf(next).ToDictionary(j => j.Name);
-        var retiring = CurrentJobs().Where(j => j.Snapshot.State != JobState.Completed
-            && (!wanted.TryGetValue(j.Name, out var c) || !c.Equals(j.Config))).ToList();
+        // Matched by whole config, not by name: v3 does not require names to be unique.
+        var unmatched = JobsOf(next).ToList();
+        var retiring = CurrentJobs().Where(j => j.Snapshot.State != JobState.Completed && !unmatched.Remove(j.Config)).ToList();
         foreach (var job in retiring)
         {
             _retired.Add(job);
@@ -425,8 +429,11 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
             }
             // Completed jobs are dropped: the new config runs them again, as a fresh start would.
             var kept = _jobs.Where(j => j.Snapshot.State != JobState.Completed).ToList();
-            var keptNames = kept.Select(j => j.Name).ToHashSet(StringComparer.Ordinal);
-            var toStart = JobsOf(next).Where(j => !keptNames.Contains(j.Name)).ToList();
+            var toStart = JobsOf(next).ToList();
+            foreach (var job in kept)
+            {
+                toStart.Remove(job.Config);
+            }
             Volatile.Write(ref _config, next);
             _jobs = [.. kept];
             StartJobsLocked(toStart, next);
@@ -460,16 +467,15 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
 
     public Task<bool> SetMaintenanceAsync(bool enabled, CancellationToken cancellationToken)
     {
+        bool changed;
         lock (_gate)
         {
-            if (_maintenance == enabled)
-            {
-                return Task.FromResult(false);
-            }
+            changed = _maintenance != enabled;
             _maintenance = enabled;
         }
+        // v3 publishes on every request, changed or not: jobs with `each: enterMaintenance` run each time.
         Bus.Publish(new Event(enabled ? EventCode.EnterMaintenance : EventCode.ExitMaintenance, Event.GlobalSource));
-        return Task.FromResult(true);
+        return Task.FromResult(changed);
     }
 
     public MetricPutResult PutMetrics(IReadOnlyDictionary<string, double> values)

@@ -41,22 +41,6 @@ public sealed class SignalRelay : IDisposable
         }
     }
 
-    /// <summary>Takes Pilot's signals and hands each to <paramref name="onSignal"/>.</summary>
-    public SignalRelay(Action<int> onSignal)
-        : this() => Attach(onSignal);
-
-    /// <summary>Signals received while nothing was attached, oldest first.</summary>
-    public IReadOnlyList<int> Pending
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return [.. _pending];
-            }
-        }
-    }
-
     /// <summary>From now on signals go to <paramref name="onSignal"/>; the ones kept so far are handed to it first.</summary>
     public void Attach(Action<int> onSignal)
     {

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Processes;
 using LogLevel = Pilot.Supervisor.Config.LogLevel;
@@ -147,29 +145,62 @@ public sealed class LogWriter : IDisposable
 
     private static string FormatJson(LogLevel level, string message, string? job, int? pid, string? check, DateTimeOffset now)
     {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.Default }))
+        // Keys sorted as logrus does: check, job, level, msg, pid, time; strings escaped as Go's encoding/json does.
+        var line = new StringBuilder("{");
+        if (check is not null)
         {
-            // Keys sorted as logrus does: check, job, level, msg, pid, time.
-            json.WriteStartObject();
-            if (check is not null)
-            {
-                json.WriteString("check", check);
-            }
-            if (job is not null)
-            {
-                json.WriteString("job", job);
-            }
-            json.WriteString("level", LevelName(level));
-            json.WriteString("msg", message);
-            if (pid is not null)
-            {
-                json.WriteNumber("pid", pid.Value);
-            }
-            json.WriteString("time", Rfc3339Nano(now));
-            json.WriteEndObject();
+            AppendGoJson(line.Append("\"check\":"), check).Append(',');
         }
-        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+        if (job is not null)
+        {
+            AppendGoJson(line.Append("\"job\":"), job).Append(',');
+        }
+        AppendGoJson(line.Append("\"level\":"), LevelName(level)).Append(',');
+        AppendGoJson(line.Append("\"msg\":"), message).Append(',');
+        if (pid is not null)
+        {
+            line.Append("\"pid\":").Append(pid.Value.ToString(CultureInfo.InvariantCulture)).Append(',');
+        }
+        AppendGoJson(line.Append("\"time\":"), Rfc3339Nano(now));
+        return line.Append("}\n").ToString();
+    }
+
+    /// <summary>
+    /// A JSON string as Go's <c>encoding/json</c> writes it (logrus uses it): <c>\"</c>, <c>\\</c>, <c>\n</c>, <c>\r</c>,
+    /// <c>\t</c>; other control characters and <c>&lt; &gt; &amp;</c>, U+2028, U+2029 as lower-case <c>\u00xx</c>;
+    /// everything else, non-ASCII included, as is.
+    /// </summary>
+    private static StringBuilder AppendGoJson(StringBuilder line, string value)
+    {
+        line.Append('"');
+        foreach (var rune in value.EnumerateRunes())
+        {
+            switch (rune.Value)
+            {
+                case '"':
+                    line.Append("\\\"");
+                    break;
+                case '\\':
+                    line.Append("\\\\");
+                    break;
+                case '\n':
+                    line.Append("\\n");
+                    break;
+                case '\r':
+                    line.Append("\\r");
+                    break;
+                case '\t':
+                    line.Append("\\t");
+                    break;
+                case < 0x20 or '<' or '>' or '&' or 0x2028 or 0x2029:
+                    line.Append("\\u").Append(rune.Value.ToString("x4", CultureInfo.InvariantCulture));
+                    break;
+                default:
+                    line.Append(rune.ToString());
+                    break;
+            }
+        }
+        return line.Append('"');
     }
 
     private static IEnumerable<(string Key, string Value)> Fields(string? job, int? pid, string? check)

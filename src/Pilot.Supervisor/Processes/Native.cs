@@ -14,6 +14,10 @@ internal static partial class Native
     public const int WNOHANG = 1;
     public const int PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
     public const int SIG_SETMASK = 2;
+    public const int O_RDONLY = 0, O_CLOEXEC = 0x80000;
+
+    /// <summary>Offset of <c>d_name</c> in <c>struct dirent</c> on 64-bit Linux (glibc and musl): ino, off, reclen, type.</summary>
+    public const int DirentNameOffset = 19;
 
     /// <summary>Highest signal number on Linux (SIGRTMAX).</summary>
     public const int MaxSignal = 64;
@@ -48,9 +52,6 @@ internal static partial class Native
     [LibraryImport(Libc, EntryPoint = "dup2", SetLastError = true)]
     private static partial int Dup2(int oldFd, int newFd);
 
-    [LibraryImport(Libc, EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
-
     [LibraryImport(Libc, EntryPoint = "sigprocmask", SetLastError = true)]
     private static unsafe partial int SigProcMask(int how, byte* set, byte* oldSet);
 
@@ -59,6 +60,30 @@ internal static partial class Native
 
     [LibraryImport(Libc, EntryPoint = "signal", SetLastError = true)]
     private static partial nint Signal(int signal, nint handler);
+
+    [LibraryImport(Libc, EntryPoint = "opendir")]
+    public static unsafe partial nint OpenDir(byte* name);
+
+    [LibraryImport(Libc, EntryPoint = "readdir")]
+    public static unsafe partial byte* ReadDir(nint directory);
+
+    [LibraryImport(Libc, EntryPoint = "rewinddir")]
+    public static partial void RewindDir(nint directory);
+
+    [LibraryImport(Libc, EntryPoint = "dirfd")]
+    public static partial int DirFd(nint directory);
+
+    [LibraryImport(Libc, EntryPoint = "closedir")]
+    public static partial int CloseDir(nint directory);
+
+    [LibraryImport(Libc, EntryPoint = "openat")]
+    public static unsafe partial int OpenAt(int directory, byte* path, int flags);
+
+    [LibraryImport(Libc, EntryPoint = "read")]
+    public static unsafe partial nint Read(int fd, byte* buffer, nint count);
+
+    [LibraryImport(Libc, EntryPoint = "close")]
+    public static partial int Close(int fd);
 
     public static int LastError => Marshal.GetLastPInvokeError();
 

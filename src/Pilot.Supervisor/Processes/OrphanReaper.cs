@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 
 namespace Pilot.Supervisor.Processes;
@@ -11,8 +10,11 @@ namespace Pilot.Supervisor.Processes;
 /// Never <c>waitpid(-1)</c>, never SIG_IGN. As PID 1 the runtime also reaps everything; the passes are then harmless.
 /// </summary>
 /// <remarks>
-/// Every child of this process must come from <see cref="ProcessLauncher"/> (sharing the same <see cref="ManagedChildren"/>):
-/// a child started any other way looks like an orphan, gets reaped here, and the runtime then fails fast on ECHILD.
+/// <para>Every child of this process must come from <see cref="ProcessLauncher"/> (sharing the same <see cref="ManagedChildren"/>):
+/// a child started any other way looks like an orphan, gets reaped here, and the runtime then fails fast on ECHILD.</para>
+/// <para>The passes run on one dedicated thread that blocks between them, and a pass allocates nothing
+/// (<see cref="ChildPidReader"/>): the safety poll runs for the life of the container, and garbage made while idle
+/// is what a PID 1 beside the application must not produce.</para>
 /// </remarks>
 public sealed class OrphanReaper : IAsyncDisposable
 {
@@ -20,9 +22,11 @@ public sealed class OrphanReaper : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan _pollInterval;
     private readonly SemaphoreSlim _wake = new(0, 1);
-    private readonly CancellationTokenSource _stop = new();
+    private readonly ChildPidReader _reader = new();
     private PosixSignalRegistration? _sigchld;
-    private Task? _loop;
+    private ITimer? _poll;
+    private Thread? _thread;
+    private volatile bool _stopping;
     private long _reaped;
     private long _passes;
     private bool _setSubreaper;
@@ -48,7 +52,7 @@ public sealed class OrphanReaper : IAsyncDisposable
 
     public void Start()
     {
-        if (_loop is not null)
+        if (_thread is not null)
         {
             throw new InvalidOperationException("The reaper is already running.");
         }
@@ -69,7 +73,10 @@ public sealed class OrphanReaper : IAsyncDisposable
             _sigchld = PosixSignalRegistration.Create(PosixSignal.SIGCHLD, _ => Wake());
         }
 
-        _loop = Task.Run(LoopAsync);
+        // A small stack: the loop holds a 512-byte read buffer and a few locals.
+        _thread = new Thread(Loop, maxStackSize: 256 * 1024) { IsBackground = true, Name = "Pilot reaper" };
+        _thread.Start();
+        _poll = _time.CreateTimer(static reaper => ((OrphanReaper)reaper!).Wake(), this, _pollInterval, _pollInterval);
     }
 
     /// <summary>Asks for a pass now (coalesced).</summary>
@@ -84,23 +91,25 @@ public sealed class OrphanReaper : IAsyncDisposable
             catch (SemaphoreFullException)
             {
             }
+            catch (ObjectDisposedException)
+            {
+                // A timer tick or SIGCHLD racing with DisposeAsync.
+            }
         }
     }
 
-    /// <summary>One pass: reaps every exited orphan; returns how many it reaped.</summary>
+    /// <summary>One pass: reaps every exited orphan; returns how many it reaped. Allocates nothing.</summary>
     public int ReapOnce()
     {
         var reaped = 0;
         lock (_children.Gate)
         {
-            foreach (var pid in ListChildren())
+            var count = _reader.Read();
+            var pids = _reader.Pids;
+            for (var i = 0; i < count; i++)
             {
-                if (_children.ContainsLocked(pid))
-                {
-                    continue;
-                }
-
-                if (Native.WaitPid(pid, out _, Native.WNOHANG) == pid)
+                var pid = pids[i];
+                if (!_children.ContainsLocked(pid) && Native.WaitPid(pid, out _, Native.WNOHANG) == pid)
                 {
                     reaped++;
                 }
@@ -115,67 +124,32 @@ public sealed class OrphanReaper : IAsyncDisposable
     /// <summary>Direct children of every thread of this process (children are per forking thread on Linux).</summary>
     public static IReadOnlyList<int> ListChildren()
     {
-        var pids = new List<int>();
-        IEnumerable<string> tasks;
-        try
-        {
-            tasks = Directory.GetDirectories("/proc/self/task");
-        }
-        catch (IOException)
-        {
-            return pids;
-        }
-
-        foreach (var task in tasks)
-        {
-            string text;
-            try
-            {
-                text = File.ReadAllText(Path.Combine(task, "children"));
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                continue; // the thread ended
-            }
-
-            foreach (var part in text.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                if (int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
-                {
-                    pids.Add(pid);
-                }
-            }
-        }
-
-        return pids;
+        using var reader = new ChildPidReader();
+        var count = reader.Read();
+        return reader.Pids[..count].ToArray();
     }
 
-    private async Task LoopAsync()
+    private void Loop()
     {
-        var stop = _stop.Token;
-        while (!stop.IsCancellationRequested)
+        while (!_stopping)
         {
             _ = ReapOnce();
-            using var poll = new CancellationTokenSource(_pollInterval, _time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(poll.Token, stop);
-            try
-            {
-                await _wake.WaitAsync(linked.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Poll interval elapsed, or stopping (checked by the loop).
-            }
+            _wake.Wait();
         }
     }
 
     public async ValueTask DisposeAsync()
     {
         _sigchld?.Dispose();
-        await _stop.CancelAsync().ConfigureAwait(false);
-        if (_loop is not null)
+        if (_poll is not null)
         {
-            await _loop.ConfigureAwait(false);
+            await _poll.DisposeAsync().ConfigureAwait(false);
+        }
+        _stopping = true;
+        if (_thread is not null)
+        {
+            Wake();
+            _thread.Join();
         }
 
         if (_setSubreaper)
@@ -184,7 +158,7 @@ public sealed class OrphanReaper : IAsyncDisposable
             _setSubreaper = false;
         }
 
-        _stop.Dispose();
         _wake.Dispose();
+        _reader.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Pilot.Api.Tests.Support;
 using Shouldly;
 
@@ -40,5 +41,24 @@ public sealed class ContainerIsolationTests
         }
         var descriptors = new DirectoryInfo($"/proc/{pilot.Pid}/fd").GetFiles().Select(fd => fd.LinkTarget).ToList();
         descriptors.ShouldNotContain("anon_inode:inotify");
+    }
+
+    [Fact]
+    public async Task Jobs_InheritNoRuntimeVariables_ThatPilotWasNotGiven()
+    {
+        // Pilot's GC settings are its own (compiled in, or in its runtimeconfig): a DOTNET_* variable would reach every job.
+        using var timeout = PilotProcess.Timeout();
+        await using var pilot = RunningPilot.Start(
+            """
+            {
+              control: { socket: "SOCKET" },
+              jobs: [ { name: "env", exec: ["sh", "-c", "env | grep -oE '^(DOTNET|COMPlus|CORECLR)_[A-Za-z0-9_]*' | sed 's/^/runtime-variable /'; echo env-done"] } ],
+            }
+            """);
+        await pilot.WaitForLineAsync("env-done", timeout.Token);
+
+        var seen = pilot.Lines.Select(l => Regex.Match(l, "runtime-variable ([A-Za-z0-9_]+)")).Where(m => m.Success).Select(m => m.Groups[1].Value);
+        var given = Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(k => Regex.IsMatch(k, "^(DOTNET|COMPlus|CORECLR)_"));
+        seen.ShouldBe(given, ignoreOrder: true, pilot.Output);
     }
 }

@@ -167,6 +167,8 @@ public sealed class DropInTests
     [InlineData("""consul: "c:8500", stopTimeout: 99999999999, jobs: [{ name: "a", exec: "true" }]""", "stopTimeout: stopTimeout '99999999999' cannot be more than")]
     [InlineData("""consul: "c:8500", watches: [{ name: "ab", interval: 99999999999 }]""", "watches[0].interval: watch[ab].interval '99999999999' cannot be more than")]
     [InlineData("""consul: "c:8500", telemetry: { port: 99999 }""", "telemetry.port: telemetry validation error: invalid port 99999")]
+    [InlineData("""consul: { address: "https://c:8501", tls: { cafile: "/nonexistent/ca.pem", verify: true } }, jobs: [{ name: "a", exec: "true" }]""", "consul: open /nonexistent/ca.pem: no such file or directory")]
+    [InlineData("""consul: { address: "c:8500", tls: { clientcert: "/nonexistent/c.crt", clientkey: "/nonexistent/c.key" } }, jobs: [{ name: "a", exec: "true" }]""", "consul: open /nonexistent/c.crt: no such file or directory")]
     [InlineData("""consul: "c:8500", telemetry: { port: 0, metrics: [{ name: "m", help: "h", type: "histogram", buckets: [3, 1] }] }""", "telemetry.metrics[0].buckets: histogram buckets must be finite and increasing")]
     public async Task ConfigValue_ThatNoConstructorTakes_IsAValidationErrorNamingTheField(string body, string expected)
     {
@@ -306,6 +308,18 @@ public sealed class DropInTests
         (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(0, pilot.Output);
         pilot.Output.ShouldNotContain("loaded config:");
         pilot.Output.ShouldNotContain("control: listening to");
+    }
+
+    [Fact]
+    public async Task TelemetryServingLine_IsHostColonPort_AsGoPrintsAnAddress()
+    {
+        using var timeout = PilotProcess.Timeout();
+        await using var pilot = RunningPilot.Start("""{ consul: "127.0.0.1:1", control: { socket: "SOCKET" }, telemetry: { port: 0, interfaces: ["lo"] } }""");
+
+        var line = await pilot.WaitForLineAsync("telemetry: serving at ", timeout.Token);
+        line.ShouldMatch(@"telemetry: serving at 127\.0\.0\.1:[0-9]+$");
+        pilot.Signal(SIGTERM);
+        (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(0, pilot.Output);
     }
 
     /// <summary>The level and message of one of Pilot's own lines (job output lines have fields and are left out).</summary>

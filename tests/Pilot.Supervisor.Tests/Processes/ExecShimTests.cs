@@ -28,9 +28,10 @@ public sealed class ExecShimTests
     public async Task Shim_ExecsInOwnGroupWithDefaultSignals_WhenStartedWithSignalsIgnored()
     {
         // The shell ignores three signals; SIG_IGN survives exec, so without the shim's reset the program would inherit it.
+        // The masks are read by the exec'd program itself: a shell waiting for a child blocks every signal meanwhile.
         var (exit, lines) = await RunThroughShellAsync(
             "trap '' INT PIPE TERM; exec \"$PILOT_SHIM\" __exec sh -c " +
-            "'echo $$; cut -d\" \" -f5 /proc/$$/stat; grep -E \"^Sig(Ign|Blk)\" /proc/$$/status'");
+            "'echo $$; cut -d\" \" -f5 /proc/$$/stat; exec grep -E \"^Sig(Ign|Blk)\" /proc/self/status'");
 
         exit.Success.ShouldBeTrue(string.Join('\n', lines.Select(l => l.Text)));
         var texts = lines.Where(l => !l.IsStdErr).Select(l => l.Text).ToList();

@@ -54,6 +54,50 @@ public sealed class OrphanReaperTests
     }
 
     [Fact]
+    public async Task ListChildren_HoldsEveryRunningChild_WhenSeveralRun()
+    {
+        var launcher = Launcher();
+        var runs = Enumerable.Range(0, 3).Select(_ => launcher.Start(Request("exec sleep 30", null))).ToList();
+        try
+        {
+            runs.Select(r => r.Pid).ShouldBeSubsetOf(OrphanReaper.ListChildren());
+        }
+        finally
+        {
+            foreach (var run in runs)
+            {
+                run.SignalGroup(SignalNames.SIGKILL);
+                await run.Exited.Bounded();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ReapOnce_AllocatesNothing_WhenThereIsNothingToReap()
+    {
+        await using var reaper = new OrphanReaper(pollInterval: TimeSpan.FromHours(1));
+        var run = Launcher().Start(Request("exec sleep 30", null));
+        try
+        {
+            _ = reaper.ReapOnce(); // opens /proc/self/task once and sizes the pid buffer
+
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 100; i++)
+            {
+                _ = reaper.ReapOnce();
+            }
+
+            (GC.GetAllocatedBytesForCurrentThread() - before).ShouldBe(0);
+            reaper.Passes.ShouldBe(101);
+        }
+        finally
+        {
+            run.SignalGroup(SignalNames.SIGKILL);
+            await run.Exited.Bounded();
+        }
+    }
+
+    [Fact]
     public async Task Reaper_KeepsExitCodesAndLeavesNoZombies_WhenRunningAsPid1()
     {
         var output = new OutputCollector();

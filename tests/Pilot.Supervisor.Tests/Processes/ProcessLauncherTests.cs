@@ -119,8 +119,10 @@ public sealed class ProcessLauncherTests
     public async Task Start_PutsChildInOwnGroupWithDefaultSignals_WhenStarted()
     {
         var output = new OutputCollector();
-        // Field 5 of /proc/PID/stat is the process group; SigIgn/SigBlk must be empty (the runtime ignores SIGPIPE).
-        var run = Launcher().Start(Request("cut -d' ' -f5 /proc/$$/stat; grep -E '^Sig(Ign|Blk)' /proc/$$/status", output.Add));
+        // Field 5 of /proc/PID/stat is the process group; SigIgn/SigBlk must be empty (the runtime ignores SIGPIPE). The
+        // masks are read by the program the shim exec'd (grep after the shell's exec): a shell blocks every signal while
+        // it forks and waits for a child, so reading its own status from a child would race with that.
+        var run = Launcher().Start(Request("cut -d' ' -f5 /proc/$$/stat; exec grep -E '^Sig(Ign|Blk)' /proc/self/status", output.Add));
 
         (await run.Exited.Bounded()).Success.ShouldBeTrue();
 

@@ -287,6 +287,48 @@ public sealed class ConsulClient : IDisposable
         return handler;
     }
 
+    /// <summary>
+    /// Why the TLS files of <paramref name="tls"/> cannot be loaded, or null. v3 loads them when its client is built,
+    /// at config load, and refuses the config with Go's error (<c>open client.crt: no such file or directory</c>).
+    /// </summary>
+    public static string? TlsMaterialError(ConsulTlsConfig tls)
+    {
+        ArgumentNullException.ThrowIfNull(tls);
+        static string? Missing(string path, bool directory) =>
+            path.Length == 0 || (directory ? Directory.Exists(path) : File.Exists(path)) ? null : $"open {path}: no such file or directory";
+        if ((Missing(tls.CaFile, directory: false) ?? Missing(tls.CaPath, directory: true)) is { } missing)
+        {
+            return missing;
+        }
+        if (tls.ClientCert.Length > 0 && tls.ClientKey.Length > 0)
+        {
+            if ((Missing(tls.ClientCert, directory: false) ?? Missing(tls.ClientKey, directory: false)) is { } missingPair)
+            {
+                return missingPair;
+            }
+            try
+            {
+                using var pair = X509Certificate2.CreateFromPemFile(tls.ClientCert, tls.ClientKey);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+            {
+                return $"tls: failed to load the client certificate {tls.ClientCert} with key {tls.ClientKey}: {ex.Message}";
+            }
+        }
+        if (tls.CaFile.Length > 0)
+        {
+            try
+            {
+                new X509Certificate2Collection().ImportFromPemFile(tls.CaFile);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+            {
+                return $"Error loading CA File: {tls.CaFile}: {ex.Message}";
+            }
+        }
+        return null;
+    }
+
     private static SslClientAuthenticationOptions CreateTlsOptions(ConsulTlsConfig tls)
     {
         var options = new SslClientAuthenticationOptions();
