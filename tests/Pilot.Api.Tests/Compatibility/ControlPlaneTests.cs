@@ -50,6 +50,7 @@ public sealed class ControlPlaneTests
         (await SendAsync(client, HttpMethod.Get, "/v2/ping", null, token)).ShouldBe(HttpStatusCode.NotFound);
         (await SendAsync(client, HttpMethod.Post, "/v3/environ", "not json", token)).ShouldBe(HttpStatusCode.UnprocessableEntity);
         (await SendAsync(client, HttpMethod.Post, "/v3/metric", "[1]", token)).ShouldBe(HttpStatusCode.UnprocessableEntity);
+        await LoopbackPort.WaitUntilListenedOnAsync(port, timeout.Token);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         var metrics = await http.GetStringAsync("/metrics", token);
 
