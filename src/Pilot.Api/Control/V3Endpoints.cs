@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.OpenApi;
 using Pilot.Api.V3;
@@ -279,13 +280,14 @@ public static class V3Endpoints
     }
 
     private static async Task StreamEventsAsync(
-        HttpContext context, string? source, [FromServices] ISupervisorControl control)
+        HttpContext context, string? source, [FromServices] ISupervisorControl control, [FromServices] IHostApplicationLifetime lifetime)
     {
         var cancellationToken = context.RequestAborted;
         var response = context.Response;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // The stream ends when Pilot stops: an open stream must not hold the exit until the host's shutdown timeout.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
         var events = control.WatchEvents(string.IsNullOrEmpty(source) ? null : source, stop.Token)
             .GetAsyncEnumerator(stop.Token);
         // Start the first wait before announcing the subscription: an async iterator subscribes
@@ -303,9 +305,9 @@ public static class V3Endpoints
                 next = events.MoveNextAsync().AsTask();
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            // The client went away: the normal end of a stream.
+            // The client went away, or Pilot is stopping: the normal end of a stream.
         }
         finally
         {

@@ -50,6 +50,7 @@ public sealed class ControlPlaneTests
         (await SendAsync(client, HttpMethod.Get, "/v2/ping", null, token)).ShouldBe(HttpStatusCode.NotFound);
         (await SendAsync(client, HttpMethod.Post, "/v3/environ", "not json", token)).ShouldBe(HttpStatusCode.UnprocessableEntity);
         (await SendAsync(client, HttpMethod.Post, "/v3/metric", "[1]", token)).ShouldBe(HttpStatusCode.UnprocessableEntity);
+        await LoopbackPort.WaitUntilListenedOnAsync(port, timeout.Token);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         var metrics = await http.GetStringAsync("/metrics", token);
 
@@ -145,5 +146,29 @@ public sealed class ControlPlaneTests
         // The next reload's render sees the service's _IP variable, set once it was built.
         (await SendAsync(client, HttpMethod.Post, "/v3/reload", null, timeout.Token)).ShouldBe(HttpStatusCode.OK);
         (await pilot.WaitForLineAsync("rendered=", timeout.Token, occurrences: 2)).ShouldEndWith("rendered=hello web=10.2.3.4");
+    }
+
+    /// <summary>
+    /// When every job has stopped the control server stops and Pilot exits at once, also with a client still
+    /// reading <c>/v3/events</c> (v3 gives its control server 600 ms; an open stream held Pilot's exit for the
+    /// host's whole shutdown timeout, <c>stopTimeout</c> + 15 s).
+    /// </summary>
+    [Fact]
+    public async Task Shutdown_EndsOpenEventStreams_AndExitsPromptly()
+    {
+        using var timeout = PilotProcess.Timeout();
+        await using var pilot = RunningPilot.Start("""{ control: { socket: "SOCKET" }, jobs: [ { name: "app", exec: "sleep 600" } ] }""");
+        await pilot.WaitForSocketAsync(timeout.Token);
+        using var client = pilot.CreateClient();
+        using var stream = await client.GetAsync("/v3/events", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        using var events = new StreamReader(await stream.Content.ReadAsStreamAsync(timeout.Token));
+        (await events.ReadLineAsync(timeout.Token)).ShouldBe(": subscribed");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        pilot.Signal(SIGTERM);
+
+        (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(0, pilot.Output);
+        clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(12), "the host's shutdown timeout here is 20 s");
+        (await events.ReadToEndAsync(timeout.Token)).ShouldContain("\"code\":\"shutdown\"");
     }
 }

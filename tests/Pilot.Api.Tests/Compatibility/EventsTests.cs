@@ -56,6 +56,8 @@ public sealed class EventsTests
         pilot.Signal(SIGHUP);
         await pilot.WaitForLineAsync("hup-seen", timeout.Token);
         await pilot.WaitForLineAsync("event: {Metric __m|2}", timeout.Token);
+        await pilot.WaitForLineAsync("event: {StatusHealthy keep}", timeout.Token);
+        await LoopbackPort.WaitUntilListenedOnAsync(port, timeout.Token);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         var metrics = await http.GetStringAsync("/metrics", timeout.Token);
 

@@ -37,7 +37,7 @@ public sealed class JobsTests
 
                 { name: "Any_Name.without-port", exec: "true", initial_status: "great" },
                 { name: "containerpilot", exec: "true", port: 80, interfaces: ["static:10.0.0.1"] },
-                { name: "twin", exec: "true" },
+                { name: "twin", exec: "true", when: { source: "r19", once: "exitSuccess" } },
                 { name: "twin", exec: "true", when: { source: "twin", once: "exitSuccess" } },
                 { name: "r19", exec: "true", restarts: "unlimited", when: { source: "SIGHUP" } },
               ],

@@ -38,6 +38,7 @@ public sealed class TelemetryTests
             }
             """);
         await pilot.WaitForSocketAsync(timeout.Token);
+        await LoopbackPort.WaitUntilListenedOnAsync(port, timeout.Token);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
         string body;
@@ -140,6 +141,7 @@ public sealed class TelemetryTests
         {
             (await client.PostAsync("/v3/metric", Http.Json(body), timeout.Token)).StatusCode.ShouldBe(HttpStatusCode.OK, body);
         }
+        await LoopbackPort.WaitUntilListenedOnAsync(port, timeout.Token);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         var metrics = await http.GetStringAsync("/metrics", timeout.Token);
 

@@ -69,6 +69,7 @@ public sealed class WatchesTests
         using var stream = await client.GetAsync("/v3/events?source=watch.app", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
         using var events = new StreamReader(await stream.Content.ReadAsStreamAsync(timeout.Token));
         (await events.ReadLineAsync(timeout.Token)).ShouldBe(": subscribed");
+        await LoopbackPort.WaitUntilListenedOnAsync(port, timeout.Token);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
         Seed(agent, "app-1", "10.0.0.1", 80, "web");
