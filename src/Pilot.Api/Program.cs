@@ -6,7 +6,7 @@ namespace Pilot.Api;
 
 internal static class Program
 {
-    public static int Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
         // Must stay first: `pilot __exec CMD...` is the spawn shim for every child (DESIGN §2.2); it never returns.
         if (ExecShim.TryRun(args))
@@ -18,10 +18,9 @@ internal static class Program
         // however early it comes. A client verb gives them back (SignalRelay.Release).
         using var signals = new SignalRelay();
 
-        // Pilot's own work starts here: flags → config → control plane + supervisor. No synchronization context
-        // in a console app, so blocking on the CLI's task here is safe.
-        return PilotCli.CreateDefault()
+        // Pilot's own work starts here: flags → config → control plane + supervisor.
+        return await PilotCli.CreateDefault()
             .RunAsync(args, (path, config, devListener, ct) => PilotHost.RunAsync(path, config, signals, devListener, ct), CancellationToken.None, signals.Release)
-            .GetAwaiter().GetResult();
+            .ConfigureAwait(false);
     }
 }

@@ -3,6 +3,8 @@ namespace Pilot.Supervisor.Config;
 /// <summary>
 /// Every rule about how long stopping may take, in one place. A job's budget runs from its <c>stopping</c> event: the
 /// wait for its stopping-dependents and the SIGTERM grace of its processes share it, and SIGKILL follows when it ends.
+/// A wait that used the whole budget still leaves the processes <see cref="MinimumGrace"/> to act on their SIGTERM (v3
+/// always let them have it), so a stop takes at most the budget plus that.
 /// </summary>
 public static class StopTimeouts
 {
@@ -20,4 +22,11 @@ public static class StopTimeouts
     /// <summary>A job's stop budget: its own <c>stopTimeout</c> when positive, else the global one in force when it stops.</summary>
     public static TimeSpan For(TimeSpan? jobStopTimeout, TimeSpan global) =>
         jobStopTimeout is { } own && own > TimeSpan.Zero ? own : global;
+
+    /// <summary>The least time between SIGTERM and SIGKILL (never more than the budget itself).</summary>
+    public static readonly TimeSpan MinimumGrace = TimeSpan.FromSeconds(1);
+
+    /// <summary>The SIGTERM grace: what is left of the budget, but at least <see cref="MinimumGrace"/> (capped by the budget).</summary>
+    public static TimeSpan Grace(TimeSpan leftOfBudget, TimeSpan budget) =>
+        TimeSpan.FromTicks(Math.Max(leftOfBudget.Ticks, Math.Min(MinimumGrace.Ticks, Math.Max(budget.Ticks, 0))));
 }

@@ -1,3 +1,4 @@
+using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Events;
 using static Pilot.Supervisor.Control.JobState;
 using LogLevel = Pilot.Supervisor.Config.LogLevel;
@@ -62,7 +63,7 @@ public static partial class JobMachine
             }
             var left = (_m.StopDeadline ?? Now) - Now;
             _m = _m with { State = Terminating };
-            Emit(new TerminateGroups(_m.Run, _m.Probe, left > TimeSpan.Zero ? left : TimeSpan.Zero, Report: true));
+            Emit(new TerminateGroups(_m.Run, _m.Probe, StopTimeouts.Grace(left, Budget), Report: true));
         }
 
         private void OnTerminationFinished(bool killed)

@@ -122,6 +122,7 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
             ];
         }
 
+        // Observed: MonitorAsync catches everything and hands it to whoever awaits the run's exit.
         _ = running.MonitorAsync(pumps, drain, _options.TimeProvider, _options.DrainTimeout);
         return running;
     }

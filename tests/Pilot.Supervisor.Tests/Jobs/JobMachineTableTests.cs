@@ -1,3 +1,4 @@
+using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Control;
 using Pilot.Supervisor.Events;
 using Pilot.Supervisor.Health;
@@ -154,11 +155,11 @@ public sealed class JobMachineTableTests
             Bus(EventCode.Stopped, "pre-stop"), JobState.Terminating,
             [new DisarmTimer(JobTimer.StopDeadline), new TerminateGroups(Run, null, TimeSpan.FromSeconds(1), Report: true)],
             Elapsed: TimeSpan.FromSeconds(2)),
-        ["StopDeadline_TerminatesWithNoGraceLeft"] = new(Service, Drive(Service, new Begin(), Bus(Startup), new RunStarted(Run), Bus(Shutdown)),
+        ["StopDeadline_TerminatesWithTheMinimumGrace"] = new(Service, Drive(Service, new Begin(), Bus(Startup), new RunStarted(Run), Bus(Shutdown)),
             new TimerFired(JobTimer.StopDeadline), JobState.Terminating,
             [
                 new WriteLog(LogLevel.Warn, "job app: stopTimeout reached while waiting for pre-stop"),
-                new TerminateGroups(Run, null, TimeSpan.Zero, Report: true),
+                new TerminateGroups(Run, null, StopTimeouts.MinimumGrace, Report: true),
             ],
             Elapsed: TimeSpan.FromSeconds(3)),
         ["RunExited_WhileTerminating_PublishesTheExitOnly"] = new(Once, Drive(Once, new Begin(), Bus(Startup), new RunStarted(Run), Bus(Shutdown)),
