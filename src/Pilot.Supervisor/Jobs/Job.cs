@@ -312,14 +312,17 @@ public sealed partial class Job
         _mailbox.Post(new CheckFinished(probe, result));
     }
 
-    /// <summary>The one termination path: ProcessGroupKiller for the run, the probe's own stop (which uses it) for an exec check.</summary>
+    /// <summary>
+    /// The one termination path: ProcessGroupKiller for the run (with the job's <c>stopSignal</c>), the probe's own stop
+    /// (which uses it, with SIGTERM) for an exec check.
+    /// </summary>
     private void Terminate(TerminateGroups terminate)
     {
         var stops = new List<Task<bool>>();
         var ends = new List<Task>();
         if (terminate.Run is { } run)
         {
-            stops.Add(ProcessGroupKiller.TerminateAsync(run, terminate.Grace, _runtime.Time, beforeKill: LogKilling));
+            stops.Add(ProcessGroupKiller.TerminateAsync(run, terminate.Grace, _runtime.Time, beforeKill: LogKilling, stopSignal: Config.StopSignal));
             ends.Add(_watchers.GetValueOrDefault(run) ?? Task.CompletedTask);
         }
         if (terminate.Probe is { } probe)
