@@ -77,6 +77,8 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
     private bool _shuttingDown;
     private bool _finishing;
     private int _failedExitCode;
+    // The exit code of a shutdown a job's exit policy asked for (0 for a signal's).
+    private int _shutdownExitCode;
     private int _disposed;
     private Task _loop = Task.CompletedTask;
     private Task _stopWindow = Task.CompletedTask;
@@ -99,6 +101,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
         {
             GlobalStopTimeout = () => Volatile.Read(ref _config).StopTimeout,
             Halted = job => _requests.Writer.TryWrite(new JobHalted(job)),
+            ShutdownRequested = BeginShutdown,
             History = History,
         };
         _components = new SupervisedComponents(options.Components, log);
@@ -267,7 +270,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
                 return _exit.Task;
             }
             _finishing = true;
-            exitCode = _shuttingDown ? 0 : Volatile.Read(ref _failedExitCode);
+            exitCode = _shuttingDown ? _shutdownExitCode : Volatile.Read(ref _failedExitCode);
         }
         return FinishCoreAsync(exitCode);
     }
@@ -289,7 +292,8 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
         return _exit.Task;
     }
 
-    private void BeginShutdown()
+    /// <summary>The first shutdown wins: its <paramref name="exitCode"/> is Pilot's (a job's exit policy gives its run's).</summary>
+    private void BeginShutdown(int exitCode = 0)
     {
         lock (_gate)
         {
@@ -298,6 +302,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
                 return;
             }
             _shuttingDown = true;
+            _shutdownExitCode = exitCode;
             Log.Write(LogLevel.Info, "shutting down");
             Bus.Publish(Event.GlobalShutdown);
             _stopWindow = EnforceStopWindowAsync(_config.StopTimeout);

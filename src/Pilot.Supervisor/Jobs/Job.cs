@@ -181,8 +181,9 @@ public sealed partial class Job
                 }
             }
         }
-        // A step is seen whole: its snapshot first, then its events, then the answers to its commands (so whoever sees
-        // an event or an answer sees the state the step ended in, never the passing Starting, and all it did).
+        // A step is seen whole: its snapshot first, then its events, then the answers to its commands and a shutdown it
+        // asks for (so whoever sees an event or an answer sees the state the step ended in, never the passing Starting,
+        // and all it did).
         PublishSnapshot();
         foreach (var e in _outbox)
         {
@@ -205,6 +206,9 @@ public sealed partial class Job
                 break;
             case SignalPassed passed:
                 passed.To.TrySetResult(Snapshot);
+                break;
+            case RequestShutdown shutdown:
+                _runtime.ShutdownRequested?.Invoke(shutdown.ExitCode);
                 break;
         }
     }
@@ -259,7 +263,7 @@ public sealed partial class Job
             case Enqueue enqueue:
                 _mailbox.Post(enqueue.Input);
                 return null;
-            case Reply or SignalPassed:
+            case Reply or SignalPassed or RequestShutdown:
                 _replies.Add(effect);
                 return null;
             default:

@@ -213,7 +213,7 @@ public static partial class JobMachine
                     PublishEvent(EventCode.ExitFailed, Name);
                     PublishEvent(EventCode.Error, message);
                     _m = _m with { State = Exited };
-                    switch (Decide())
+                    switch (DecideAfter(ApplyExitPolicy(success: false, LaunchFailedExitCode)))
                     {
                         case AfterExit.Restart:
                             UseRestart();
@@ -253,11 +253,12 @@ public static partial class JobMachine
                 Emit(new TerminateGroups(run, null, Budget, Report: false));
             }
             PublishExit(Name, exit.Success, exit.ToString());
+            var shutdownAsked = _m.State is Running or RestartQueued && ApplyExitPolicy(exit.Success, ExitCodeOf(exit));
             switch (_m.State)
             {
                 case Running:
                     _m = _m with { State = Exited };
-                    switch (Decide())
+                    switch (DecideAfter(shutdownAsked))
                     {
                         case AfterExit.Restart:
                             UseRestart();

@@ -64,6 +64,12 @@ internal static class JobMachineFixtures
         },
         ["pre-stop"], HasService: true, HasCheck: true);
 
+    /// <summary>Restarts unlimited, but a failure shuts Pilot down (<c>onFailure: shutdown</c>).</summary>
+    public static JobDefinition ShutdownOnFailure => JobDefinition.Of(App with { Restarts = JobConfig.UnlimitedRestarts, OnFailure = ExitAction.Shutdown });
+
+    /// <summary>A success shuts Pilot down (<c>onSuccess: shutdown</c>).</summary>
+    public static JobDefinition ShutdownOnSuccess => JobDefinition.Of(App with { OnSuccess = ExitAction.Shutdown });
+
     public static JobDefinition NoExec => new(new JobConfig { Name = "app" }, [], HasService: false, HasCheck: false);
 
     public static JobMoment At(TimeSpan elapsed = default) => new(T0 + elapsed, GlobalStop);

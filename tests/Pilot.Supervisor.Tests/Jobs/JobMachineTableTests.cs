@@ -203,6 +203,44 @@ public sealed class JobMachineTableTests
         ["ForwardedSignal_GoesToTheRunAndTheCheck"] = new(Checked, Running(Checked) with { Probe = Probe }, new ForwardSignal(SignalNames.SIGUSR1),
             JobState.Running, [new SignalRun(Run, SignalNames.SIGUSR1), new SignalCheck(Probe, SignalNames.SIGUSR1)]),
 
+        // Exit policy (onSuccess / onFailure).
+        ["RunExited_AsksForShutdown_AndDoesNotRestart_WhenOnFailureIsShutdown"] = new(ShutdownOnFailure, Running(ShutdownOnFailure), Exit(Run, 3),
+            JobState.Exited,
+            [
+                .. ExitEffects(3),
+                new WriteLog(LogLevel.Info, "job app: onFailure is \"shutdown\": shutting Pilot down with exit code 3"),
+                new RequestShutdown(3),
+            ]),
+        ["RunExited_Restarts_WhenOnlyOnSuccessIsShutdown"] = new(ShutdownOnSuccess with { Config = ShutdownOnSuccess.Config with { Restarts = 1 } },
+            Running(ShutdownOnSuccess with { Config = ShutdownOnSuccess.Config with { Restarts = 1 } }), Exit(Run, 1), JobState.Starting,
+            [.. ExitEffects(1), new LaunchRun()]),
+        ["RunExited_AsksForShutdownWithCodeZero_WhenOnSuccessIsShutdown"] = new(ShutdownOnSuccess, Running(ShutdownOnSuccess), Exit(Run, 0),
+            JobState.Completed,
+            [
+                .. ExitEffects(0),
+                new WriteLog(LogLevel.Info, "job app: onSuccess is \"shutdown\": shutting Pilot down with exit code 0"),
+                new RequestShutdown(0),
+                NotPermitted, StoppingApp, new LeaveBus(), StoppedApp,
+            ]),
+        ["LaunchFailed_AsksForShutdownWithCode127_WhenOnFailureIsShutdown"] = new(ShutdownOnFailure, Drive(ShutdownOnFailure, new Begin(), Bus(Startup)),
+            new RunStartFailed("no"), JobState.Exited,
+            [
+                new WriteLog(LogLevel.Error, "unable to start app: no"),
+                new Publish(new Event(EventCode.ExitFailed, "app")),
+                new Publish(new Event(EventCode.Error, "no")),
+                new WriteLog(LogLevel.Info, "job app: onFailure is \"shutdown\": shutting Pilot down with exit code 127"),
+                new RequestShutdown(127),
+            ]),
+        ["RunExited_WhileTerminating_IgnoresTheExitPolicy"] = new(ShutdownOnFailure,
+            Drive(ShutdownOnFailure, new Begin(), Bus(Startup), new RunStarted(Run), Bus(Shutdown)),
+            new RunExited(Run, new ProcessExit(143, SignalNames.SIGTERM)), JobState.Terminating,
+            [
+                new SetPidVariable(PidVariable, null),
+                new WriteLog(LogLevel.Error, "app exited with error: signal: terminated"),
+                new Publish(new Event(EventCode.ExitFailed, "app")),
+                new Publish(new Event(EventCode.Error, "app: signal: terminated")),
+            ]),
+
         // A job without exec is active once started.
         ["Trigger_MakesAJobWithoutExecRun"] = new(NoExec, Drive(NoExec, new Begin()), Bus(Startup), JobState.Running, []),
 
