@@ -1,4 +1,5 @@
 using Pilot.Supervisor.Config;
+using Pilot.Supervisor.Config.Decoding;
 using Pilot.Supervisor.Control;
 using Pilot.Supervisor.Events;
 using Pilot.Supervisor.Logging;
@@ -28,6 +29,19 @@ public static class V3Mapping
         LastEvent = job.LastEvent,
         IsService = job.IsService,
         Version = job.Version,
+        RestartBackoff = job.RestartBackoff is { } backoff ? new RestartBackoffResponse
+        {
+            Initial = GoDuration.Format(backoff.Initial),
+            Factor = backoff.Factor,
+            Max = GoDuration.Format(backoff.Max),
+            Jitter = backoff.Jitter,
+            ResetAfter = GoDuration.Format(backoff.ResetAfter),
+            Delay = job.RestartDelay is { } delay ? GoDuration.Format(delay) : null,
+            NextRestart = job.NextRestart,
+        } : null,
+        StopSignal = StopSignals.Name(job.StopSignal),
+        OnSuccess = CamelCase(job.OnSuccess.ToString()),
+        OnFailure = CamelCase(job.OnFailure.ToString()),
     };
 
     public static LogLineResponse ToResponse(this RecordedLine line) =>

@@ -127,6 +127,16 @@ public sealed record JobSnapshot
     public DateTimeOffset? LastEvent { get; init; }
     public bool IsService { get; init; }
     public long Version { get; init; }
+
+    // Pilot's lifecycle extensions (issue 17).
+    /// <summary><c>restartBackoff</c>: the delay of the last backed-off restart; null before the first or without a backoff.</summary>
+    public TimeSpan? RestartDelay { get; init; }
+    /// <summary><c>restartBackoff</c>: when the restart that waits for its delay is due; null when none waits.</summary>
+    public DateTimeOffset? NextRestart { get; init; }
+    public RestartBackoffConfig? RestartBackoff { get; init; }
+    public int StopSignal { get; init; } = Processes.SignalNames.SIGTERM;
+    public ExitAction OnSuccess { get; init; }
+    public ExitAction OnFailure { get; init; }
 }
 
 public sealed record WatchSnapshot(string Name, ImmutableArray<WatchInstance> Instances, DateTimeOffset? LastChecked);

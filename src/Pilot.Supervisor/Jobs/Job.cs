@@ -163,7 +163,7 @@ public sealed partial class Job
                 }
                 input = new TimerFired(tick.Timer);
             }
-            var step = JobMachine.Handle(_definition, _memory, input, new JobMoment(_runtime.Time.GetUtcNow(), _runtime.GlobalStopTimeout()));
+            var step = JobMachine.Handle(_definition, _memory, input, new JobMoment(_runtime.Time.GetUtcNow(), _runtime.GlobalStopTimeout(), Random.Shared.NextDouble()));
             _memory = step.Memory;
             if (input is RunExited { Run: var run })
             {

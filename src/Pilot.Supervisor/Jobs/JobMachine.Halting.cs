@@ -20,6 +20,7 @@ public static partial class JobMachine
         private void Halt()
         {
             AnswerPending(changed: false);
+            CancelBackoff();
             _m = _m with { StartAfterStop = false };
             if (_job.Config.Health is { } health && health.Interval > TimeSpan.Zero)
             {

@@ -152,6 +152,7 @@ public static partial class JobMachine
         /// <summary>v3's startExec: the when-timeout no longer counts, health is unknown again, the exec starts or is queued.</summary>
         private void StartExec()
         {
+            CancelBackoff();
             if (_m.WhenTimeoutArmed)
             {
                 _m = _m with { WhenTimeoutArmed = false };
@@ -217,9 +218,12 @@ public static partial class JobMachine
                     {
                         case AfterExit.Restart:
                             UseRestart();
-                            // Behind what is already queued, as v3 restarts when its exitFailed comes back from the bus:
-                            // a launch that always fails must not keep the loop from shutdown.
-                            Emit(new Enqueue(new RestartDue()));
+                            if (!BackOff(lastRun: TimeSpan.Zero))
+                            {
+                                // Behind what is already queued, as v3 restarts when its exitFailed comes back from the bus:
+                                // a launch that always fails must not keep the loop from shutdown.
+                                Emit(new Enqueue(new RestartDue()));
+                            }
                             break;
                         case AfterExit.Halt:
                             HaltAfterLastRun();
@@ -262,7 +266,10 @@ public static partial class JobMachine
                     {
                         case AfterExit.Restart:
                             UseRestart();
-                            StartExec();
+                            if (!BackOff(lastRun: _m.LastStarted is { } started ? Now - started : TimeSpan.Zero))
+                            {
+                                StartExec();
+                            }
                             break;
                         case AfterExit.Halt:
                             HaltAfterLastRun();

@@ -70,6 +70,13 @@ internal static class JobMachineFixtures
     /// <summary>A success shuts Pilot down (<c>onSuccess: shutdown</c>).</summary>
     public static JobDefinition ShutdownOnSuccess => JobDefinition.Of(App with { OnSuccess = ExitAction.Shutdown });
 
+    /// <summary>Restarts unlimited, each after a backoff: 1 s, doubling up to 8 s, reset by a run of 10 s.</summary>
+    public static JobDefinition BackingOff => JobDefinition.Of(App with
+    {
+        Restarts = JobConfig.UnlimitedRestarts,
+        RestartBackoff = new RestartBackoffConfig { Initial = TimeSpan.FromSeconds(1), Factor = 2, Max = TimeSpan.FromSeconds(8), ResetAfter = TimeSpan.FromSeconds(10) },
+    });
+
     public static JobDefinition NoExec => new(new JobConfig { Name = "app" }, [], HasService: false, HasCheck: false);
 
     public static JobMoment At(TimeSpan elapsed = default) => new(T0 + elapsed, GlobalStop);

@@ -241,6 +241,44 @@ public sealed class JobMachineTableTests
                 new Publish(new Event(EventCode.Error, "app: signal: terminated")),
             ]),
 
+        // Restart backoff.
+        ["RunExited_ArmsTheBackoff_InsteadOfRestarting"] = new(BackingOff, Running(BackingOff), Exit(Run, 1), JobState.Exited,
+            [
+                .. ExitEffects(1),
+                new WriteLog(LogLevel.Info, "job app: restarting in 1s"),
+                new ArmTimer(JobTimer.RestartBackoff, TimeSpan.FromSeconds(1), Periodic: false),
+            ]),
+        ["RunExited_DoublesTheBackoff_AfterAShortRun"] = new(BackingOff, Running(BackingOff) with { BackoffBase = TimeSpan.FromSeconds(2) },
+            Exit(Run, 1), JobState.Exited,
+            [
+                .. ExitEffects(1),
+                new WriteLog(LogLevel.Info, "job app: restarting in 4s"),
+                new ArmTimer(JobTimer.RestartBackoff, TimeSpan.FromSeconds(4), Periodic: false),
+            ]),
+        ["RunExited_ResetsTheBackoff_AfterALongRun"] = new(BackingOff, Running(BackingOff) with { BackoffBase = TimeSpan.FromSeconds(8) },
+            Exit(Run, 1), JobState.Exited,
+            [
+                .. ExitEffects(1),
+                new WriteLog(LogLevel.Info, "job app: restarting in 1s"),
+                new ArmTimer(JobTimer.RestartBackoff, TimeSpan.FromSeconds(1), Periodic: false),
+            ],
+            Elapsed: TimeSpan.FromSeconds(10)),
+        ["LaunchFailed_ArmsTheBackoff_InsteadOfQueueingTheRestart"] = new(BackingOff, Drive(BackingOff, new Begin(), Bus(Startup)),
+            new RunStartFailed("no"), JobState.Exited,
+            [
+                new WriteLog(LogLevel.Error, "unable to start app: no"),
+                new Publish(new Event(EventCode.ExitFailed, "app")),
+                new Publish(new Event(EventCode.Error, "no")),
+                new WriteLog(LogLevel.Info, "job app: restarting in 1s"),
+                new ArmTimer(JobTimer.RestartBackoff, TimeSpan.FromSeconds(1), Periodic: false),
+            ]),
+        ["BackoffEnds_Launches"] = new(BackingOff, Drive(BackingOff, new Begin(), Bus(Startup), new RunStarted(Run), Exit(Run, 1)),
+            new TimerFired(JobTimer.RestartBackoff), JobState.Starting, [new LaunchRun()]),
+        ["Shutdown_DisarmsTheBackoff"] = new(BackingOff, Drive(BackingOff, new Begin(), Bus(Startup), new RunStarted(Run), Exit(Run, 1)),
+            Bus(Shutdown), JobState.Completed, [new DisarmTimer(JobTimer.RestartBackoff), StoppingApp, new LeaveBus(), StoppedApp]),
+        ["Stop_DisarmsTheBackoff"] = new(BackingOff, Drive(BackingOff, new Begin(), Bus(Startup), new RunStarted(Run), Exit(Run, 1)),
+            new Command(JobCommand.Stop), JobState.Stopped, [StoppingApp, new DisarmTimer(JobTimer.RestartBackoff), StoppedApp]),
+
         // A job without exec is active once started.
         ["Trigger_MakesAJobWithoutExecRun"] = new(NoExec, Drive(NoExec, new Begin()), Bus(Startup), JobState.Running, []),
 
@@ -271,6 +309,19 @@ public sealed class JobMachineTableTests
         {
             step.Memory.ShouldBe(before);
         }
+    }
+
+    [Fact]
+    public void JobMachine_ShowsTheBackoffDelayAndDueTime_UntilTheRestart()
+    {
+        var exited = JobMachine.Handle(BackingOff, Running(BackingOff), Exit(Run, 1), At()).Memory;
+        var snapshot = exited.ToSnapshot(BackingOff, 1);
+        snapshot.RestartDelay.ShouldBe(TimeSpan.FromSeconds(1));
+        snapshot.NextRestart.ShouldBe(T0 + TimeSpan.FromSeconds(1));
+
+        var restarted = JobMachine.Handle(BackingOff, exited, new TimerFired(JobTimer.RestartBackoff), At(TimeSpan.FromSeconds(1))).Memory;
+        restarted.ToSnapshot(BackingOff, 2).NextRestart.ShouldBeNull();
+        restarted.ToSnapshot(BackingOff, 2).RestartDelay.ShouldBe(TimeSpan.FromSeconds(1));
     }
 
     [Fact]

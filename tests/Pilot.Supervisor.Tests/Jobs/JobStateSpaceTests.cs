@@ -20,7 +20,7 @@ public sealed class JobStateSpaceTests
     private static readonly StubProbe Probe = new();
 
     private static readonly JobDefinition[] Kinds =
-        [Once, Restarting, Unlimited, Each, OnSighup, Late, Periodic, PreStop, Checked, Service, NoExec, ShutdownOnFailure, ShutdownOnSuccess];
+        [Once, Restarting, Unlimited, Each, OnSighup, Late, Periodic, PreStop, Checked, Service, NoExec, ShutdownOnFailure, ShutdownOnSuccess, BackingOff];
 
     /// <summary>Each input under the name the diagram uses; null where it cannot be built from the memory.</summary>
     private static readonly (string Label, Func<JobDefinition, JobMemory, JobInput?> Make)[] Inputs =
@@ -41,6 +41,7 @@ public sealed class JobStateSpaceTests
         ("when.timeout", (_, _) => new TimerFired(JobTimer.WhenTimeout)),
         ("run timeout", (_, _) => new TimerFired(JobTimer.RunTimeout)),
         ("stop deadline", (_, _) => new TimerFired(JobTimer.StopDeadline)),
+        ("backoff ends", (_, _) => new TimerFired(JobTimer.RestartBackoff)),
         ("check started", (_, _) => new CheckStarted(Probe)),
         ("check result", (_, memory) => new CheckFinished(memory.Probe ?? Probe, new HealthCheckResult(HealthCheckOutcome.Passed, "exit status 0"))),
         ("groups gone", (_, _) => new TerminationFinished(false)),
@@ -108,7 +109,7 @@ public sealed class JobStateSpaceTests
     /// <summary>What decides the machine's future (an unlimited job's restart count keeps going down, as v3's, and decides nothing).</summary>
     private static object Signature(JobDefinition job, JobMemory m) => (m.State, m.Run is null, m.Probe is null, m.StartsRemain,
         job.Config.Restarts == JobConfig.UnlimitedRestarts ? 0 : m.RestartsRemain, m.Trigger == default, m.WhenTimeoutArmed, m.Health,
-        m.AwaitedDependents.Count, m.StartAfterStop, m.StopDeregistering);
+        m.AwaitedDependents.Count, m.StartAfterStop, m.StopDeregistering, m.NextRestart is null);
 
     [Fact]
     public void JobMachine_HandlesEveryInputInEveryReachableState_AndKeepsItsInvariants()
