@@ -37,7 +37,13 @@ public sealed record StatusResponse(
     string Version,
     bool Maintenance,
     IReadOnlyList<JobResponse> Jobs,
-    IReadOnlyList<WatchResponse> Watches);
+    IReadOnlyList<WatchResponse> Watches)
+{
+    /// <summary><c>together</c> (v3) or <c>dependencies</c>.</summary>
+    public string ShutdownOrder { get; init; } = "together";
+    /// <summary>During a shutdown: the jobs that other jobs wait for before they stop; absent otherwise.</summary>
+    public IReadOnlyList<string>? HoldingShutdown { get; init; }
+}
 
 /// <summary>One job as <c>/v3/status</c> and <c>/v3/jobs/{name}</c> show it.</summary>
 public sealed record JobResponse
@@ -57,6 +63,8 @@ public sealed record JobResponse
     public long Version { get; init; }
 
     // Pilot's lifecycle extensions (README: restartBackoff, stopSignal, onSuccess / onFailure, shutdownOrder).
+    /// <summary>While the job is stopping: the jobs whose stop it waits for; absent otherwise.</summary>
+    public IReadOnlyList<string>? WaitingFor { get; init; }
     /// <summary>The job's <c>restartBackoff</c> and where it stands; absent without one.</summary>
     public RestartBackoffResponse? RestartBackoff { get; init; }
     /// <summary>The signal the job's process group gets when Pilot stops it, e.g. <c>SIGTERM</c> (or its number).</summary>

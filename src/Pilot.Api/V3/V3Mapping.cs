@@ -14,7 +14,11 @@ public static class V3Mapping
         snapshot.Maintenance,
         [.. snapshot.Jobs.Select(ToResponse)],
         [.. snapshot.Watches.Select(w => new WatchResponse(
-            w.Name, [.. w.Instances.Select(i => new WatchInstanceResponse(i.Id, i.Address, i.Port))], w.LastChecked))]);
+            w.Name, [.. w.Instances.Select(i => new WatchInstanceResponse(i.Id, i.Address, i.Port))], w.LastChecked))])
+    {
+        ShutdownOrder = CamelCase(snapshot.ShutdownOrder.ToString()),
+        HoldingShutdown = snapshot.ShuttingDown ? snapshot.HoldingShutdown : null,
+    };
 
     public static JobResponse ToResponse(this JobSnapshot job) => new()
     {
@@ -29,6 +33,7 @@ public static class V3Mapping
         LastEvent = job.LastEvent,
         IsService = job.IsService,
         Version = job.Version,
+        WaitingFor = job.WaitingFor.IsEmpty ? null : [.. job.WaitingFor.Order(StringComparer.Ordinal)],
         RestartBackoff = job.RestartBackoff is { } backoff ? new RestartBackoffResponse
         {
             Initial = GoDuration.Format(backoff.Initial),

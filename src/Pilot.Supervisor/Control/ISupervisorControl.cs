@@ -133,6 +133,8 @@ public sealed record JobSnapshot
     public TimeSpan? RestartDelay { get; init; }
     /// <summary><c>restartBackoff</c>: when the restart that waits for its delay is due; null when none waits.</summary>
     public DateTimeOffset? NextRestart { get; init; }
+    /// <summary>While stopping: the jobs whose <c>stopped</c> it waits for before it terminates its processes.</summary>
+    public ImmutableHashSet<string> WaitingFor { get; init; } = [];
     public RestartBackoffConfig? RestartBackoff { get; init; }
     public int StopSignal { get; init; } = Processes.SignalNames.SIGTERM;
     public ExitAction OnSuccess { get; init; }
@@ -147,4 +149,14 @@ public sealed record SupervisorSnapshot(
     string Version,
     bool Maintenance,
     ImmutableArray<JobSnapshot> Jobs,
-    ImmutableArray<WatchSnapshot> Watches);
+    ImmutableArray<WatchSnapshot> Watches)
+{
+    // Pilot's lifecycle extensions (issue 17).
+    public ShutdownOrder ShutdownOrder { get; init; }
+    public bool ShuttingDown { get; init; }
+
+    /// <summary>During a shutdown: the jobs other jobs wait for before they stop.</summary>
+    public ImmutableArray<string> HoldingShutdown => ShuttingDown
+        ? [.. Jobs.SelectMany(j => j.WaitingFor).Distinct().Order(StringComparer.Ordinal)]
+        : [];
+}

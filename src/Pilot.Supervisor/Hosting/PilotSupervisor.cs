@@ -168,6 +168,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
     private void StartJobsLocked(IEnumerable<JobConfig> configs, PilotConfig config)
     {
         var all = JobsOf(config);
+        var ordered = config.ShutdownOrder == ShutdownOrder.Dependencies ? ShutdownOrdering.WaitsFor(all) : null;
         var created = new List<Job>();
         foreach (var jobConfig in configs)
         {
@@ -176,7 +177,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
                 .Where(other => other.When.Trigger.Code == EventCode.Stopping && other.When.Trigger.Source == jobConfig.Name)
                 .Select(other => other.Name);
             var service = jobConfig.IsService && config.Consul is not null ? _options.ServiceRegistrations?.Invoke(jobConfig, config) : null;
-            var job = new Job(jobConfig, _runtime, service, dependents);
+            var job = new Job(jobConfig, _runtime, service, dependents, shutdownDependents: ordered?.GetValueOrDefault(jobConfig.Name));
             if (_options.PilotMetrics is { } metrics)
             {
                 job.Changed += metrics.Observe;
@@ -522,15 +523,20 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
     {
         ImmutableList<Job> jobs;
         bool maintenance;
+        bool shuttingDown;
         lock (_gate)
         {
-            (jobs, maintenance) = (_jobs, _maintenance);
+            (jobs, maintenance, shuttingDown) = (_jobs, _maintenance, _shuttingDown);
         }
         return new SupervisorSnapshot(
             _options.Version,
             maintenance,
             [.. jobs.Select(j => j.Snapshot)],
-            [.. _options.Components.SelectMany(c => c.Watches)]);
+            [.. _options.Components.SelectMany(c => c.Watches)])
+        {
+            ShutdownOrder = Config.ShutdownOrder,
+            ShuttingDown = shuttingDown,
+        };
     }
 
     public async IAsyncEnumerable<Event> WatchEvents(string? source, [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -37,7 +37,7 @@ public sealed partial class Job
     private Subscription? _subscription;
 
     public Job(JobConfig config, JobRuntime runtime, IServiceRegistration? service = null, IEnumerable<string>? stoppingDependents = null,
-        IHealthCheck? check = null)
+        IHealthCheck? check = null, IEnumerable<string>? shutdownDependents = null)
     {
         _runtime = runtime;
         _service = service;
@@ -45,7 +45,10 @@ public sealed partial class Job
             ? new ExecHealthCheck("check." + config.Name, probe, health.RawLogging, health.Timeout, runtime.Launcher, runtime.Log, runtime.Time,
                 runtime.WriteOutput)
             : null);
-        _definition = new JobDefinition(config, [.. stoppingDependents ?? []], service is not null, _check is not null);
+        _definition = new JobDefinition(config, [.. stoppingDependents ?? []], service is not null, _check is not null)
+        {
+            ShutdownDependents = [.. shutdownDependents ?? []],
+        };
         _memory = JobMemory.Initial(_definition);
         _snapshot = _memory.ToSnapshot(_definition, runtime.NextVersion());
         _timers = new JobTimers(runtime.Time, _mailbox.Post);

@@ -42,6 +42,7 @@ public static partial class JobMachine
             {
                 case Waiting or Running or RestartQueued or Exited or Holding or Stopped:
                     _m = _m with { LastEvent = Now };
+                    TrackStoppedDependent(e);
                     OnLiveEvent(e);
                     break;
                 case Stopping:
@@ -70,6 +71,7 @@ public static partial class JobMachine
         {
             if (e == Event.GlobalShutdown)
             {
+                _m = _m with { ShutdownSeen = true };
                 OnQuit();
             }
             else if (e == new Event(EventCode.EnterMaintenance, Event.GlobalSource))
@@ -104,6 +106,18 @@ public static partial class JobMachine
             else if (_m.Trigger != default && e == _m.Trigger)
             {
                 OnTrigger();
+            }
+        }
+
+        /// <summary>A shutdown-dependent that has stopped (and not started again since) is not waited for.</summary>
+        private void TrackStoppedDependent(Event e)
+        {
+            if (_job.ShutdownDependents.Contains(e.Source))
+            {
+                _m = _m with
+                {
+                    StoppedDependents = e.Code == EventCode.Stopped ? _m.StoppedDependents.Add(e.Source) : _m.StoppedDependents.Remove(e.Source),
+                };
             }
         }
 

@@ -12,6 +12,9 @@ public sealed record JobDefinition(JobConfig Config, ImmutableHashSet<string> St
 {
     public string Name => Config.Name;
 
+    /// <summary><c>shutdownOrder: "dependencies"</c>: the jobs whose <c>stopped</c> this one awaits when Pilot shuts down (<see cref="ShutdownOrdering"/>).</summary>
+    public ImmutableHashSet<string> ShutdownDependents { get; init; } = [];
+
     /// <summary>Event source of the health check: <c>check.&lt;job&gt;</c>.</summary>
     public string CheckName => "check." + Config.Name;
 
@@ -71,6 +74,10 @@ public sealed record JobMemory
     public TimeSpan? RestartDelay { get; init; }
     /// <summary><c>restartBackoff</c>: when the restart waiting for its timer is due; null when none waits.</summary>
     public DateTimeOffset? NextRestart { get; init; }
+    /// <summary>The global <c>shutdown</c> has come (an ordered shutdown waits for the job's shutdown-dependents).</summary>
+    public bool ShutdownSeen { get; init; }
+    /// <summary>Shutdown-dependents whose latest event is their <c>stopped</c>: nothing to wait for.</summary>
+    public ImmutableHashSet<string> StoppedDependents { get; init; } = [];
     /// <summary>Commands answered once the operator stop under way is done.</summary>
     public ImmutableList<TaskCompletionSource<CommandReply>> PendingReplies { get; init; } = [];
 
@@ -98,6 +105,7 @@ public sealed record JobMemory
         IsService = job.Config.IsService,
         RestartDelay = RestartDelay,
         NextRestart = NextRestart,
+        WaitingFor = AwaitedDependents,
         RestartBackoff = job.Config.RestartBackoff,
         StopSignal = job.Config.StopSignal,
         OnSuccess = job.Config.OnSuccess,

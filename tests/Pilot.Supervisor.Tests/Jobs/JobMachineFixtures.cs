@@ -77,6 +77,9 @@ internal static class JobMachineFixtures
         RestartBackoff = new RestartBackoffConfig { Initial = TimeSpan.FromSeconds(1), Factor = 2, Max = TimeSpan.FromSeconds(8), ResetAfter = TimeSpan.FromSeconds(10) },
     });
 
+    /// <summary><c>shutdownOrder: "dependencies"</c>: the job "web" depends on this one.</summary>
+    public static JobDefinition Depended => JobDefinition.Of(App) with { ShutdownDependents = ["web"] };
+
     public static JobDefinition NoExec => new(new JobConfig { Name = "app" }, [], HasService: false, HasCheck: false);
 
     public static JobMoment At(TimeSpan elapsed = default) => new(T0 + elapsed, GlobalStop);

@@ -279,6 +279,20 @@ public sealed class JobMachineTableTests
         ["Stop_DisarmsTheBackoff"] = new(BackingOff, Drive(BackingOff, new Begin(), Bus(Startup), new RunStarted(Run), Exit(Run, 1)),
             new Command(JobCommand.Stop), JobState.Stopped, [StoppingApp, new DisarmTimer(JobTimer.RestartBackoff), StoppedApp]),
 
+        // Ordered shutdown (shutdownOrder: "dependencies").
+        ["Shutdown_WaitsForTheJobsThatDependOnIt_WhenOrdered"] = new(Depended, Running(Depended), Bus(Shutdown), JobState.Stopping,
+            [StoppingApp, new ArmTimer(JobTimer.StopDeadline, GlobalStop, Periodic: false)]),
+        ["DependentStopped_TerminatesTheJobItHeld"] = new(Depended, Drive(Depended, new Begin(), Bus(Startup), new RunStarted(Run), Bus(Shutdown)),
+            Bus(EventCode.Stopped, "web"), JobState.Terminating,
+            [new DisarmTimer(JobTimer.StopDeadline), new TerminateGroups(Run, null, GlobalStop, Report: true)]),
+        ["Shutdown_DoesNotWaitForADependentThatHasStopped"] = new(Depended, Drive(Depended, new Begin(), Bus(Startup), new RunStarted(Run),
+            Bus(EventCode.Stopped, "web")), Bus(Shutdown), JobState.Terminating, [StoppingApp, new TerminateGroups(Run, null, GlobalStop, Report: true)]),
+        ["Shutdown_WaitsForADependentThatStartedAgain"] = new(Depended, Drive(Depended, new Begin(), Bus(Startup), new RunStarted(Run),
+            Bus(EventCode.Stopped, "web"), Bus(EventCode.Startup, "web")), Bus(Shutdown), JobState.Stopping,
+            [StoppingApp, new ArmTimer(JobTimer.StopDeadline, GlobalStop, Periodic: false)]),
+        ["Retire_DoesNotWaitForDependents_WhenOrdered"] = new(Depended, Running(Depended), new Command(JobCommand.Retire), JobState.Terminating,
+            [StoppingApp, new TerminateGroups(Run, null, GlobalStop, Report: true)]),
+
         // A job without exec is active once started.
         ["Trigger_MakesAJobWithoutExecRun"] = new(NoExec, Drive(NoExec, new Begin()), Bus(Startup), JobState.Running, []),
 
