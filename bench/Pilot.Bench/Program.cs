@@ -20,7 +20,7 @@ internal static class Program
     private const string Usage =
         "usage: Pilot.Bench [--runs N] [--out FILE] [--only SECTION,...] [--pilot NAME=PATH]... [--no-peers]\n" +
         "       Pilot.Bench --rss-curve [--minutes M] [--every SECONDS] [--pilot NAME=PATH]... [--out FILE]\n" +
-        "sections: startup, storm, rss, control";
+        "sections: startup, crash, storm, rss, control";
 
     public static async Task<int> Main(string[] args)
     {
@@ -74,6 +74,16 @@ internal static class Program
             await table.MeasureAsync("exit → dependent job exec (ms)", runs, [.. supervisors.Select(s => s.Run(s.ExitToDependentAsync))]);
             await table.MeasureAsync("crashing job: exit → next exec (ms)", runs,
                 [.. supervisors.Select(s => s.Run(s.RestartAsync)), .. managers.Select(m => m.Run(m.RestartAsync))]);
+        }
+        if (options.Wants("crash"))
+        {
+            var window = SupervisorSubject.CrashLoopWindow.TotalSeconds;
+            await table.MeasureAsync($"crash loop of /bin/false, {window:0} s, restarts unlimited: CPU time (ms)", few,
+                [.. supervisors.Select(s => s.Run(() => s.CrashLoopCpuAsync(backoff: null)))]);
+            await table.MeasureAsync($"the same with restartBackoff 100ms ×2 up to 1s: CPU time (ms)", few,
+                [.. pilots.Select(s => s.Run(() => s.CrashLoopCpuAsync("{ initial: \"100ms\", factor: 2, max: \"1s\" }")))]);
+            await table.MeasureAsync($"baseline: {window:0} s with one idle job: CPU time (ms)", few,
+                [.. supervisors.Select(s => s.Run(s.IdleWindowCpuAsync))]);
         }
         if (options.Wants("storm"))
         {

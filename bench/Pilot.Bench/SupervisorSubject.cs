@@ -147,6 +147,26 @@ internal sealed class SupervisorSubject(string name, string binary, string confi
         return (times[1] - times[0]) / 1e6;
     }
 
+    /// <summary>How long the crash-loop figure lets <c>/bin/false</c> crash and restart.</summary>
+    public static readonly TimeSpan CrashLoopWindow = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// CPU time (ms, the supervisor and every child it reaped) of <see cref="CrashLoopWindow"/> of <c>/bin/false</c> with
+    /// unlimited restarts, optionally with a <c>restartBackoff</c> (JSON5 object) — Pilot's extension of v3.
+    /// </summary>
+    public Task<double> CrashLoopCpuAsync(string? backoff) =>
+        WindowCpuAsync($"{{ name: \"crash\", exec: \"/bin/false\", restarts: \"unlimited\"{(backoff is null ? "" : ", restartBackoff: " + backoff)} }}");
+
+    /// <summary>The crash loop's baseline: the same window with one idle job (start-up and idle cost only).</summary>
+    public Task<double> IdleWindowCpuAsync() => WindowCpuAsync(SleepJobs(1));
+
+    private Task<double> WindowCpuAsync(string jobs) => Bench.CpuOfAsync(async () =>
+    {
+        using var process = Start(jobs);
+        await Task.Delay(CrashLoopWindow);
+        await Bench.StopAsync(process);
+    });
+
     public async Task<double> OrphanStormAsync()
     {
         var stamp = ScratchFile("storm");

@@ -313,6 +313,11 @@ export interface components {
             isService?: boolean;
             /** Format: int64 */
             version?: number;
+            waitingFor?: null | string[];
+            restartBackoff?: null | components["schemas"]["RestartBackoffResponse"];
+            stopSignal?: string;
+            onSuccess?: string;
+            onFailure?: string;
         };
         LogLineResponse: {
             /** Format: date-time */
@@ -346,11 +351,25 @@ export interface components {
         ReloadResponse: {
             reloaded: boolean;
         };
+        RestartBackoffResponse: {
+            initial: string;
+            /** Format: double */
+            factor?: number;
+            max: string;
+            /** Format: double */
+            jitter?: number;
+            resetAfter: string;
+            delay?: null | string;
+            /** Format: date-time */
+            nextRestart?: null | string;
+        };
         StatusResponse: {
             version: string;
             maintenance: boolean;
             jobs: components["schemas"]["JobResponse"][];
             watches: components["schemas"]["WatchResponse"][];
+            shutdownOrder?: string;
+            holdingShutdown?: null | string[];
         };
         WatchInstanceResponse: {
             id: string;

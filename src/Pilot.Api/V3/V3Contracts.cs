@@ -37,7 +37,13 @@ public sealed record StatusResponse(
     string Version,
     bool Maintenance,
     IReadOnlyList<JobResponse> Jobs,
-    IReadOnlyList<WatchResponse> Watches);
+    IReadOnlyList<WatchResponse> Watches)
+{
+    /// <summary><c>together</c> (v3) or <c>dependencies</c>.</summary>
+    public string ShutdownOrder { get; init; } = "together";
+    /// <summary>During a shutdown: the jobs that other jobs wait for before they stop; absent otherwise.</summary>
+    public IReadOnlyList<string>? HoldingShutdown { get; init; }
+}
 
 /// <summary>One job as <c>/v3/status</c> and <c>/v3/jobs/{name}</c> show it.</summary>
 public sealed record JobResponse
@@ -55,6 +61,32 @@ public sealed record JobResponse
     public DateTimeOffset? LastEvent { get; init; }
     public bool IsService { get; init; }
     public long Version { get; init; }
+
+    // Pilot's lifecycle extensions (README: restartBackoff, stopSignal, onSuccess / onFailure, shutdownOrder).
+    /// <summary>While the job is stopping: the jobs whose stop it waits for; absent otherwise.</summary>
+    public IReadOnlyList<string>? WaitingFor { get; init; }
+    /// <summary>The job's <c>restartBackoff</c> and where it stands; absent without one.</summary>
+    public RestartBackoffResponse? RestartBackoff { get; init; }
+    /// <summary>The signal the job's process group gets when Pilot stops it, e.g. <c>SIGTERM</c> (or its number).</summary>
+    public string StopSignal { get; init; } = "SIGTERM";
+    /// <summary><c>continue</c> or <c>shutdown</c>.</summary>
+    public string OnSuccess { get; init; } = "continue";
+    /// <summary><c>continue</c> or <c>shutdown</c>.</summary>
+    public string OnFailure { get; init; } = "continue";
+}
+
+/// <summary>A job's <c>restartBackoff</c> (durations as Go durations) with its current delay and the next restart's due time.</summary>
+public sealed record RestartBackoffResponse
+{
+    public required string Initial { get; init; }
+    public double Factor { get; init; }
+    public required string Max { get; init; }
+    public double Jitter { get; init; }
+    public required string ResetAfter { get; init; }
+    /// <summary>The delay of the last backed-off restart; absent before the first.</summary>
+    public string? Delay { get; init; }
+    /// <summary>When the restart waiting for its delay is due; absent when none waits.</summary>
+    public DateTimeOffset? NextRestart { get; init; }
 }
 
 public sealed record WatchResponse(string Name, IReadOnlyList<WatchInstanceResponse> Instances, DateTimeOffset? LastChecked);
@@ -83,6 +115,7 @@ public sealed record EventResponse(string Code, string Source);
 [JsonSerializable(typeof(ReloadResponse))]
 [JsonSerializable(typeof(StatusResponse))]
 [JsonSerializable(typeof(JobResponse))]
+[JsonSerializable(typeof(RestartBackoffResponse))]
 [JsonSerializable(typeof(EventResponse))]
 [JsonSerializable(typeof(JobCommandResponse))]
 [JsonSerializable(typeof(JobLogsResponse))]

@@ -1,4 +1,5 @@
 using Pilot.Supervisor.Config;
+using Pilot.Supervisor.Config.Decoding;
 using Pilot.Supervisor.Control;
 using Pilot.Supervisor.Events;
 using Pilot.Supervisor.Logging;
@@ -13,7 +14,11 @@ public static class V3Mapping
         snapshot.Maintenance,
         [.. snapshot.Jobs.Select(ToResponse)],
         [.. snapshot.Watches.Select(w => new WatchResponse(
-            w.Name, [.. w.Instances.Select(i => new WatchInstanceResponse(i.Id, i.Address, i.Port))], w.LastChecked))]);
+            w.Name, [.. w.Instances.Select(i => new WatchInstanceResponse(i.Id, i.Address, i.Port))], w.LastChecked))])
+    {
+        ShutdownOrder = CamelCase(snapshot.ShutdownOrder.ToString()),
+        HoldingShutdown = snapshot.ShuttingDown ? snapshot.HoldingShutdown : null,
+    };
 
     public static JobResponse ToResponse(this JobSnapshot job) => new()
     {
@@ -28,6 +33,20 @@ public static class V3Mapping
         LastEvent = job.LastEvent,
         IsService = job.IsService,
         Version = job.Version,
+        WaitingFor = job.WaitingFor.IsEmpty ? null : [.. job.WaitingFor.Order(StringComparer.Ordinal)],
+        RestartBackoff = job.RestartBackoff is { } backoff ? new RestartBackoffResponse
+        {
+            Initial = GoDuration.Format(backoff.Initial),
+            Factor = backoff.Factor,
+            Max = GoDuration.Format(backoff.Max),
+            Jitter = backoff.Jitter,
+            ResetAfter = GoDuration.Format(backoff.ResetAfter),
+            Delay = job.RestartDelay is { } delay ? GoDuration.Format(delay) : null,
+            NextRestart = job.NextRestart,
+        } : null,
+        StopSignal = StopSignals.Name(job.StopSignal),
+        OnSuccess = CamelCase(job.OnSuccess.ToString()),
+        OnFailure = CamelCase(job.OnFailure.ToString()),
     };
 
     public static LogLineResponse ToResponse(this RecordedLine line) =>

@@ -37,6 +37,7 @@ public static class ConfigLoader
     private static readonly MetricValidator Metrics = new();
     private static readonly LoggingValidator Logging = new();
     private static readonly ControlValidator Control = new();
+    private static readonly LifecycleValidator Lifecycle = new();
 
     /// <summary>Renders the config text as a Go template with the environment (for <c>-template</c>).</summary>
     /// <exception cref="TemplateException">with v3's <c>could not apply template to config</c> wording.</exception>
@@ -148,8 +149,9 @@ public static class ConfigLoader
             .Concat(raw.Watches.SelectMany(w => Watches.Validate(w).Errors))
             .Concat(raw.Telemetry?.Metrics.SelectMany(m => Metrics.Validate(m).Errors) ?? [])
             .Concat(raw.LoggingRaw is { } logging ? Logging.Validate(logging).Errors : [])
-            .Concat(raw.Control is { } control ? Control.Validate(control).Errors : []);
-        return failures.Select(f => f.ToConfigError());
+            .Concat(raw.Control is { } control ? Control.Validate(control).Errors : [])
+            .Concat(raw.Jobs.SelectMany(j => Lifecycle.Validate(j).Errors));
+        return failures.Select(f => f.ToConfigError()).Concat(LifecycleValidator.ShutdownOrderErrors(raw));
     }
 
     /// <summary>Builds the immutable config from validated raw values; adds the checks that span sections.</summary>
@@ -217,6 +219,7 @@ public static class ConfigLoader
             Jobs = jobs,
             Watches = [.. raw.Watches.Select(w => new WatchConfig { Name = w.Name, Interval = V3Rules.Seconds(w.Interval), Tag = w.Tag, Dc = w.Dc })],
             Telemetry = BuildTelemetry(raw.Telemetry),
+            ShutdownOrder = LifecyclePlan.Order(raw.ShutdownOrder),
         };
         warnings.AddRange(TriggerWarnings(raw, config));
         return (config with { Warnings = [.. warnings] }, errors);
@@ -270,7 +273,7 @@ public static class ConfigLoader
                 RawLogging = h.RawLogging,
             };
         }
-        return new JobConfig
+        return LifecyclePlan.Apply(new JobConfig
         {
             Name = raw.Name,
             Exec = V3Rules.ParseArgs(raw.Exec).Command,
@@ -285,7 +288,7 @@ public static class ConfigLoader
             Interfaces = V3Rules.Interfaces(raw.Interfaces).Specs,
             Consul = raw.Consul is { } c ? new JobConsulConfig { EnableTagOverride = c.EnableTagOverride, DeregisterCriticalServiceAfter = c.DeregisterCriticalServiceAfter } : null,
             RawLogging = raw.RawLogging,
-        };
+        }, raw.Lifecycle);
     }
 
     /// <summary>v3's <c>when</c> resolution into one trigger and a start count (reference Part A §2, §3).</summary>

@@ -15,6 +15,8 @@ public sealed record PilotConfig
     public ImmutableArray<JobConfig> Jobs { get; init; } = [];
     public ImmutableArray<WatchConfig> Watches { get; init; } = [];
     public TelemetryConfig? Telemetry { get; init; }
+    /// <summary>Pilot extension <c>shutdownOrder</c> (see LifecycleConfig.cs); v3 stops every job together.</summary>
+    public ShutdownOrder ShutdownOrder { get; init; }
     /// <summary>Non-fatal findings (unknown event sources, traps that never fire, cycles).</summary>
     public ImmutableArray<string> Warnings { get; init; } = [];
 
@@ -138,6 +140,12 @@ public sealed record JobConfig
     public JobConsulConfig? Consul { get; init; }
     public bool RawLogging { get; init; }
 
+    // Pilot extensions of the job's life (LifecycleConfig.cs); each default is v3's behaviour.
+    public RestartBackoffConfig? RestartBackoff { get; init; }
+    public int StopSignal { get; init; } = Processes.SignalNames.SIGTERM;
+    public ExitAction OnSuccess { get; init; }
+    public ExitAction OnFailure { get; init; }
+
     public bool IsService => Port != 0;
     /// <summary>The telemetry service job has this name: no exec, always healthy.</summary>
     public const string TelemetryJobName = "containerpilot";
@@ -149,7 +157,8 @@ public sealed record JobConfig
         && Timeout == other.Timeout && StopTimeout == other.StopTimeout && Restarts == other.Restarts
         && Health == other.Health && Port == other.Port && InitialStatus == other.InitialStatus
         && Tags.SequenceEqual(other.Tags) && Interfaces.SequenceEqual(other.Interfaces)
-        && Consul == other.Consul && RawLogging == other.RawLogging;
+        && Consul == other.Consul && RawLogging == other.RawLogging
+        && RestartBackoff == other.RestartBackoff && StopSignal == other.StopSignal && OnSuccess == other.OnSuccess && OnFailure == other.OnFailure;
 
     public override int GetHashCode() => HashCode.Combine(Name, Exec, Port);
 }

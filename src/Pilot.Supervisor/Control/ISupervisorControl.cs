@@ -127,6 +127,18 @@ public sealed record JobSnapshot
     public DateTimeOffset? LastEvent { get; init; }
     public bool IsService { get; init; }
     public long Version { get; init; }
+
+    // Pilot's lifecycle extensions (issue 17).
+    /// <summary><c>restartBackoff</c>: the delay of the last backed-off restart; null before the first or without a backoff.</summary>
+    public TimeSpan? RestartDelay { get; init; }
+    /// <summary><c>restartBackoff</c>: when the restart that waits for its delay is due; null when none waits.</summary>
+    public DateTimeOffset? NextRestart { get; init; }
+    /// <summary>While stopping: the jobs whose <c>stopped</c> it waits for before it terminates its processes.</summary>
+    public ImmutableHashSet<string> WaitingFor { get; init; } = [];
+    public RestartBackoffConfig? RestartBackoff { get; init; }
+    public int StopSignal { get; init; } = Processes.SignalNames.SIGTERM;
+    public ExitAction OnSuccess { get; init; }
+    public ExitAction OnFailure { get; init; }
 }
 
 public sealed record WatchSnapshot(string Name, ImmutableArray<WatchInstance> Instances, DateTimeOffset? LastChecked);
@@ -137,4 +149,14 @@ public sealed record SupervisorSnapshot(
     string Version,
     bool Maintenance,
     ImmutableArray<JobSnapshot> Jobs,
-    ImmutableArray<WatchSnapshot> Watches);
+    ImmutableArray<WatchSnapshot> Watches)
+{
+    // Pilot's lifecycle extensions (issue 17).
+    public ShutdownOrder ShutdownOrder { get; init; }
+    public bool ShuttingDown { get; init; }
+
+    /// <summary>During a shutdown: the jobs other jobs wait for before they stop.</summary>
+    public ImmutableArray<string> HoldingShutdown => ShuttingDown
+        ? [.. Jobs.SelectMany(j => j.WaitingFor).Distinct().Order(StringComparer.Ordinal)]
+        : [];
+}

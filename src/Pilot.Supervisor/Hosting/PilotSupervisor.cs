@@ -77,6 +77,8 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
     private bool _shuttingDown;
     private bool _finishing;
     private int _failedExitCode;
+    // The exit code of a shutdown a job's exit policy asked for (0 for a signal's).
+    private int _shutdownExitCode;
     private int _disposed;
     private Task _loop = Task.CompletedTask;
     private Task _stopWindow = Task.CompletedTask;
@@ -99,6 +101,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
         {
             GlobalStopTimeout = () => Volatile.Read(ref _config).StopTimeout,
             Halted = job => _requests.Writer.TryWrite(new JobHalted(job)),
+            ShutdownRequested = BeginShutdown,
             History = History,
         };
         _components = new SupervisedComponents(options.Components, log);
@@ -165,6 +168,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
     private void StartJobsLocked(IEnumerable<JobConfig> configs, PilotConfig config)
     {
         var all = JobsOf(config);
+        var ordered = config.ShutdownOrder == ShutdownOrder.Dependencies ? ShutdownOrdering.WaitsFor(all) : null;
         var created = new List<Job>();
         foreach (var jobConfig in configs)
         {
@@ -173,7 +177,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
                 .Where(other => other.When.Trigger.Code == EventCode.Stopping && other.When.Trigger.Source == jobConfig.Name)
                 .Select(other => other.Name);
             var service = jobConfig.IsService && config.Consul is not null ? _options.ServiceRegistrations?.Invoke(jobConfig, config) : null;
-            var job = new Job(jobConfig, _runtime, service, dependents);
+            var job = new Job(jobConfig, _runtime, service, dependents, shutdownDependents: ordered?.GetValueOrDefault(jobConfig.Name));
             if (_options.PilotMetrics is { } metrics)
             {
                 job.Changed += metrics.Observe;
@@ -267,7 +271,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
                 return _exit.Task;
             }
             _finishing = true;
-            exitCode = _shuttingDown ? 0 : Volatile.Read(ref _failedExitCode);
+            exitCode = _shuttingDown ? _shutdownExitCode : Volatile.Read(ref _failedExitCode);
         }
         return FinishCoreAsync(exitCode);
     }
@@ -289,7 +293,8 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
         return _exit.Task;
     }
 
-    private void BeginShutdown()
+    /// <summary>The first shutdown wins: its <paramref name="exitCode"/> is Pilot's (a job's exit policy gives its run's).</summary>
+    private void BeginShutdown(int exitCode = 0)
     {
         lock (_gate)
         {
@@ -298,6 +303,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
                 return;
             }
             _shuttingDown = true;
+            _shutdownExitCode = exitCode;
             Log.Write(LogLevel.Info, "shutting down");
             Bus.Publish(Event.GlobalShutdown);
             _stopWindow = EnforceStopWindowAsync(_config.StopTimeout);
@@ -517,15 +523,20 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
     {
         ImmutableList<Job> jobs;
         bool maintenance;
+        bool shuttingDown;
         lock (_gate)
         {
-            (jobs, maintenance) = (_jobs, _maintenance);
+            (jobs, maintenance, shuttingDown) = (_jobs, _maintenance, _shuttingDown);
         }
         return new SupervisorSnapshot(
             _options.Version,
             maintenance,
             [.. jobs.Select(j => j.Snapshot)],
-            [.. _options.Components.SelectMany(c => c.Watches)]);
+            [.. _options.Components.SelectMany(c => c.Watches)])
+        {
+            ShutdownOrder = Config.ShutdownOrder,
+            ShuttingDown = shuttingDown,
+        };
     }
 
     public async IAsyncEnumerable<Event> WatchEvents(string? source, [EnumeratorCancellation] CancellationToken cancellationToken)

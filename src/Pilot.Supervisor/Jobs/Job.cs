@@ -37,7 +37,7 @@ public sealed partial class Job
     private Subscription? _subscription;
 
     public Job(JobConfig config, JobRuntime runtime, IServiceRegistration? service = null, IEnumerable<string>? stoppingDependents = null,
-        IHealthCheck? check = null)
+        IHealthCheck? check = null, IEnumerable<string>? shutdownDependents = null)
     {
         _runtime = runtime;
         _service = service;
@@ -45,7 +45,10 @@ public sealed partial class Job
             ? new ExecHealthCheck("check." + config.Name, probe, health.RawLogging, health.Timeout, runtime.Launcher, runtime.Log, runtime.Time,
                 runtime.WriteOutput)
             : null);
-        _definition = new JobDefinition(config, [.. stoppingDependents ?? []], service is not null, _check is not null);
+        _definition = new JobDefinition(config, [.. stoppingDependents ?? []], service is not null, _check is not null)
+        {
+            ShutdownDependents = [.. shutdownDependents ?? []],
+        };
         _memory = JobMemory.Initial(_definition);
         _snapshot = _memory.ToSnapshot(_definition, runtime.NextVersion());
         _timers = new JobTimers(runtime.Time, _mailbox.Post);
@@ -163,7 +166,7 @@ public sealed partial class Job
                 }
                 input = new TimerFired(tick.Timer);
             }
-            var step = JobMachine.Handle(_definition, _memory, input, new JobMoment(_runtime.Time.GetUtcNow(), _runtime.GlobalStopTimeout()));
+            var step = JobMachine.Handle(_definition, _memory, input, new JobMoment(_runtime.Time.GetUtcNow(), _runtime.GlobalStopTimeout(), Random.Shared.NextDouble()));
             _memory = step.Memory;
             if (input is RunExited { Run: var run })
             {
@@ -181,8 +184,9 @@ public sealed partial class Job
                 }
             }
         }
-        // A step is seen whole: its snapshot first, then its events, then the answers to its commands (so whoever sees
-        // an event or an answer sees the state the step ended in, never the passing Starting, and all it did).
+        // A step is seen whole: its snapshot first, then its events, then the answers to its commands and a shutdown it
+        // asks for (so whoever sees an event or an answer sees the state the step ended in, never the passing Starting,
+        // and all it did).
         PublishSnapshot();
         foreach (var e in _outbox)
         {
@@ -205,6 +209,9 @@ public sealed partial class Job
                 break;
             case SignalPassed passed:
                 passed.To.TrySetResult(Snapshot);
+                break;
+            case RequestShutdown shutdown:
+                _runtime.ShutdownRequested?.Invoke(shutdown.ExitCode);
                 break;
         }
     }
@@ -259,7 +266,7 @@ public sealed partial class Job
             case Enqueue enqueue:
                 _mailbox.Post(enqueue.Input);
                 return null;
-            case Reply or SignalPassed:
+            case Reply or SignalPassed or RequestShutdown:
                 _replies.Add(effect);
                 return null;
             default:
@@ -312,14 +319,17 @@ public sealed partial class Job
         _mailbox.Post(new CheckFinished(probe, result));
     }
 
-    /// <summary>The one termination path: ProcessGroupKiller for the run, the probe's own stop (which uses it) for an exec check.</summary>
+    /// <summary>
+    /// The one termination path: ProcessGroupKiller for the run (with the job's <c>stopSignal</c>), the probe's own stop
+    /// (which uses it, with SIGTERM) for an exec check.
+    /// </summary>
     private void Terminate(TerminateGroups terminate)
     {
         var stops = new List<Task<bool>>();
         var ends = new List<Task>();
         if (terminate.Run is { } run)
         {
-            stops.Add(ProcessGroupKiller.TerminateAsync(run, terminate.Grace, _runtime.Time, beforeKill: LogKilling));
+            stops.Add(ProcessGroupKiller.TerminateAsync(run, terminate.Grace, _runtime.Time, beforeKill: LogKilling, stopSignal: Config.StopSignal));
             ends.Add(_watchers.GetValueOrDefault(run) ?? Task.CompletedTask);
         }
         if (terminate.Probe is { } probe)

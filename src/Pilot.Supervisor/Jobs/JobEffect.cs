@@ -50,6 +50,12 @@ public sealed record CallService(ServiceCall Call) : JobEffect;
 /// <summary>Remove the service from Consul; <see cref="Deregistered"/> follows.</summary>
 public sealed record Deregister : JobEffect;
 
+/// <summary>
+/// The job's <c>onSuccess</c> / <c>onFailure</c> is <c>shutdown</c>: Pilot shuts down and exits with
+/// <paramref name="ExitCode"/>. Sent once the step's events are published.
+/// </summary>
+public sealed record RequestShutdown(int ExitCode) : JobEffect;
+
 /// <summary>Stop receiving bus events.</summary>
 public sealed record LeaveBus : JobEffect;
 

@@ -85,4 +85,6 @@ public enum JobTimer
     RunTimeout,
     /// <summary>The stop budget ran out while waiting for stopping-dependents.</summary>
     StopDeadline,
+    /// <summary><c>restartBackoff</c>: the delay before a restart is over.</summary>
+    RestartBackoff,
 }

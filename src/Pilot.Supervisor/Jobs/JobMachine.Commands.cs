@@ -138,6 +138,7 @@ public static partial class JobMachine
                 Emit(new Deregister());
             }
             SetHealth(HealthStatus.Unknown);
+            CancelBackoff();
             _m = _m with { State = Stopped };
             PublishEvent(EventCode.Stopped, Name);
             var startAgain = _m.StartAfterStop;
@@ -151,7 +152,7 @@ public static partial class JobMachine
 
         private void OperatorStart()
         {
-            _m = _m with { RestartsRemain = _job.Config.Restarts };
+            _m = _m with { RestartsRemain = _job.Config.Restarts, BackoffBase = null };
             PublishEvent(EventCode.Startup, Name);
             StartExec();
         }

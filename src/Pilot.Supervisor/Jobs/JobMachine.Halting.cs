@@ -21,6 +21,7 @@ public static partial class JobMachine
         private void Halt()
         {
             AnswerPending(changed: false);
+            CancelBackoff();
             _m = _m with { StartAfterStop = false };
             if (_job.Config.Health is { } health && health.Interval > TimeSpan.Zero)
             {
@@ -37,9 +38,11 @@ public static partial class JobMachine
             var budget = Budget;
             _m = _m with { State = Stopping, WhenTimeoutArmed = false, StopDeadline = Now + budget };
             PublishEvent(EventCode.Stopping, Name);
-            if (!_job.StopDependents.IsEmpty && budget > TimeSpan.Zero)
+            // Stopping-dependents always; with an ordered shutdown, also the jobs that depend on this one and are still there.
+            var awaited = _m.ShutdownSeen ? _job.StopDependents.Union(_job.ShutdownDependents.Except(_m.StoppedDependents)) : _job.StopDependents;
+            if (!awaited.IsEmpty && budget > TimeSpan.Zero)
             {
-                _m = _m with { AwaitedDependents = _job.StopDependents };
+                _m = _m with { AwaitedDependents = awaited };
                 Emit(new ArmTimer(JobTimer.StopDeadline, budget, Periodic: false));
             }
             else

@@ -42,6 +42,7 @@ public static partial class JobMachine
             {
                 case Waiting or Running or RestartQueued or Exited or Holding or Stopped:
                     _m = _m with { LastEvent = Now };
+                    TrackStoppedDependent(e);
                     OnLiveEvent(e);
                     break;
                 case Stopping:
@@ -70,6 +71,7 @@ public static partial class JobMachine
         {
             if (e == Event.GlobalShutdown)
             {
+                _m = _m with { ShutdownSeen = true };
                 OnQuit();
             }
             else if (e == new Event(EventCode.EnterMaintenance, Event.GlobalSource))
@@ -104,6 +106,18 @@ public static partial class JobMachine
             else if (_m.Trigger != default && e == _m.Trigger)
             {
                 OnTrigger();
+            }
+        }
+
+        /// <summary>A shutdown-dependent that has stopped (and not started again since) is not waited for.</summary>
+        private void TrackStoppedDependent(Event e)
+        {
+            if (_job.ShutdownDependents.Contains(e.Source))
+            {
+                _m = _m with
+                {
+                    StoppedDependents = e.Code == EventCode.Stopped ? _m.StoppedDependents.Add(e.Source) : _m.StoppedDependents.Remove(e.Source),
+                };
             }
         }
 
@@ -152,6 +166,7 @@ public static partial class JobMachine
         /// <summary>v3's startExec: the when-timeout no longer counts, health is unknown again, the exec starts or is queued.</summary>
         private void StartExec()
         {
+            CancelBackoff();
             if (_m.WhenTimeoutArmed)
             {
                 _m = _m with { WhenTimeoutArmed = false };
@@ -213,13 +228,16 @@ public static partial class JobMachine
                     PublishEvent(EventCode.ExitFailed, Name);
                     PublishEvent(EventCode.Error, message);
                     _m = _m with { State = Exited };
-                    switch (Decide())
+                    switch (DecideAfter(ApplyExitPolicy(success: false, LaunchFailedExitCode)))
                     {
                         case AfterExit.Restart:
                             UseRestart();
-                            // Behind what is already queued, as v3 restarts when its exitFailed comes back from the bus:
-                            // a launch that always fails must not keep the loop from shutdown.
-                            Emit(new Enqueue(new RestartDue()));
+                            if (!BackOff(lastRun: TimeSpan.Zero))
+                            {
+                                // Behind what is already queued, as v3 restarts when its exitFailed comes back from the bus:
+                                // a launch that always fails must not keep the loop from shutdown.
+                                Emit(new Enqueue(new RestartDue()));
+                            }
                             break;
                         case AfterExit.Halt:
                             HaltAfterLastRun();
@@ -253,15 +271,19 @@ public static partial class JobMachine
                 Emit(new TerminateGroups(run, null, Budget, Report: false));
             }
             PublishExit(Name, exit.Success, exit.ToString());
+            var shutdownAsked = _m.State is Running or RestartQueued && ApplyExitPolicy(exit.Success, ExitCodeOf(exit));
             switch (_m.State)
             {
                 case Running:
                     _m = _m with { State = Exited };
-                    switch (Decide())
+                    switch (DecideAfter(shutdownAsked))
                     {
                         case AfterExit.Restart:
                             UseRestart();
-                            StartExec();
+                            if (!BackOff(lastRun: _m.LastStarted is { } started ? Now - started : TimeSpan.Zero))
+                            {
+                                StartExec();
+                            }
                             break;
                         case AfterExit.Halt:
                             HaltAfterLastRun();

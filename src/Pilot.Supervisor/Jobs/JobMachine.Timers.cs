@@ -32,6 +32,9 @@ public static partial class JobMachine
                 case JobTimer.StopDeadline:
                     OnStopDeadline();
                     break;
+                case JobTimer.RestartBackoff:
+                    OnBackoffEnded();
+                    break;
                 default:
                     Impossible();
                     break;

@@ -12,6 +12,9 @@ public sealed record JobDefinition(JobConfig Config, ImmutableHashSet<string> St
 {
     public string Name => Config.Name;
 
+    /// <summary><c>shutdownOrder: "dependencies"</c>: the jobs whose <c>stopped</c> this one awaits when Pilot shuts down (<see cref="ShutdownOrdering"/>).</summary>
+    public ImmutableHashSet<string> ShutdownDependents { get; init; } = [];
+
     /// <summary>Event source of the health check: <c>check.&lt;job&gt;</c>.</summary>
     public string CheckName => "check." + Config.Name;
 
@@ -25,8 +28,11 @@ public sealed record JobDefinition(JobConfig Config, ImmutableHashSet<string> St
         new(config, [.. stopDependents ?? []], hasService, config.Health?.Exec is not null);
 }
 
-/// <summary>When an input is handled: the time, and the global <c>stopTimeout</c> in force (a reload may change it).</summary>
-public readonly record struct JobMoment(DateTimeOffset Now, TimeSpan GlobalStopTimeout);
+/// <summary>
+/// When an input is handled: the time, the global <c>stopTimeout</c> in force (a reload may change it), and a random
+/// number in [0, 1) for the backoff's jitter (0.5 = none), so the machine stays a pure function.
+/// </summary>
+public readonly record struct JobMoment(DateTimeOffset Now, TimeSpan GlobalStopTimeout, double Chance = 0.5);
 
 /// <summary>
 /// Everything a job's state machine knows, replaced as a whole on every step (only the job's loop holds it).
@@ -62,6 +68,16 @@ public sealed record JobMemory
     public bool StartAfterStop { get; init; }
     /// <summary>An operator stop's deregistration is in flight (its <see cref="Deregistered"/> is not a halt's).</summary>
     public bool StopDeregistering { get; init; }
+    /// <summary><c>restartBackoff</c>: the undisturbed delay of the last backed-off restart (null: the next one waits <c>initial</c>).</summary>
+    public TimeSpan? BackoffBase { get; init; }
+    /// <summary><c>restartBackoff</c>: the delay of the last backed-off restart, jitter included.</summary>
+    public TimeSpan? RestartDelay { get; init; }
+    /// <summary><c>restartBackoff</c>: when the restart waiting for its timer is due; null when none waits.</summary>
+    public DateTimeOffset? NextRestart { get; init; }
+    /// <summary>The global <c>shutdown</c> has come (an ordered shutdown waits for the job's shutdown-dependents).</summary>
+    public bool ShutdownSeen { get; init; }
+    /// <summary>Shutdown-dependents whose latest event is their <c>stopped</c>: nothing to wait for.</summary>
+    public ImmutableHashSet<string> StoppedDependents { get; init; } = [];
     /// <summary>Commands answered once the operator stop under way is done.</summary>
     public ImmutableList<TaskCompletionSource<CommandReply>> PendingReplies { get; init; } = [];
 
@@ -87,6 +103,13 @@ public sealed record JobMemory
         LastExited = LastExited,
         LastEvent = LastEvent,
         IsService = job.Config.IsService,
+        RestartDelay = RestartDelay,
+        NextRestart = NextRestart,
+        WaitingFor = AwaitedDependents,
+        RestartBackoff = job.Config.RestartBackoff,
+        StopSignal = job.Config.StopSignal,
+        OnSuccess = job.Config.OnSuccess,
+        OnFailure = job.Config.OnFailure,
         Version = version,
     };
 }

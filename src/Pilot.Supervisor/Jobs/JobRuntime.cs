@@ -24,6 +24,9 @@ public sealed class JobRuntime(EventBus bus, IProcessLauncher launcher, TimeProv
     /// <summary>Called once a job has halted and published <c>stopped</c> (or its loop failed).</summary>
     public Action<Job>? Halted { get; init; }
 
+    /// <summary>A job's exit policy asks Pilot to shut down with this exit code.</summary>
+    public Action<int>? ShutdownRequested { get; init; }
+
     /// <summary>The recent output lines <c>pilot logs</c> reads; null keeps none.</summary>
     public OutputHistory? History { get; init; }
 

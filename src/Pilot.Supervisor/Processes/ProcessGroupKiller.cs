@@ -17,12 +17,13 @@ public static class ProcessGroupKiller
     public static bool GroupExists(int pgid) => Native.Kill(-pgid, 0) == 0 || Native.LastError != Native.ESRCH;
 
     /// <summary>
-    /// SIGTERM to the group, wait up to <paramref name="gracePeriod"/> for it to disappear, then SIGKILL and wait up
-    /// to <paramref name="killWait"/> (default <see cref="DefaultKillWait"/>) more. <paramref name="beforeKill"/> runs
-    /// just before SIGKILL is sent. Returns true if SIGKILL had to be sent.
+    /// <paramref name="stopSignal"/> (SIGTERM unless the job's <c>stopSignal</c> says otherwise) to the group, wait up
+    /// to <paramref name="gracePeriod"/> for it to disappear, then SIGKILL and wait up to <paramref name="killWait"/>
+    /// (default <see cref="DefaultKillWait"/>) more. <paramref name="beforeKill"/> runs just before SIGKILL is sent.
+    /// Returns true if SIGKILL had to be sent.
     /// </summary>
     public static async Task<bool> TerminateAsync(IRunningProcess process, TimeSpan gracePeriod, TimeProvider? timeProvider = null,
-        TimeSpan? killWait = null, Action? beforeKill = null, CancellationToken cancellationToken = default)
+        TimeSpan? killWait = null, Action? beforeKill = null, CancellationToken cancellationToken = default, int stopSignal = SignalNames.SIGTERM)
     {
         ArgumentNullException.ThrowIfNull(process);
         var time = timeProvider ?? TimeProvider.System;
@@ -31,7 +32,7 @@ public static class ProcessGroupKiller
             return false;
         }
 
-        process.SignalGroup(SignalNames.SIGTERM);
+        process.SignalGroup(stopSignal);
         if (await WaitGoneAsync(process, gracePeriod, time, cancellationToken).ConfigureAwait(false))
         {
             return false;

@@ -18,6 +18,8 @@ public sealed class PilotMetrics
     private readonly Gauge _jobState;
     private readonly Gauge _jobHealth;
     private readonly Histogram _jobRunDuration;
+    private readonly Gauge _jobRestartDelay;
+    private readonly Gauge _jobNextRestart;
     private readonly Dictionary<string, DateTimeOffset?> _lastExitSeen = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastVersion = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
@@ -38,6 +40,9 @@ public sealed class PilotMetrics
             LabelNames = ["job"],
             Buckets = Histogram.ExponentialBuckets(0.01, 4, 10),
         });
+        _jobRestartDelay = factory.CreateGauge("pilot_job_restart_delay_seconds", "restartBackoff: the delay of the last backed-off restart of each job", ["job"]);
+        _jobNextRestart = factory.CreateGauge("pilot_job_next_restart_timestamp_seconds",
+            "restartBackoff: Unix time when the restart waiting for its delay is due, 0 when none waits", ["job"]);
     }
 
     public CollectorRegistry Registry { get; }
@@ -79,6 +84,11 @@ public sealed class PilotMetrics
             foreach (var status in Enum.GetValues<HealthStatus>())
             {
                 _jobHealth.WithLabels(job.Name, status.ToString().ToLowerInvariant()).Set(status == job.Health ? 1 : 0);
+            }
+            if (job.RestartDelay is { } delay)
+            {
+                _jobRestartDelay.WithLabels(job.Name).Set(delay.TotalSeconds);
+                _jobNextRestart.WithLabels(job.Name).Set(job.NextRestart is { } due ? due.ToUnixTimeMilliseconds() / 1000.0 : 0);
             }
             _lastExitSeen.TryGetValue(job.Name, out var seen);
             if (job.LastExited is { } exited && exited != seen && job.LastStarted is { } started && exited >= started)

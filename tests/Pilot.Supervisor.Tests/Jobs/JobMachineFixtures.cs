@@ -64,6 +64,22 @@ internal static class JobMachineFixtures
         },
         ["pre-stop"], HasService: true, HasCheck: true);
 
+    /// <summary>Restarts unlimited, but a failure shuts Pilot down (<c>onFailure: shutdown</c>).</summary>
+    public static JobDefinition ShutdownOnFailure => JobDefinition.Of(App with { Restarts = JobConfig.UnlimitedRestarts, OnFailure = ExitAction.Shutdown });
+
+    /// <summary>A success shuts Pilot down (<c>onSuccess: shutdown</c>).</summary>
+    public static JobDefinition ShutdownOnSuccess => JobDefinition.Of(App with { OnSuccess = ExitAction.Shutdown });
+
+    /// <summary>Restarts unlimited, each after a backoff: 1 s, doubling up to 8 s, reset by a run of 10 s.</summary>
+    public static JobDefinition BackingOff => JobDefinition.Of(App with
+    {
+        Restarts = JobConfig.UnlimitedRestarts,
+        RestartBackoff = new RestartBackoffConfig { Initial = TimeSpan.FromSeconds(1), Factor = 2, Max = TimeSpan.FromSeconds(8), ResetAfter = TimeSpan.FromSeconds(10) },
+    });
+
+    /// <summary><c>shutdownOrder: "dependencies"</c>: the job "web" depends on this one.</summary>
+    public static JobDefinition Depended => JobDefinition.Of(App) with { ShutdownDependents = ["web"] };
+
     public static JobDefinition NoExec => new(new JobConfig { Name = "app" }, [], HasService: false, HasCheck: false);
 
     public static JobMoment At(TimeSpan elapsed = default) => new(T0 + elapsed, GlobalStop);

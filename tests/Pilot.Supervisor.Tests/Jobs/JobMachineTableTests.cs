@@ -204,6 +204,96 @@ public sealed class JobMachineTableTests
         ["ForwardedSignal_GoesToTheRunAndTheCheck"] = new(Checked, Running(Checked) with { Probe = Probe }, new ForwardSignal(SignalNames.SIGUSR1),
             JobState.Running, [new SignalRun(Run, SignalNames.SIGUSR1), new SignalCheck(Probe, SignalNames.SIGUSR1)]),
 
+        // Exit policy (onSuccess / onFailure).
+        ["RunExited_AsksForShutdown_AndDoesNotRestart_WhenOnFailureIsShutdown"] = new(ShutdownOnFailure, Running(ShutdownOnFailure), Exit(Run, 3),
+            JobState.Exited,
+            [
+                .. ExitEffects(3),
+                new WriteLog(LogLevel.Info, "job app: onFailure is \"shutdown\": shutting Pilot down with exit code 3"),
+                new RequestShutdown(3),
+            ]),
+        ["RunExited_Restarts_WhenOnlyOnSuccessIsShutdown"] = new(ShutdownOnSuccess with { Config = ShutdownOnSuccess.Config with { Restarts = 1 } },
+            Running(ShutdownOnSuccess with { Config = ShutdownOnSuccess.Config with { Restarts = 1 } }), Exit(Run, 1), JobState.Starting,
+            [.. ExitEffects(1), new LaunchRun()]),
+        ["RunExited_AsksForShutdownWithCodeZero_WhenOnSuccessIsShutdown"] = new(ShutdownOnSuccess, Running(ShutdownOnSuccess), Exit(Run, 0),
+            JobState.Completed,
+            [
+                .. ExitEffects(0),
+                new WriteLog(LogLevel.Info, "job app: onSuccess is \"shutdown\": shutting Pilot down with exit code 0"),
+                new RequestShutdown(0),
+                NotPermitted, StoppingApp, new LeaveBus(), StoppedApp,
+            ]),
+        ["LaunchFailed_AsksForShutdownWithCode127_WhenOnFailureIsShutdown"] = new(ShutdownOnFailure, Drive(ShutdownOnFailure, new Begin(), Bus(Startup)),
+            new RunStartFailed("no"), JobState.Exited,
+            [
+                new WriteLog(LogLevel.Error, "unable to start app: no"),
+                new Publish(new Event(EventCode.ExitFailed, "app")),
+                new Publish(new Event(EventCode.Error, "no")),
+                new WriteLog(LogLevel.Info, "job app: onFailure is \"shutdown\": shutting Pilot down with exit code 127"),
+                new RequestShutdown(127),
+            ]),
+        ["RunExited_WhileTerminating_IgnoresTheExitPolicy"] = new(ShutdownOnFailure,
+            Drive(ShutdownOnFailure, new Begin(), Bus(Startup), new RunStarted(Run), Bus(Shutdown)),
+            new RunExited(Run, new ProcessExit(143, SignalNames.SIGTERM)), JobState.Terminating,
+            [
+                new SetPidVariable(PidVariable, null),
+                new WriteLog(LogLevel.Error, "app exited with error: signal: terminated"),
+                new Publish(new Event(EventCode.ExitFailed, "app")),
+                new Publish(new Event(EventCode.Error, "app: signal: terminated")),
+            ]),
+
+        // Restart backoff.
+        ["RunExited_ArmsTheBackoff_InsteadOfRestarting"] = new(BackingOff, Running(BackingOff), Exit(Run, 1), JobState.Exited,
+            [
+                .. ExitEffects(1),
+                new WriteLog(LogLevel.Info, "job app: restarting in 1s"),
+                new ArmTimer(JobTimer.RestartBackoff, TimeSpan.FromSeconds(1), Periodic: false),
+            ]),
+        ["RunExited_DoublesTheBackoff_AfterAShortRun"] = new(BackingOff, Running(BackingOff) with { BackoffBase = TimeSpan.FromSeconds(2) },
+            Exit(Run, 1), JobState.Exited,
+            [
+                .. ExitEffects(1),
+                new WriteLog(LogLevel.Info, "job app: restarting in 4s"),
+                new ArmTimer(JobTimer.RestartBackoff, TimeSpan.FromSeconds(4), Periodic: false),
+            ]),
+        ["RunExited_ResetsTheBackoff_AfterALongRun"] = new(BackingOff, Running(BackingOff) with { BackoffBase = TimeSpan.FromSeconds(8) },
+            Exit(Run, 1), JobState.Exited,
+            [
+                .. ExitEffects(1),
+                new WriteLog(LogLevel.Info, "job app: restarting in 1s"),
+                new ArmTimer(JobTimer.RestartBackoff, TimeSpan.FromSeconds(1), Periodic: false),
+            ],
+            Elapsed: TimeSpan.FromSeconds(10)),
+        ["LaunchFailed_ArmsTheBackoff_InsteadOfQueueingTheRestart"] = new(BackingOff, Drive(BackingOff, new Begin(), Bus(Startup)),
+            new RunStartFailed("no"), JobState.Exited,
+            [
+                new WriteLog(LogLevel.Error, "unable to start app: no"),
+                new Publish(new Event(EventCode.ExitFailed, "app")),
+                new Publish(new Event(EventCode.Error, "no")),
+                new WriteLog(LogLevel.Info, "job app: restarting in 1s"),
+                new ArmTimer(JobTimer.RestartBackoff, TimeSpan.FromSeconds(1), Periodic: false),
+            ]),
+        ["BackoffEnds_Launches"] = new(BackingOff, Drive(BackingOff, new Begin(), Bus(Startup), new RunStarted(Run), Exit(Run, 1)),
+            new TimerFired(JobTimer.RestartBackoff), JobState.Starting, [new LaunchRun()]),
+        ["Shutdown_DisarmsTheBackoff"] = new(BackingOff, Drive(BackingOff, new Begin(), Bus(Startup), new RunStarted(Run), Exit(Run, 1)),
+            Bus(Shutdown), JobState.Completed, [new DisarmTimer(JobTimer.RestartBackoff), StoppingApp, new LeaveBus(), StoppedApp]),
+        ["Stop_DisarmsTheBackoff"] = new(BackingOff, Drive(BackingOff, new Begin(), Bus(Startup), new RunStarted(Run), Exit(Run, 1)),
+            new Command(JobCommand.Stop), JobState.Stopped, [StoppingApp, new DisarmTimer(JobTimer.RestartBackoff), StoppedApp]),
+
+        // Ordered shutdown (shutdownOrder: "dependencies").
+        ["Shutdown_WaitsForTheJobsThatDependOnIt_WhenOrdered"] = new(Depended, Running(Depended), Bus(Shutdown), JobState.Stopping,
+            [StoppingApp, new ArmTimer(JobTimer.StopDeadline, GlobalStop, Periodic: false)]),
+        ["DependentStopped_TerminatesTheJobItHeld"] = new(Depended, Drive(Depended, new Begin(), Bus(Startup), new RunStarted(Run), Bus(Shutdown)),
+            Bus(EventCode.Stopped, "web"), JobState.Terminating,
+            [new DisarmTimer(JobTimer.StopDeadline), new TerminateGroups(Run, null, GlobalStop, Report: true)]),
+        ["Shutdown_DoesNotWaitForADependentThatHasStopped"] = new(Depended, Drive(Depended, new Begin(), Bus(Startup), new RunStarted(Run),
+            Bus(EventCode.Stopped, "web")), Bus(Shutdown), JobState.Terminating, [StoppingApp, new TerminateGroups(Run, null, GlobalStop, Report: true)]),
+        ["Shutdown_WaitsForADependentThatStartedAgain"] = new(Depended, Drive(Depended, new Begin(), Bus(Startup), new RunStarted(Run),
+            Bus(EventCode.Stopped, "web"), Bus(EventCode.Startup, "web")), Bus(Shutdown), JobState.Stopping,
+            [StoppingApp, new ArmTimer(JobTimer.StopDeadline, GlobalStop, Periodic: false)]),
+        ["Retire_DoesNotWaitForDependents_WhenOrdered"] = new(Depended, Running(Depended), new Command(JobCommand.Retire), JobState.Terminating,
+            [StoppingApp, new TerminateGroups(Run, null, GlobalStop, Report: true)]),
+
         // A job without exec is active once started.
         ["Trigger_MakesAJobWithoutExecRun"] = new(NoExec, Drive(NoExec, new Begin()), Bus(Startup), JobState.Running, []),
 
@@ -234,6 +324,19 @@ public sealed class JobMachineTableTests
         {
             step.Memory.ShouldBe(before);
         }
+    }
+
+    [Fact]
+    public void JobMachine_ShowsTheBackoffDelayAndDueTime_UntilTheRestart()
+    {
+        var exited = JobMachine.Handle(BackingOff, Running(BackingOff), Exit(Run, 1), At()).Memory;
+        var snapshot = exited.ToSnapshot(BackingOff, 1);
+        snapshot.RestartDelay.ShouldBe(TimeSpan.FromSeconds(1));
+        snapshot.NextRestart.ShouldBe(T0 + TimeSpan.FromSeconds(1));
+
+        var restarted = JobMachine.Handle(BackingOff, exited, new TimerFired(JobTimer.RestartBackoff), At(TimeSpan.FromSeconds(1))).Memory;
+        restarted.ToSnapshot(BackingOff, 2).NextRestart.ShouldBeNull();
+        restarted.ToSnapshot(BackingOff, 2).RestartDelay.ShouldBe(TimeSpan.FromSeconds(1));
     }
 
     [Fact]

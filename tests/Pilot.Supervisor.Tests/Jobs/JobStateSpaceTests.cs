@@ -20,7 +20,7 @@ public sealed class JobStateSpaceTests
     private static readonly StubProbe Probe = new();
 
     private static readonly JobDefinition[] Kinds =
-        [Once, Restarting, Unlimited, Each, OnSighup, Late, Periodic, PreStop, Checked, Service, NoExec];
+        [Once, Restarting, Unlimited, Each, OnSighup, Late, Periodic, PreStop, Checked, Service, NoExec, ShutdownOnFailure, ShutdownOnSuccess, BackingOff, Depended];
 
     /// <summary>Each input under the name the diagram uses; null where it cannot be built from the memory.</summary>
     private static readonly (string Label, Func<JobDefinition, JobMemory, JobInput?> Make)[] Inputs =
@@ -31,6 +31,7 @@ public sealed class JobStateSpaceTests
         ("maintenance", (_, _) => Bus(EventCode.EnterMaintenance, Event.GlobalSource)),
         ("maintenance", (_, _) => Bus(EventCode.ExitMaintenance, Event.GlobalSource)),
         ("dependents stopped", (job, _) => job.StopDependents.IsEmpty ? null : Bus(EventCode.Stopped, job.StopDependents.First())),
+        ("dependents stopped", (job, _) => job.ShutdownDependents.IsEmpty ? null : Bus(EventCode.Stopped, job.ShutdownDependents.First())),
         ("launched", (_, _) => new RunStarted(Run)),
         ("launch failed", (_, _) => new RunStartFailed("no such file")),
         ("run exits", (_, memory) => memory.Run is { } run ? Exit(run, 0) : Exit(Run, 0)),
@@ -41,6 +42,7 @@ public sealed class JobStateSpaceTests
         ("when.timeout", (_, _) => new TimerFired(JobTimer.WhenTimeout)),
         ("run timeout", (_, _) => new TimerFired(JobTimer.RunTimeout)),
         ("stop deadline", (_, _) => new TimerFired(JobTimer.StopDeadline)),
+        ("backoff ends", (_, _) => new TimerFired(JobTimer.RestartBackoff)),
         ("check started", (_, _) => new CheckStarted(Probe)),
         ("check result", (_, memory) => new CheckFinished(memory.Probe ?? Probe, new HealthCheckResult(HealthCheckOutcome.Passed, "exit status 0"))),
         ("groups gone", (_, _) => new TerminationFinished(false)),
@@ -108,7 +110,8 @@ public sealed class JobStateSpaceTests
     /// <summary>What decides the machine's future (an unlimited job's restart count keeps going down, as v3's, and decides nothing).</summary>
     private static object Signature(JobDefinition job, JobMemory m) => (m.State, m.Run is null, m.Probe is null, m.StartsRemain,
         job.Config.Restarts == JobConfig.UnlimitedRestarts ? 0 : m.RestartsRemain, m.Trigger == default, m.WhenTimeoutArmed, m.Health,
-        m.AwaitedDependents.Count, m.StartAfterStop, m.StopDeregistering);
+        m.AwaitedDependents.Count, m.StartAfterStop, m.StopDeregistering, m.NextRestart is null,
+        m.ShutdownSeen, m.StoppedDependents.Count);
 
     [Fact]
     public void JobMachine_HandlesEveryInputInEveryReachableState_AndKeepsItsInvariants()

@@ -102,4 +102,21 @@ public sealed class UserMetricsTests
         text.ShouldContain("pilot_job_health{job=\"app\",status=\"healthy\"} 1");
         text.ShouldContain("pilot_job_run_duration_seconds_sum{job=\"app\"} 1.5");
     }
+
+    [Fact]
+    public async Task PilotMetrics_ShowTheRestartBackoff_DelayAndDueTime()
+    {
+        var registry = Metrics.NewCustomRegistry();
+        var metrics = new PilotMetrics(registry);
+        var due = DateTimeOffset.Parse("2026-01-01T00:00:02Z", System.Globalization.CultureInfo.InvariantCulture);
+
+        metrics.Observe(new JobSnapshot { Name = "crasher", State = JobState.Exited, RestartDelay = TimeSpan.FromSeconds(1.5), NextRestart = due, Version = 1 });
+        var waiting = await ExportAsync(registry);
+        metrics.Observe(new JobSnapshot { Name = "crasher", State = JobState.Running, RestartDelay = TimeSpan.FromSeconds(1.5), Version = 2 });
+        var restarted = await ExportAsync(registry);
+
+        waiting.ShouldContain("pilot_job_restart_delay_seconds{job=\"crasher\"} 1.5");
+        waiting.ShouldContain($"pilot_job_next_restart_timestamp_seconds{{job=\"crasher\"}} {due.ToUnixTimeSeconds()}");
+        restarted.ShouldContain("pilot_job_next_restart_timestamp_seconds{job=\"crasher\"} 0");
+    }
 }

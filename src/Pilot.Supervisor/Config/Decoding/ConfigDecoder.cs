@@ -6,13 +6,15 @@ namespace Pilot.Supervisor.Config.Decoding;
 /// JSON5 tree → <see cref="RawConfig"/>, as v3's decode step: exact top-level keys, then mapstructure rules per
 /// section (case-insensitive keys, weak typing, unknown keys rejected). Values keep their lines for later errors.
 /// </summary>
-internal static class ConfigDecoder
+internal static partial class ConfigDecoder
 {
-    private static readonly string[] TopLevelKeys = ["consul", "logging", "control", "stopTimeout", "jobs", "watches", "telemetry"];
+    private static readonly string[] TopLevelKeys = ["consul", "logging", "control", "stopTimeout", "jobs", "watches", "telemetry", ShutdownOrderKey];
     private static readonly string[] ConsulKeys = ["address", "scheme", "token", "tls"];
     private static readonly string[] TlsKeys = ["cafile", "capath", "clientcert", "clientkey", "servername", "verify"];
     private static readonly string[] JobKeys =
-        ["name", "exec", "port", "initial_status", "interfaces", "tags", "consul", "health", "timeout", "restarts", "stopTimeout", "when", "logging"];
+        ["name", "exec", "port", "initial_status", "interfaces", "tags", "consul", "health", "timeout", "restarts", "stopTimeout", "when", "logging",
+         // Pilot's lifecycle extensions (ConfigDecoder.Lifecycle.cs).
+         "restartBackoff", "stopSignal", "onSuccess", "onFailure"];
 
     /// <summary>Job keys v3 silently accepts because they match its private fields.</summary>
     private static readonly string[] JobPrivateKeys =
@@ -57,6 +59,8 @@ internal static class ConfigDecoder
             Watches = DecodeList(reader, "watches", context, (item, index) => DecodeWatch(item, index, context)),
             WatchesLine = reader.LineOf("watches"),
             Telemetry = DecodeTelemetry(reader),
+            ShutdownOrder = reader.String(ShutdownOrderKey),
+            ShutdownOrderLine = reader.LineOf(ShutdownOrderKey),
         };
     }
 
@@ -173,6 +177,7 @@ internal static class ConfigDecoder
         AddLines(lines, "health.", health, HealthKeys);
         AddLines(lines, "when.", when, WhenKeys);
         AddLines(lines, "consul.", consul, JobConsulKeys);
+        var lifecycle = DecodeLifecycle(job, lines);
         return new RawJob
         {
             Path = job.Path,
@@ -211,6 +216,7 @@ internal static class ConfigDecoder
                 IsEmpty = when.Node.Properties.Count == 0,
             },
             RawLogging = logging?.Bool("raw") ?? false,
+            Lifecycle = lifecycle,
         };
     }
 

@@ -27,6 +27,9 @@ internal sealed record RawConfig
     public int WatchesLine { get; init; }
     /// <summary>Raw logging values, validated with v3's messages.</summary>
     public RawLogging? LoggingRaw { get; init; }
+    /// <summary>Pilot extension <c>shutdownOrder</c> as written.</summary>
+    public string? ShutdownOrder { get; init; }
+    public int ShutdownOrderLine { get; init; }
 }
 
 internal sealed record RawLogging : RawSection
@@ -76,6 +79,8 @@ internal sealed record RawJob : RawSection
     public RawDuration StopTimeout { get; init; } = RawDuration.Unset;
     public RawWhen? When { get; init; }
     public bool RawLogging { get; init; }
+    /// <summary>Pilot extensions of the job's life (ConfigDecoder.Lifecycle.cs).</summary>
+    public RawLifecycle Lifecycle { get; init; } = new();
 }
 
 internal sealed record RawJobConsul

@@ -40,8 +40,32 @@ namespace Pilot.Client.Models
 #else
         public string Name { get; set; }
 #endif
+        /// <summary>The onFailure property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? OnFailure { get; set; }
+#nullable restore
+#else
+        public string OnFailure { get; set; }
+#endif
+        /// <summary>The onSuccess property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? OnSuccess { get; set; }
+#nullable restore
+#else
+        public string OnSuccess { get; set; }
+#endif
         /// <summary>The pid property</summary>
         public int? Pid { get; set; }
+        /// <summary>The restartBackoff property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Pilot.Client.Models.RestartBackoffResponse? RestartBackoff { get; set; }
+#nullable restore
+#else
+        public global::Pilot.Client.Models.RestartBackoffResponse RestartBackoff { get; set; }
+#endif
         /// <summary>The restarts property</summary>
         public int? Restarts { get; set; }
         /// <summary>The state property</summary>
@@ -52,8 +76,24 @@ namespace Pilot.Client.Models
 #else
         public string State { get; set; }
 #endif
+        /// <summary>The stopSignal property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? StopSignal { get; set; }
+#nullable restore
+#else
+        public string StopSignal { get; set; }
+#endif
         /// <summary>The version property</summary>
         public long? Version { get; set; }
+        /// <summary>The waitingFor property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public List<string>? WaitingFor { get; set; }
+#nullable restore
+#else
+        public List<string> WaitingFor { get; set; }
+#endif
         /// <summary>
         /// Instantiates a new <see cref="global::Pilot.Client.Models.JobResponse"/> and sets the default values.
         /// </summary>
@@ -86,10 +126,15 @@ namespace Pilot.Client.Models
                 { "lastExited", n => { LastExited = n.GetDateTimeOffsetValue(); } },
                 { "lastStarted", n => { LastStarted = n.GetDateTimeOffsetValue(); } },
                 { "name", n => { Name = n.GetStringValue(); } },
+                { "onFailure", n => { OnFailure = n.GetStringValue(); } },
+                { "onSuccess", n => { OnSuccess = n.GetStringValue(); } },
                 { "pid", n => { Pid = n.GetIntValue(); } },
+                { "restartBackoff", n => { RestartBackoff = n.GetObjectValue<global::Pilot.Client.Models.RestartBackoffResponse>(global::Pilot.Client.Models.RestartBackoffResponse.CreateFromDiscriminatorValue); } },
                 { "restarts", n => { Restarts = n.GetIntValue(); } },
                 { "state", n => { State = n.GetStringValue(); } },
+                { "stopSignal", n => { StopSignal = n.GetStringValue(); } },
                 { "version", n => { Version = n.GetLongValue(); } },
+                { "waitingFor", n => { WaitingFor = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
             };
         }
         /// <summary>
@@ -106,10 +151,15 @@ namespace Pilot.Client.Models
             writer.WriteDateTimeOffsetValue("lastExited", LastExited);
             writer.WriteDateTimeOffsetValue("lastStarted", LastStarted);
             writer.WriteStringValue("name", Name);
+            writer.WriteStringValue("onFailure", OnFailure);
+            writer.WriteStringValue("onSuccess", OnSuccess);
             writer.WriteIntValue("pid", Pid);
+            writer.WriteObjectValue<global::Pilot.Client.Models.RestartBackoffResponse>("restartBackoff", RestartBackoff);
             writer.WriteIntValue("restarts", Restarts);
             writer.WriteStringValue("state", State);
+            writer.WriteStringValue("stopSignal", StopSignal);
             writer.WriteLongValue("version", Version);
+            writer.WriteCollectionOfPrimitiveValues<string>("waitingFor", WaitingFor);
             writer.WriteAdditionalData(AdditionalData);
         }
     }

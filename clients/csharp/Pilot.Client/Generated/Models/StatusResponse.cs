@@ -14,6 +14,14 @@ namespace Pilot.Client.Models
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
+        /// <summary>The holdingShutdown property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public List<string>? HoldingShutdown { get; set; }
+#nullable restore
+#else
+        public List<string> HoldingShutdown { get; set; }
+#endif
         /// <summary>The jobs property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -24,6 +32,14 @@ namespace Pilot.Client.Models
 #endif
         /// <summary>The maintenance property</summary>
         public bool? Maintenance { get; set; }
+        /// <summary>The shutdownOrder property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? ShutdownOrder { get; set; }
+#nullable restore
+#else
+        public string ShutdownOrder { get; set; }
+#endif
         /// <summary>The version property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -65,8 +81,10 @@ namespace Pilot.Client.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
+                { "holdingShutdown", n => { HoldingShutdown = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
                 { "jobs", n => { Jobs = n.GetCollectionOfObjectValues<global::Pilot.Client.Models.JobResponse>(global::Pilot.Client.Models.JobResponse.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "maintenance", n => { Maintenance = n.GetBoolValue(); } },
+                { "shutdownOrder", n => { ShutdownOrder = n.GetStringValue(); } },
                 { "version", n => { Version = n.GetStringValue(); } },
                 { "watches", n => { Watches = n.GetCollectionOfObjectValues<global::Pilot.Client.Models.WatchResponse>(global::Pilot.Client.Models.WatchResponse.CreateFromDiscriminatorValue)?.AsList(); } },
             };
@@ -78,8 +96,10 @@ namespace Pilot.Client.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
+            writer.WriteCollectionOfPrimitiveValues<string>("holdingShutdown", HoldingShutdown);
             writer.WriteCollectionOfObjectValues<global::Pilot.Client.Models.JobResponse>("jobs", Jobs);
             writer.WriteBoolValue("maintenance", Maintenance);
+            writer.WriteStringValue("shutdownOrder", ShutdownOrder);
             writer.WriteStringValue("version", Version);
             writer.WriteCollectionOfObjectValues<global::Pilot.Client.Models.WatchResponse>("watches", Watches);
             writer.WriteAdditionalData(AdditionalData);
