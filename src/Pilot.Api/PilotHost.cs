@@ -18,21 +18,11 @@ internal static class PilotHost
         // let a few jobs delay control-plane answers until the pool grows.
         ThreadPool.GetMinThreads(out var workers, out var io);
         ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
-        var builder = ControlPlane.CreateBuilder(config.Control);
-        builder.Services.AddPilotSupervisor(new PilotSupervisorOptions
-        {
-            ConfigPath = configPath,
-            Config = config,
-            Version = BuildInfo.Version,
-        });
-        builder.Services.AddSingleton<TelemetryServer>();
-        builder.Services.AddSingleton<ISupervisedComponent>(provider => provider.GetRequiredService<TelemetryServer>());
-        builder.Services.AddSingleton<IControlRequestObserver, MetricsControlObserver>();
-        await using var app = builder.Build();
-        app.MapControlPlane();
+        // The socket first (v3 listens before it starts jobs); Kestrel starts on it while the jobs start.
+        ControlListener listener;
         try
         {
-            await app.StartControlPlaneAsync(config.Control, cancellationToken).ConfigureAwait(false);
+            listener = ControlListener.Bind(config.Control);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
         {
@@ -42,8 +32,24 @@ internal static class PilotHost
             await Console.Out.WriteLineAsync(PilotCli.LogLine(TimeProvider.System, message)).ConfigureAwait(false);
             return PilotCli.ExitFailure;
         }
-        // The supervisor stops the host when every job has halted or a shutdown completed, and sets the exit code.
-        await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        using (listener)
+        {
+            var builder = ControlPlane.CreateBuilder(listener);
+            builder.Services.AddPilotSupervisor(new PilotSupervisorOptions
+            {
+                ConfigPath = configPath,
+                Config = config,
+                Version = BuildInfo.Version,
+            });
+            builder.Services.AddSingleton<TelemetryServer>();
+            builder.Services.AddSingleton<ISupervisedComponent>(provider => provider.GetRequiredService<TelemetryServer>());
+            builder.Services.AddSingleton<IControlRequestObserver, MetricsControlObserver>();
+            await using var app = builder.Build();
+            app.MapControlPlane();
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            // The supervisor stops the host when every job has halted or a shutdown completed, and sets the exit code.
+            await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        }
         return Environment.ExitCode;
     }
 }

@@ -9,7 +9,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pilot.Api.Hosting;
 using Pilot.Api.V3;
-using Pilot.Supervisor.Config;
 
 namespace Pilot.Api.Control;
 
@@ -17,10 +16,11 @@ namespace Pilot.Api.Control;
 /// The HTTP control plane: Kestrel on the Unix socket only, the v3 routes, the OpenAPI document.
 /// Used by the <c>pilot</c> run path and, with a fake <see cref="Pilot.Supervisor.Control.ISupervisorControl"/>, by tests:
 /// <code>
-/// var builder = ControlPlane.CreateBuilder(config.Control);
+/// using var listener = ControlListener.Bind(config.Control);
+/// var builder = ControlPlane.CreateBuilder(listener);
 /// builder.Services.AddSingleton&lt;ISupervisorControl&gt;(fake);
 /// var app = builder.Build().MapControlPlane();
-/// await app.StartControlPlaneAsync(config.Control, ct);
+/// await app.StartAsync(ct);
 /// </code>
 /// </summary>
 public static class ControlPlane
@@ -29,26 +29,22 @@ public static class ControlPlane
     /// <summary>The host name clients put in their requests (v3's client uses it too).</summary>
     public const string HostName = "control";
 
-    /// <summary>A slim web application builder listening on <see cref="ControlConfig.SocketPath"/> and nowhere else.</summary>
-    public static WebApplicationBuilder CreateBuilder(ControlConfig control, string? environmentName = null)
+    /// <summary>A slim web application builder serving the already bound <paramref name="listener"/> and nothing else.</summary>
+    public static WebApplicationBuilder CreateBuilder(ControlListener listener, string? environmentName = null)
     {
         var builder = IsolatedWebHost.CreateBuilder(environmentName);
-        builder.AddControlPlane(control);
+        builder.AddControlPlane(listener);
         return builder;
     }
 
-    public static WebApplicationBuilder AddControlPlane(this WebApplicationBuilder builder, ControlConfig control)
+    public static WebApplicationBuilder AddControlPlane(this WebApplicationBuilder builder, ControlListener listener)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(control);
-        if (string.IsNullOrEmpty(control.SocketPath))
-        {
-            throw new ArgumentException("control server not loading due to missing config", nameof(control));
-        }
+        ArgumentNullException.ThrowIfNull(listener);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // Explicit endpoints replace ASPNETCORE_URLS / HTTP_PORTS: there is no TCP listener.
-            kestrel.ListenUnixSocket(control.SocketPath);
+            kestrel.ListenHandle(listener.KestrelHandle);
             kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
             kestrel.AddServerHeader = false;
         });
@@ -122,16 +118,4 @@ public static class ControlPlane
         return app;
     }
 
-    /// <summary>
-    /// Starts the application on the socket: a stale socket file is replaced, a live one is refused
-    /// (<see cref="ControlSocketInUseException"/>), and the file gets <see cref="ControlConfig.SocketMode"/> right after binding.
-    /// </summary>
-    public static async Task StartControlPlaneAsync(this WebApplication app, ControlConfig control, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(app);
-        ArgumentNullException.ThrowIfNull(control);
-        ControlSocket.PrepareForBind(control.SocketPath);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        ControlSocket.ApplyMode(control.SocketPath, control.SocketMode);
-    }
 }

@@ -4,19 +4,22 @@ using Pilot.Supervisor.Processes;
 namespace Pilot.Supervisor.Hosting;
 
 /// <summary>
-/// Runs the supervisor inside the generic host: starts the orphan reaper and the signal relay, starts the jobs once
-/// every other service (the control socket) is up — as v3 listens before it starts jobs, so a job may call
-/// <c>pilot -putenv</c> at once — and stops the host (with the supervisor's exit code) once every job has halted.
+/// Runs the supervisor inside the generic host: starts the orphan reaper, the signal relay and the jobs before the
+/// other services start, so the jobs start while Kestrel does (the control socket is bound and listening before the
+/// host is built — v3 listens before it starts jobs, so a job may call <c>pilot -putenv</c> at once), and stops the
+/// host (with the supervisor's exit code) once every job has halted.
 /// </summary>
 internal sealed class PilotSupervisorService(PilotSupervisor supervisor, OrphanReaper reaper, IHostApplicationLifetime lifetime)
     : IHostedLifecycleService
 {
     private SignalRelay? _signals;
+    private Task _starting = Task.CompletedTask;
 
     public Task StartingAsync(CancellationToken cancellationToken)
     {
         reaper.Start();
         _signals = new SignalRelay(supervisor.HandleSignal);
+        _starting = supervisor.StartAsync(cancellationToken);
         return Task.CompletedTask;
     }
 
@@ -28,7 +31,7 @@ internal sealed class PilotSupervisorService(PilotSupervisor supervisor, OrphanR
 
     public async Task StartedAsync(CancellationToken cancellationToken)
     {
-        await supervisor.StartAsync(cancellationToken).ConfigureAwait(false);
+        await _starting.ConfigureAwait(false);
         _ = supervisor.Completion.ContinueWith(done =>
         {
             Environment.ExitCode = done.Result;

@@ -14,9 +14,10 @@ internal sealed class ControlPlaneHost : IAsyncDisposable
     /// <summary>An upper bound for failing tests only (a green test never waits for it); generous for a loaded 2-core CI.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
-    private ControlPlaneHost(WebApplication app, TempDirectory directory, ControlConfig control, FakeSupervisorControl supervisor)
+    private ControlPlaneHost(WebApplication app, ControlListener listener, TempDirectory directory, ControlConfig control, FakeSupervisorControl supervisor)
     {
         App = app;
+        Listener = listener;
         Directory = directory;
         Control = control;
         Supervisor = supervisor;
@@ -36,6 +37,7 @@ internal sealed class ControlPlaneHost : IAsyncDisposable
     }
 
     public WebApplication App { get; }
+    public ControlListener Listener { get; }
     public TempDirectory Directory { get; }
     public ControlConfig Control { get; }
     public string SocketPath => Control.SocketPath;
@@ -53,15 +55,16 @@ internal sealed class ControlPlaneHost : IAsyncDisposable
             control = control with { SocketMode = mode };
         }
         var supervisor = new FakeSupervisorControl();
-        var app = Build(control, supervisor, environmentName);
+        var listener = ControlListener.Bind(control);
+        var app = Build(listener, supervisor, environmentName);
         using var timeout = CreateTimeout();
-        await app.StartControlPlaneAsync(control, timeout.Token);
-        return new ControlPlaneHost(app, directory, control, supervisor);
+        await app.StartAsync(timeout.Token);
+        return new ControlPlaneHost(app, listener, directory, control, supervisor);
     }
 
-    public static WebApplication Build(ControlConfig control, ISupervisorControl supervisor, string environmentName = "Production")
+    public static WebApplication Build(ControlListener listener, ISupervisorControl supervisor, string environmentName = "Production")
     {
-        var builder = ControlPlane.CreateBuilder(control, environmentName);
+        var builder = ControlPlane.CreateBuilder(listener, environmentName);
         builder.Services.AddSingleton(supervisor);
         return builder.Build().MapControlPlane();
     }
@@ -73,6 +76,7 @@ internal sealed class ControlPlaneHost : IAsyncDisposable
         using var timeout = new CancellationTokenSource(Timeout);
         await App.StopAsync(timeout.Token);
         await App.DisposeAsync();
+        Listener.Dispose();
         Directory.Dispose();
     }
 }
