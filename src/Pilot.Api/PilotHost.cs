@@ -1,15 +1,15 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Hosting;
 using Pilot.Api.Cli;
 using Pilot.Api.Control;
+using Pilot.Api.Telemetry;
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Hosting;
-using Pilot.Api.Telemetry;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Pilot.Api;
 
-/// <summary>The run path: the control plane on its socket with the supervisor as a hosted service.</summary>
+/// <summary>
+/// The run path: the control socket first, then the jobs while Kestrel starts on that socket, then waiting until every
+/// job has halted or a shutdown (SIGTERM) has completed. Composed by hand: no generic host, no container.
+/// </summary>
 internal static class PilotHost
 {
     public static async Task<int> RunAsync(string configPath, PilotConfig config, CancellationToken cancellationToken)
@@ -18,7 +18,9 @@ internal static class PilotHost
         // let a few jobs delay control-plane answers until the pool grows.
         ThreadPool.GetMinThreads(out var workers, out var io);
         ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
-        // The socket first (v3 listens before it starts jobs); Kestrel starts on it while the jobs start.
+
+        // v3 listens before it starts jobs: a job may call `pilot -putenv` at once, and waits in the backlog until
+        // Kestrel accepts.
         ControlListener listener;
         try
         {
@@ -34,22 +36,19 @@ internal static class PilotHost
         }
         using (listener)
         {
-            var builder = ControlPlane.CreateBuilder(listener);
-            builder.Services.AddPilotSupervisor(new PilotSupervisorOptions
+            await using var runtime = SupervisorRuntime.Create(
+                new PilotSupervisorOptions { ConfigPath = configPath, Config = config, Version = BuildInfo.Version },
+                runtime => [new TelemetryServer(runtime.Registry, () => runtime.Supervisor, runtime.Loggers)]);
+            var starting = runtime.StartAsync(cancellationToken);
+            await using var control = await ControlPlane.StartAsync(listener, new ControlPlaneOptions
             {
-                ConfigPath = configPath,
-                Config = config,
-                Version = BuildInfo.Version,
-            });
-            builder.Services.AddSingleton<TelemetryServer>();
-            builder.Services.AddSingleton<ISupervisedComponent>(provider => provider.GetRequiredService<TelemetryServer>());
-            builder.Services.AddSingleton<IControlRequestObserver, MetricsControlObserver>();
-            await using var app = builder.Build();
-            app.MapControlPlane();
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
-            // The supervisor stops the host when every job has halted or a shutdown completed, and sets the exit code.
-            await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+                Supervisor = runtime.Supervisor,
+                Observer = new MetricsControlObserver(runtime.Metrics),
+                Loggers = runtime.Loggers,
+            }, cancellationToken).ConfigureAwait(false);
+            await starting.ConfigureAwait(false);
+            // The supervisor completes when every job has halted or a shutdown completed, with Pilot's exit code.
+            return await runtime.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        return Environment.ExitCode;
     }
 }

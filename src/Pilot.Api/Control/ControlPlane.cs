@@ -1,121 +1,133 @@
-using FluentValidation;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Pilot.Api.Hosting;
 using Pilot.Api.V3;
+using Pilot.Supervisor.Control;
 
 namespace Pilot.Api.Control;
 
+/// <summary>What the control plane answers for and to whom it reports.</summary>
+public sealed record ControlPlaneOptions
+{
+    public required ISupervisorControl Supervisor { get; init; }
+
+    /// <summary>Told about every reply except a 404 for an unknown path.</summary>
+    public IControlRequestObserver Observer { get; init; } = new ControlRequestCounter();
+
+    public ILoggerFactory Loggers { get; init; } = NullLoggerFactory.Instance;
+
+    /// <summary>Swagger UI is served in <c>Development</c> only; default: <c>DOTNET_ENVIRONMENT</c> / <c>ASPNETCORE_ENVIRONMENT</c>.</summary>
+    public string EnvironmentName { get; init; } = IsolatedWebHost.EnvironmentFromVariables();
+}
+
 /// <summary>
-/// The HTTP control plane: Kestrel on the Unix socket only, the v3 routes, the OpenAPI document.
-/// Used by the <c>pilot</c> run path and, with a fake <see cref="Pilot.Supervisor.Control.ISupervisorControl"/>, by tests:
+/// The HTTP control plane: Kestrel on the Unix socket only (<see cref="ControlListener"/>), driven directly with the v3
+/// routes matched by hand (<see cref="ControlRoutes"/>), the OpenAPI document embedded at build time, and Swagger UI in
+/// Development. Used by the <c>pilot</c> run path and, with a fake <see cref="ISupervisorControl"/>, by tests:
 /// <code>
 /// using var listener = ControlListener.Bind(config.Control);
-/// var builder = ControlPlane.CreateBuilder(listener);
-/// builder.Services.AddSingleton&lt;ISupervisorControl&gt;(fake);
-/// var app = builder.Build().MapControlPlane();
-/// await app.StartAsync(ct);
+/// await using var control = await ControlPlane.StartAsync(listener, new ControlPlaneOptions { Supervisor = fake }, ct);
 /// </code>
 /// </summary>
-public static class ControlPlane
+public sealed class ControlPlane : IAsyncDisposable
 {
     public const int MaxRequestBodyBytes = 64 * 1024;
     /// <summary>The host name clients put in their requests (v3's client uses it too).</summary>
     public const string HostName = "control";
 
-    /// <summary>A slim web application builder serving the already bound <paramref name="listener"/> and nothing else.</summary>
-    public static WebApplicationBuilder CreateBuilder(ControlListener listener, string? environmentName = null)
-    {
-        var builder = IsolatedWebHost.CreateBuilder(environmentName);
-        builder.AddControlPlane(listener);
-        return builder;
-    }
+    private readonly KestrelHost _kestrel;
 
-    public static WebApplicationBuilder AddControlPlane(this WebApplicationBuilder builder, ControlListener listener)
+    private ControlPlane(KestrelHost kestrel) => _kestrel = kestrel;
+
+    /// <summary>Where Kestrel listens: the socket's path, as <c>http://unix:PATH</c>.</summary>
+    public ICollection<string> Addresses => _kestrel.Addresses;
+
+    public static async Task<ControlPlane> StartAsync(ControlListener listener, ControlPlaneOptions options, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(listener);
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            // Explicit endpoints replace ASPNETCORE_URLS / HTTP_PORTS: there is no TCP listener.
-            kestrel.ListenHandle(listener.KestrelHandle);
-            kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
-            kestrel.AddServerHeader = false;
-        });
-        // Kestrel and routing chatter would interleave with Pilot's own log format.
-        builder.Logging.AddFilter("Microsoft", Microsoft.Extensions.Logging.LogLevel.Warning);
-        builder.Services.AddControlPlaneServices();
-        return builder;
+        ArgumentNullException.ThrowIfNull(options);
+        var pipeline = new ControlPipeline(options);
+        var kestrel = await KestrelHost.StartAsync(
+            kestrel =>
+            {
+                kestrel.ListenHandle(listener.KestrelHandle);
+                kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
+            },
+            pipeline.HandleAsync,
+            options.Loggers,
+            cancellationToken).ConfigureAwait(false);
+        return new ControlPlane(kestrel);
     }
 
-    /// <summary>Everything the endpoints need except <see cref="Pilot.Supervisor.Control.ISupervisorControl"/>.</summary>
-    public static IServiceCollection AddControlPlaneServices(this IServiceCollection services)
-    {
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, PilotApiJsonContext.Default));
-        services.AddRouting();
-        services.TryAddSingleton<IValidator<EnvironmentBody>, EnvironmentBodyValidator>();
-        services.TryAddSingleton<IValidator<MetricBody>, MetricBodyValidator>();
-        services.TryAddSingleton<ControlRequestCounter>();
-        services.TryAddSingleton<IControlRequestObserver>(sp => sp.GetRequiredService<ControlRequestCounter>());
-        services.AddPilotOpenApi();
-        return services;
-    }
+    public Task StopAsync(CancellationToken cancellationToken) => _kestrel.StopAsync(cancellationToken);
 
-    /// <summary>Middleware and routes: problem bodies for every failure, request counting, v3 routes, OpenAPI, Swagger UI in Development.</summary>
-    public static WebApplication MapControlPlane(this WebApplication app)
-    {
-        ArgumentNullException.ThrowIfNull(app);
-        var observer = app.Services.GetRequiredService<IControlRequestObserver>();
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Pilot.Api.Control");
-        app.Use(async (context, next) =>
-        {
-            try
-            {
-                await next(context).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted)
-            {
-                logger.LogError(ex, "control plane: {Method} {Path} failed", context.Request.Method, context.Request.Path);
-                context.Response.Clear();
-                await Problems.WriteAsync(context, StatusCodes.Status500InternalServerError, ex.Message).ConfigureAwait(false);
-            }
-            finally
-            {
-                // v3 counts every reply except a 404 for an unknown path; a route template keeps labels bounded.
-                var endpoint = context.GetEndpoint();
-                if (endpoint is not null || context.Response.StatusCode != StatusCodes.Status404NotFound)
-                {
-                    var path = (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? context.Request.Path.Value ?? "";
-                    observer.RequestCompleted(context.Response.StatusCode, path);
-                }
-            }
-        });
-        // 404 (unknown path) and 405 (wrong method, with its Allow header) get a problem body too.
-        app.UseStatusCodePages(static context =>
-        {
-            var http = context.HttpContext;
-            var detail = http.Response.StatusCode switch
-            {
-                StatusCodes.Status404NotFound => $"no route for {http.Request.Path}",
-                StatusCodes.Status405MethodNotAllowed => $"{http.Request.Method} is not allowed on {http.Request.Path}",
-                _ => null,
-            };
-            return Problems.WriteAsync(http, http.Response.StatusCode, detail);
-        });
+    public ValueTask DisposeAsync() => _kestrel.DisposeAsync();
+}
 
-        app.MapV3Endpoints();
-        app.MapOpenApi(OpenApiSetup.DocumentPath);
-        if (app.Environment.IsDevelopment())
+/// <summary>
+/// One request: its route's handler, a problem body for every failure (404 unknown path, 405 wrong method with its
+/// <c>Allow</c> header, 500 with the exception's message), and the count of the reply.
+/// </summary>
+internal sealed class ControlPipeline
+{
+    private readonly ControlServices _services;
+    private readonly IControlRequestObserver _observer;
+    private readonly ILogger _logger;
+    private readonly RequestDelegate? _swaggerUi;
+
+    public ControlPipeline(ControlPlaneOptions options)
+    {
+        _services = new ControlServices(options.Supervisor, new EnvironmentBodyValidator(), new MetricBodyValidator());
+        _observer = options.Observer;
+        _logger = options.Loggers.CreateLogger("Pilot.Api.Control");
+        if (string.Equals(options.EnvironmentName, "Development", StringComparison.OrdinalIgnoreCase))
         {
-            app.UseSwaggerUI(o => o.SwaggerEndpoint($"/openapi/{OpenApiSetup.DocumentName}.json", "Pilot control plane v3"));
+            _swaggerUi = SwaggerUi.Create(options.Loggers, options.EnvironmentName, NotFoundAsync);
         }
-        return app;
     }
 
+    public async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var response = context.Response;
+        // v3 counts every reply except a 404 for an unknown path; a route template keeps labels bounded.
+        string? countAs = null;
+        try
+        {
+            var match = ControlRoutes.Find(request.Path.Value ?? "/", request.Method);
+            if (match.Route is not { } route)
+            {
+                await (_swaggerUi ?? NotFoundAsync)(context).ConfigureAwait(false);
+            }
+            else if (match.WrongMethod)
+            {
+                countAs = request.Path.Value;
+                response.Headers.Allow = route.Method;
+                await Problems.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, $"{request.Method} is not allowed on {request.Path}")
+                    .ConfigureAwait(false);
+            }
+            else
+            {
+                countAs = route.Template;
+                await route.Handle(context, _services, match.Parameter).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested && !response.HasStarted)
+        {
+            _logger.LogError(ex, "control plane: {Method} {Path} failed", request.Method, request.Path);
+            response.Clear();
+            await Problems.WriteAsync(context, StatusCodes.Status500InternalServerError, ex.Message).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (countAs is not null || response.StatusCode != StatusCodes.Status404NotFound)
+            {
+                _observer.RequestCompleted(response.StatusCode, countAs ?? request.Path.Value ?? "");
+            }
+        }
+    }
+
+    private static Task NotFoundAsync(HttpContext context) =>
+        Problems.WriteAsync(context, StatusCodes.Status404NotFound, $"no route for {context.Request.Path}");
 }

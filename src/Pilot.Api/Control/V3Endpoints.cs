@@ -9,7 +9,12 @@ using Pilot.Supervisor.Control;
 
 namespace Pilot.Api.Control;
 
-/// <summary>The v3 control-plane routes (exact paths, as v3) plus Pilot's read-only additions.</summary>
+/// <summary>
+/// The v3 control-plane handlers (request → reply) and their description as minimal APIs. <see cref="ControlRoutes"/>
+/// dispatches requests to the handlers; <see cref="MapV3Endpoints"/> describes the same routes with summaries and
+/// examples, from which the OpenAPI document is generated (<see cref="ControlPlaneDocumentation"/>). A new route goes in
+/// both places; <c>ControlRoutes_MatchTheOpenApiDocument</c> fails when they differ.
+/// </summary>
 public static class V3Endpoints
 {
     private const string Json = "application/json";
@@ -118,7 +123,7 @@ public static class V3Endpoints
         return endpoints;
     }
 
-    private static async Task<IResult> PutEnvironmentAsync(
+    internal static async Task<ControlReply> PutEnvironmentAsync(
         HttpRequest request,
         [FromServices] ISupervisorControl control,
         [FromServices] IValidator<EnvironmentBody> validator,
@@ -143,7 +148,7 @@ public static class V3Endpoints
         return Ok(OkResponse.Instance);
     }
 
-    private static async Task<IResult> PutMetricAsync(
+    internal static async Task<ControlReply> PutMetricAsync(
         HttpRequest request,
         [FromServices] ISupervisorControl control,
         [FromServices] IValidator<MetricBody> validator,
@@ -173,7 +178,7 @@ public static class V3Endpoints
         return Ok(OkResponse.Instance);
     }
 
-    private static async Task<IResult> ReloadAsync([FromServices] ISupervisorControl control, CancellationToken cancellationToken)
+    internal static async Task<ControlReply> ReloadAsync([FromServices] ISupervisorControl control, CancellationToken cancellationToken)
     {
         var result = await control.ReloadAsync(cancellationToken).ConfigureAwait(false);
         return result.Reloaded
@@ -182,26 +187,26 @@ public static class V3Endpoints
                 "the new config is invalid; the running config is kept", [.. result.Errors.Select(e => e.ToProblemError())]);
     }
 
-    private static async Task<IResult> SetMaintenanceAsync(ISupervisorControl control, bool enable, CancellationToken cancellationToken)
+    internal static async Task<ControlReply> SetMaintenanceAsync(ISupervisorControl control, bool enable, CancellationToken cancellationToken)
     {
         var updated = await control.SetMaintenanceAsync(enable, cancellationToken).ConfigureAwait(false);
         return Ok(new MaintenanceResponse(updated));
     }
 
-    private static IResult Ping() => Ok(OkResponse.Instance);
+    internal static ControlReply Ping() => Ok(OkResponse.Instance);
 
-    private static IResult GetStatus([FromServices] ISupervisorControl control) =>
-        TypedResults.Json(control.GetStatus().ToResponse(), PilotApiJsonContext.Default.StatusResponse);
+    internal static ControlReply GetStatus([FromServices] ISupervisorControl control) =>
+        ControlReply.Json(control.GetStatus().ToResponse(), PilotApiJsonContext.Default.StatusResponse);
 
-    private static IResult GetJob(string name, [FromServices] ISupervisorControl control)
+    internal static ControlReply GetJob(string name, [FromServices] ISupervisorControl control)
     {
         var job = control.GetStatus().Jobs.FirstOrDefault(j => j.Name == name);
         return job is null
             ? Problems.Result(StatusCodes.Status404NotFound, $"there is no job named \"{name}\"")
-            : TypedResults.Json(job.ToResponse(), PilotApiJsonContext.Default.JobResponse);
+            : ControlReply.Json(job.ToResponse(), PilotApiJsonContext.Default.JobResponse);
     }
 
-    private static async Task StreamEventsAsync(
+    internal static async Task StreamEventsAsync(
         HttpContext context, string? source, [FromServices] ISupervisorControl control)
     {
         var cancellationToken = context.RequestAborted;
@@ -239,11 +244,11 @@ public static class V3Endpoints
         }
     }
 
-    private static IResult Ok(OkResponse value) => TypedResults.Json(value, PilotApiJsonContext.Default.OkResponse);
+    private static ControlReply Ok(OkResponse value) => ControlReply.Json(value, PilotApiJsonContext.Default.OkResponse);
 
-    private static IResult Ok(MaintenanceResponse value) => TypedResults.Json(value, PilotApiJsonContext.Default.MaintenanceResponse);
+    private static ControlReply Ok(MaintenanceResponse value) => ControlReply.Json(value, PilotApiJsonContext.Default.MaintenanceResponse);
 
-    private static IResult Ok(ReloadResponse value) => TypedResults.Json(value, PilotApiJsonContext.Default.ReloadResponse);
+    private static ControlReply Ok(ReloadResponse value) => ControlReply.Json(value, PilotApiJsonContext.Default.ReloadResponse);
 
     private static ProblemError[] ToErrors(FluentValidation.Results.ValidationResult validation) =>
         [.. validation.Errors.Select(e => new ProblemError(e.PropertyName, e.ErrorMessage))];

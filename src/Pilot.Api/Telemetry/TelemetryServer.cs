@@ -1,12 +1,7 @@
 using System.Collections.Immutable;
 using System.Net;
 using System.Text.Json.Serialization;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Pilot.Api.Hosting;
 using Pilot.Supervisor.Config;
@@ -23,10 +18,11 @@ namespace Pilot.Api.Telemetry;
 /// <c>telemetry.port</c>, serving <c>/metrics</c> (Prometheus text) and <c>/status</c> (v3's JSON). It lives beside the
 /// jobs and is restarted on reload. Nothing of the control plane is served here.
 /// </summary>
-internal sealed class TelemetryServer(CollectorRegistry registry, IServiceProvider services, ILogger<TelemetryServer> logger)
+internal sealed class TelemetryServer(CollectorRegistry registry, Func<ISupervisorControl> supervisor, ILoggerFactory loggers)
     : ISupervisedComponent, IAsyncDisposable
 {
-    private WebApplication? _app;
+    private readonly ILogger _logger = loggers.CreateLogger<TelemetryServer>();
+    private KestrelHost? _host;
 
     /// <summary>Where it listens once started (with the real port when <c>telemetry.port</c> is 0).</summary>
     public Uri? Address { get; private set; }
@@ -45,42 +41,41 @@ internal sealed class TelemetryServer(CollectorRegistry registry, IServiceProvid
         var endpoint = new IPEndPoint(IPAddress.Parse(ip), telemetry.Port);
         for (var attempt = 1; ; attempt++)
         {
-            var app = Build(endpoint, config);
             try
             {
-                await app.StartAsync(cancellationToken).ConfigureAwait(false);
-                _app = app;
-                var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+                _host = await KestrelHost.StartAsync(kestrel => kestrel.Listen(endpoint), context => HandleAsync(context, config), loggers, cancellationToken)
+                    .ConfigureAwait(false);
+                var bound = _host.Addresses.First();
                 Address = new Uri(bound);
-                logger.LogInformation("telemetry: serving at {Address}", bound);
+                _logger.LogInformation("telemetry: serving at {Address}", bound);
                 return;
             }
             catch (IOException ex) when (attempt < 10)
             {
-                await app.DisposeAsync().ConfigureAwait(false);
-                logger.LogDebug("telemetry: listen attempt {Attempt} failed: {Error}", attempt, ex.Message);
+                _logger.LogDebug("telemetry: listen attempt {Attempt} failed: {Error}", attempt, ex.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
             }
             catch (IOException ex)
             {
-                await app.DisposeAsync().ConfigureAwait(false);
                 throw new InvalidOperationException($"error listening to socket at {endpoint}: {ex.Message}", ex);
             }
         }
     }
 
-    private WebApplication Build(IPEndPoint endpoint, PilotConfig config)
+    /// <summary><c>/metrics</c> on any method, <c>/status</c> on GET; anything else 404 with no body.</summary>
+    private async Task HandleAsync(HttpContext context, PilotConfig config)
     {
-        var builder = IsolatedWebHost.CreateBuilder();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(endpoint));
-        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, TelemetryJsonContext.Default));
-        var app = builder.Build();
-        app.Map("/metrics", (RequestDelegate)(async context =>
+        var path = context.Request.Path.Value ?? "/";
+        if (path.Length > 1 && path[^1] == '/')
+        {
+            path = path[..^1];
+        }
+        if (path.Equals("/metrics", StringComparison.OrdinalIgnoreCase))
         {
             context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
             await registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
-        }));
-        app.Map("/status", (RequestDelegate)(async context =>
+        }
+        else if (path.Equals("/status", StringComparison.OrdinalIgnoreCase))
         {
             if (!HttpMethods.IsGet(context.Request.Method))
             {
@@ -88,19 +83,22 @@ internal sealed class TelemetryServer(CollectorRegistry registry, IServiceProvid
                 await context.Response.WriteAsync("Method Not Allowed", context.RequestAborted).ConfigureAwait(false);
                 return;
             }
-            var status = StatusDocument.From(services.GetRequiredService<ISupervisorControl>().GetStatus(), config);
+            var status = StatusDocument.From(supervisor().GetStatus(), config);
             await context.Response.WriteAsJsonAsync(status, TelemetryJsonContext.Default.StatusDocument, cancellationToken: context.RequestAborted).ConfigureAwait(false);
             await context.Response.WriteAsync("\n", context.RequestAborted).ConfigureAwait(false);
-        }));
-        return app;
+        }
+        else
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (Interlocked.Exchange(ref _app, null) is { } app)
+        if (Interlocked.Exchange(ref _host, null) is { } host)
         {
-            await app.StopAsync(cancellationToken).ConfigureAwait(false);
-            await app.DisposeAsync().ConfigureAwait(false);
+            await host.StopAsync(cancellationToken).ConfigureAwait(false);
+            await host.DisposeAsync().ConfigureAwait(false);
         }
     }
 

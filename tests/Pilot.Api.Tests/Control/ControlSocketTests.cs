@@ -76,7 +76,7 @@ public sealed class ControlSocketTests
         await using var host = await ControlPlaneHost.StartAsync();
 
         // Kestrel serves the socket Pilot bound (a descriptor handed over), and nothing else.
-        host.App.Urls.ShouldHaveSingleItem().ShouldBe($"http://unix:{host.SocketPath}");
+        host.ControlPlane.Addresses.ShouldHaveSingleItem().ShouldBe($"http://unix:{host.SocketPath}");
         new FileInfo($"/proc/self/fd/{host.Listener.KestrelHandle}").LinkTarget.ShouldStartWith("socket:");
     }
 
