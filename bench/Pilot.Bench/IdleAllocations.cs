@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Pilot.Api;
 using Pilot.Supervisor.Config;
+using Pilot.Supervisor.Hosting;
 
 namespace Pilot.Bench;
 
@@ -21,7 +22,9 @@ internal static class IdleAllocations
         var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "");
         var loaded = ConfigLoader.LoadFile(path, environment);
-        var run = Task.Run(() => PilotHost.RunAsync(path, loaded.Config ?? throw new InvalidOperationException(string.Join("; ", loaded.Errors)), CancellationToken.None));
+        using var signals = new SignalRelay();
+        var config = loaded.Config ?? throw new InvalidOperationException(string.Join("; ", loaded.Errors));
+        var run = Task.Run(() => PilotHost.RunAsync(path, config, signals, devListener: null, CancellationToken.None));
         await Task.Delay(settle);
 
         var samples = new long[(int)(window / every) + 1];

@@ -1,5 +1,6 @@
 using Pilot.Api.Cli;
 using Pilot.Api.Control;
+using Pilot.Api.Hosting;
 using Pilot.Api.Telemetry;
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Hosting;
@@ -12,7 +13,8 @@ namespace Pilot.Api;
 /// </summary>
 internal static class PilotHost
 {
-    public static async Task<int> RunAsync(string configPath, PilotConfig config, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(
+        string configPath, PilotConfig config, SignalRelay signals, DevListener? devListener, CancellationToken cancellationToken)
     {
         // Each child holds pool threads (output pumps, exit waits); on a 2-core container the default minimum of 2 would
         // let a few jobs delay control-plane answers until the pool grows.
@@ -28,27 +30,43 @@ internal static class PilotHost
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
         {
-            var message = ex is ControlSocketInUseException
+            var message = ex is ControlSocketInUseException or ControlSocketPathTakenException
                 ? ex.Message
                 : $"error listening to socket at {config.Control.SocketPath}: {ex.Message}";
-            await Console.Out.WriteLineAsync(PilotCli.LogLine(TimeProvider.System, message)).ConfigureAwait(false);
-            return PilotCli.ExitFailure;
+            return await FailAsync(message).ConfigureAwait(false);
         }
         using (listener)
         {
             await using var runtime = SupervisorRuntime.Create(
                 new PilotSupervisorOptions { ConfigPath = configPath, Config = config, Version = BuildInfo.Version },
                 runtime => [new TelemetryServer(runtime.Registry, () => runtime.Supervisor, runtime.Loggers)]);
-            var starting = runtime.StartAsync(cancellationToken);
+            await using var trimmer = new IdleHeapTrimmer(TimeProvider.System, runtime.Log);
+            var starting = runtime.StartAsync(signals, cancellationToken);
             await using var control = await ControlPlane.StartAsync(listener, new ControlPlaneOptions
             {
                 Supervisor = runtime.Supervisor,
                 Observer = new MetricsControlObserver(runtime.Metrics),
                 Loggers = runtime.Loggers,
+                DevListener = devListener,
             }, cancellationToken).ConfigureAwait(false);
-            await starting.ConfigureAwait(false);
+            try
+            {
+                await starting.ConfigureAwait(false);
+            }
+            catch (ComponentStartException failure)
+            {
+                // A listener beside the jobs (telemetry) that cannot start is fatal, as in v3.
+                return await FailAsync(failure.Message).ConfigureAwait(false);
+            }
+            trimmer.Start();
             // The supervisor completes when every job has halted or a shutdown completed, with Pilot's exit code.
             return await runtime.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private static async Task<int> FailAsync(string message)
+    {
+        await Console.Out.WriteLineAsync(PilotCli.LogLine(TimeProvider.System, message)).ConfigureAwait(false);
+        return PilotCli.ExitFailure;
     }
 }

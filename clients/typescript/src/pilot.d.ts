@@ -55,7 +55,7 @@ export interface paths {
         put?: never;
         /**
          * Reload the config file
-         * @description Re-reads the config file. When it is invalid, nothing changes and every error is returned; otherwise added, removed and changed jobs are started and stopped. The body is ignored.
+         * @description Re-reads the config file. When it is invalid, nothing changes and every error is returned; otherwise added, removed and changed jobs are started and stopped. Reloads run one at a time and always run to the end, even when the client goes away. The body is ignored.
          */
         post: operations["Reload"];
         delete?: never;
@@ -178,6 +178,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v3/jobs/{name}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop one job until it is started
+         * @description Publishes `stopping`, terminates the job's process group (SIGTERM, SIGKILL after its stopTimeout), deregisters its service and publishes `stopped`. The job then ignores its triggers, restarts and health checks until started. `changed` is false when it was already stopped.
+         */
+        post: operations["StopJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/jobs/{name}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start one job now
+         * @description Publishes `startup` with the job as source and runs its exec at once with a fresh restart budget. `changed` is false when it was already running.
+         */
+        post: operations["StartJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/jobs/{name}/restart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restart one job
+         * @description Stops the job (unless it is stopped) and starts it again: `stopping`, the old run's exit, `stopped`, `startup`, a new pid.
+         */
+        post: operations["RestartJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/jobs/{name}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One job's recent output (and its health check's)
+         * @description The last `lines` (default 100) output lines Pilot kept for the job and its health check (`logging.keepLines` per source, default 1000), oldest first. Raw jobs (`logging.raw`) write straight to Pilot's stdout and are not kept. With `follow=true` the answer is a server-sent event stream: a `: following` comment, then one `data:` line of JSON per output line, the kept ones first, until the client disconnects.
+         */
+        get: operations["GetJobLogs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v3/events": {
         parameters: {
             query?: never;
@@ -206,16 +286,24 @@ export interface components {
             code: string;
             source: string;
         };
+        JobCommandResponse: {
+            changed: boolean;
+            job: components["schemas"]["JobResponse"];
+        };
+        JobLogsResponse: {
+            name: string;
+            lines: components["schemas"]["LogLineResponse"][];
+        };
         JobResponse: {
             name: string;
             state: string;
             health: string;
             /** Format: int32 */
-            pid?: null | number | string;
+            pid?: null | number;
             /** Format: int32 */
-            restarts?: number | string;
+            restarts?: number;
             /** Format: int32 */
-            lastExitCode?: null | number | string;
+            lastExitCode?: null | number;
             /** Format: date-time */
             lastStarted?: null | string;
             /** Format: date-time */
@@ -224,7 +312,16 @@ export interface components {
             lastEvent?: null | string;
             isService?: boolean;
             /** Format: int64 */
-            version?: number | string;
+            version?: number;
+        };
+        LogLineResponse: {
+            /** Format: date-time */
+            time: string;
+            source: string;
+            /** Format: int32 */
+            pid: number;
+            stream: string;
+            text: string;
         };
         MaintenanceResponse: {
             updated: boolean;
@@ -236,13 +333,13 @@ export interface components {
             path: string;
             message: string;
             /** Format: int32 */
-            line?: null | number | string;
+            line?: null | number;
         };
         ProblemResponse: {
             type?: string;
             title: string;
             /** Format: int32 */
-            status: number | string;
+            status: number;
             detail?: null | string;
             errors?: null | components["schemas"]["ProblemError"][];
         };
@@ -259,7 +356,7 @@ export interface components {
             id: string;
             address: string;
             /** Format: int32 */
-            port: number | string;
+            port: number;
         };
         WatchResponse: {
             name: string;
@@ -291,8 +388,8 @@ export interface operations {
                  *       "FEATURE_X": null
                  *     }
                  */
-                "application/json": {
-                    [key: string]: string;
+                "application/json": null | {
+                    [key: string]: null | string;
                 };
             };
         };
@@ -360,8 +457,8 @@ export interface operations {
                  *       "FEATURE_X": null
                  *     }
                  */
-                "application/json": {
-                    [key: string]: string;
+                "application/json": null | {
+                    [key: string]: null | string;
                 };
             };
         };
@@ -461,6 +558,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemResponse"];
                 };
             };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemResponse"];
+                };
+            };
         };
     };
     EnableMaintenance: {
@@ -528,7 +634,7 @@ export interface operations {
                  *       "queue_depth": 12.5
                  *     }
                  */
-                "application/json": {
+                "application/json": null | {
                     [key: string]: number | string;
                 };
             };
@@ -687,6 +793,291 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["JobResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "there is no job named \"ap\""
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemResponse"];
+                };
+            };
+        };
+    };
+    StopJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "changed": true,
+                     *       "job": {
+                     *         "name": "app",
+                     *         "state": "running",
+                     *         "health": "unknown",
+                     *         "pid": 43,
+                     *         "restarts": 0,
+                     *         "isService": false,
+                     *         "version": 12
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JobCommandResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "there is no job named \"ap\""
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "job \"setup\" has completed (halted for good); only a reload starts it again"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemResponse"];
+                };
+            };
+        };
+    };
+    StartJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "changed": true,
+                     *       "job": {
+                     *         "name": "app",
+                     *         "state": "running",
+                     *         "health": "unknown",
+                     *         "pid": 43,
+                     *         "restarts": 0,
+                     *         "isService": false,
+                     *         "version": 12
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JobCommandResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "there is no job named \"ap\""
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "job \"setup\" has completed (halted for good); only a reload starts it again"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemResponse"];
+                };
+            };
+        };
+    };
+    RestartJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "changed": true,
+                     *       "job": {
+                     *         "name": "app",
+                     *         "state": "running",
+                     *         "health": "unknown",
+                     *         "pid": 43,
+                     *         "restarts": 0,
+                     *         "isService": false,
+                     *         "version": 12
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JobCommandResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "there is no job named \"ap\""
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "job \"setup\" has completed (halted for good); only a reload starts it again"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemResponse"];
+                };
+            };
+        };
+    };
+    GetJobLogs: {
+        parameters: {
+            query?: {
+                lines?: number;
+                follow?: boolean;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "app",
+                     *       "lines": [
+                     *         {
+                     *           "time": "2024-01-01T00:00:00+00:00",
+                     *           "source": "app",
+                     *           "pid": 42,
+                     *           "stream": "stdout",
+                     *           "text": "listening on :8080"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JobLogsResponse"];
+                    /**
+                     * @example {
+                     *       "time": "2024-01-01T00:00:01+00:00",
+                     *       "source": "check.app",
+                     *       "pid": 43,
+                     *       "stream": "stdout",
+                     *       "text": "ok"
+                     *     }
+                     */
+                    "text/event-stream": components["schemas"]["LogLineResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemResponse"];
                 };
             };
             /** @description Not Found */

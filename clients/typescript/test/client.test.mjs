@@ -1,8 +1,9 @@
-// The generated client against a real pilot: started by tests/Pilot.Clients.Tests (TypeScriptClientTests) with
-// PILOT_SOCKET set to its control socket. Every call is bounded by a timeout.
+// The packed client (installed from its npm tarball) against a real pilot: run by tests/Pilot.Clients.Tests
+// (TypeScriptClientTests) in a consumer project, with PILOT_SOCKET set to its control socket. Every call is bounded by a
+// timeout.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { createPilotClient } from "../src/index.js";
+import { createPilotClient } from "@pilot/control-client";
 
 const socketPath = process.env.PILOT_SOCKET;
 assert.ok(socketPath, "PILOT_SOCKET must name a running pilot's control socket");

@@ -7,7 +7,7 @@ using Pilot.Supervisor.Config;
 namespace Pilot.Api.Cli;
 
 /// <summary>Starts the supervisor and control plane with a loaded config; returns the process exit code.</summary>
-public delegate Task<int> RunPilot(string configPath, PilotConfig config, CancellationToken cancellationToken);
+public delegate Task<int> RunPilot(string configPath, PilotConfig config, Control.DevListener? devListener, CancellationToken cancellationToken);
 
 /// <summary>
 /// The <c>pilot</c> command line: ContainerPilot v3's subcommands, outputs and exit codes (0 ok, 1 failure, 2 usage).
@@ -20,8 +20,8 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
     public const int ExitUsage = 2;
 
     private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(30);
-    // A reload waits for changed jobs to stop, which can take their stop timeouts.
-    private static readonly TimeSpan ReloadTimeout = TimeSpan.FromMinutes(5);
+    // A reload waits for changed jobs to stop; the control plane answers within 5 minutes (503 if it is still running).
+    private static readonly TimeSpan ReloadTimeout = TimeSpan.FromMinutes(6);
 
     /// <summary>The CLI on the real console and process environment.</summary>
     public static PilotCli CreateDefault() => new(Console.Out, Console.Error, ProcessEnvironment(), TimeProvider.System);
@@ -37,14 +37,22 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         return variables;
     }
 
-    public async Task<int> RunAsync(IReadOnlyList<string> args, RunPilot run, CancellationToken cancellationToken)
+    /// <param name="args">The command line.</param>
+    /// <param name="run">Runs Pilot (the supervisor) with a loaded config.</param>
+    /// <param name="cancellationToken">Cancels a client verb's request.</param>
+    /// <param name="notSupervising">Called once the command line asks for anything but running Pilot.</param>
+    public async Task<int> RunAsync(IReadOnlyList<string> args, RunPilot run, CancellationToken cancellationToken, Action? notSupervising = null)
     {
         ArgumentNullException.ThrowIfNull(run);
         var parsed = PilotCommandLine.Parse(args);
+        if (parsed.Invocation?.Verb != CliVerb.Run)
+        {
+            notSupervising?.Invoke();
+        }
         if (parsed.Invocation is not { } invocation)
         {
             await stderr.WriteLineAsync(parsed.Error).ConfigureAwait(false);
-            await stderr.WriteAsync(PilotCommandLine.Usage(ProgramName)).ConfigureAwait(false);
+            await stderr.WriteAsync(PilotCommandLine.UsageOf(ProgramName, parsed.UsageOf)).ConfigureAwait(false);
             return ExitUsage;
         }
         if (invocation.Verb == CliVerb.Help)
@@ -53,6 +61,11 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
             await stderr.WriteAsync(PilotCommandLine.Usage(ProgramName)).ConfigureAwait(false);
             return ExitUsage;
         }
+        if (invocation.Verb == CliVerb.CommandHelp)
+        {
+            await stdout.WriteAsync(PilotCommandLine.UsageOf(ProgramName, invocation.Target)).ConfigureAwait(false);
+            return ExitOk;
+        }
         if (invocation.Verb == CliVerb.Version)
         {
             await stdout.WriteAsync($"Version: {BuildInfo.Version}\nGitHash: {BuildInfo.GitHash}\n").ConfigureAwait(false);
@@ -60,7 +73,20 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         }
 
         var configPath = invocation.ConfigPath.Length > 0 ? invocation.ConfigPath : environment.GetValueOrDefault("CONTAINERPILOT", "");
-        if (configPath.Length == 0)
+        if (invocation.Verb is CliVerb.Status or CliVerb.Logs or CliVerb.Stop or CliVerb.Start or CliVerb.Restart or CliVerb.Events)
+        {
+            var (socket, errors) = FindSocket(configPath);
+            if (socket is null)
+            {
+                foreach (var error in errors)
+                {
+                    await stderr.WriteLineAsync(error).ConfigureAwait(false);
+                }
+                return ExitFailure;
+            }
+            return await new PilotCommands(stdout, stderr, time).RunAsync(invocation, socket, cancellationToken).ConfigureAwait(false);
+        }
+        if (configPath.Length == 0 && invocation.Verb is CliVerb.Template or CliVerb.Validate or CliVerb.Run)
         {
             return await FatalAsync("-config flag is required").ConfigureAwait(false);
         }
@@ -68,23 +94,38 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         {
             CliVerb.Template => await TemplateAsync(configPath, invocation.OutPath).ConfigureAwait(false),
             CliVerb.Validate => await ValidateAsync(configPath).ConfigureAwait(false),
-            CliVerb.Run => await RunPilotAsync(configPath, run, cancellationToken).ConfigureAwait(false),
+            CliVerb.Run => await RunPilotAsync(configPath, invocation.DevListener, run, cancellationToken).ConfigureAwait(false),
             _ => await ClientAsync(configPath, invocation, cancellationToken).ConfigureAwait(false),
         };
     }
 
     private static string ProgramName => System.Environment.ProcessPath ?? "pilot";
 
+    /// <summary>
+    /// The control socket of the config at <paramref name="configPath"/> (loaded and validated in full, as v3's client
+    /// flags do), or the documented default when no config is given; otherwise every reason it cannot be found.
+    /// </summary>
+    private (string? Socket, IReadOnlyList<string> Errors) FindSocket(string configPath)
+    {
+        if (configPath.Length == 0)
+        {
+            return (ControlConfig.DefaultSocketPath, []);
+        }
+        var config = ConfigLoader.LoadFile(configPath, environment);
+        if (!config.IsValid)
+        {
+            return (null, [.. config.Errors.Select(e => e.ToString())]);
+        }
+        var socket = config.Config!.Control.SocketPath;
+        return socket.Length == 0 ? (null, ["control server not loading due to missing config"]) : (socket, []);
+    }
+
     private async Task<int> TemplateAsync(string configPath, string outPath)
     {
-        string text;
-        try
+        var (text, readError) = ConfigLoader.ReadFile(configPath);
+        if (text is null)
         {
-            text = await File.ReadAllTextAsync(configPath).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return await FatalAsync($"could not read config file: {ex.Message}").ConfigureAwait(false);
+            return await FatalAsync($"could not read config file: {readError}").ConfigureAwait(false);
         }
         string rendered;
         try
@@ -138,7 +179,7 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         return ExitOk;
     }
 
-    private async Task<int> RunPilotAsync(string configPath, RunPilot run, CancellationToken cancellationToken)
+    private async Task<int> RunPilotAsync(string configPath, Control.DevListener? devListener, RunPilot run, CancellationToken cancellationToken)
     {
         // v3 sets CONTAINERPILOT_PID before the first load, so the config template can use it.
         var pid = System.Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
@@ -156,25 +197,30 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         {
             await LogAsync($"warning: {warning}").ConfigureAwait(false);
         }
-        return await run(configPath, result.Config, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await run(configPath, result.Config, devListener, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Whatever a config value still trips at start-up is a fatal error with its message, exit 1 as v3's
+            // log.Fatal, never an unhandled exception (SIGABRT, a stack trace) from PID 1.
+            return await FatalAsync(ex.Message).ConfigureAwait(false);
+        }
     }
 
     private async Task<int> ClientAsync(string configPath, CliInvocation invocation, CancellationToken cancellationToken)
     {
-        // v3 loads and validates the whole config only to find the socket.
-        var config = ConfigLoader.LoadFile(configPath, environment);
-        if (!config.IsValid)
+        // v3 loads and validates the whole config only to find the socket; without a config (v3: "-config flag is
+        // required") Pilot uses the documented default socket.
+        var (socketPath, errors) = FindSocket(configPath);
+        if (socketPath is null)
         {
-            foreach (var error in config.Errors)
+            foreach (var error in errors)
             {
-                await FatalAsync(error.ToString()).ConfigureAwait(false);
+                await FatalAsync(error).ConfigureAwait(false);
             }
             return ExitFailure;
-        }
-        var socketPath = config.Config!.Control.SocketPath;
-        if (socketPath.Length == 0)
-        {
-            return await FatalAsync("control server not loading due to missing config").ConfigureAwait(false);
         }
 
         var (flag, failure) = invocation.Verb switch
@@ -194,7 +240,7 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
             answer = invocation.Verb switch
             {
                 CliVerb.Reload => await client.PostAsync("v3/reload", null, timeout.Token).ConfigureAwait(false),
-                // v3: "enable" enables, any other value disables.
+                // Only "enable" and "disable" get here (the parser refuses anything else).
                 CliVerb.Maintenance => await client.PostAsync(
                     invocation.Maintenance == "enable" ? "v3/maintenance/enable" : "v3/maintenance/disable", null, timeout.Token).ConfigureAwait(false),
                 CliVerb.PutEnv => await client.PostAsync("v3/environ", EnvironmentJson(invocation.Environment), timeout.Token).ConfigureAwait(false),
@@ -204,8 +250,7 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
         {
-            var reason = ex is OperationCanceledException ? "no answer from the control server in time" : ex.Message;
-            return await FatalAsync($"{flag}: {failure}: {reason}").ConfigureAwait(false);
+            return await FatalAsync($"{flag}: {failure}: {client.DescribeFailure(ex)}").ConfigureAwait(false);
         }
         if (!answer.IsSuccess)
         {

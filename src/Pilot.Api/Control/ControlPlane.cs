@@ -17,14 +17,18 @@ public sealed record ControlPlaneOptions
 
     public ILoggerFactory Loggers { get; init; } = NullLoggerFactory.Instance;
 
-    /// <summary>Swagger UI is served in <c>Development</c> only; default: <c>DOTNET_ENVIRONMENT</c> / <c>ASPNETCORE_ENVIRONMENT</c>.</summary>
+    /// <summary>Swagger UI is served in <c>Development</c> (or with <see cref="DevListener"/>); default: <c>DOTNET_ENVIRONMENT</c> / <c>ASPNETCORE_ENVIRONMENT</c>.</summary>
     public string EnvironmentName { get; init; } = IsolatedWebHost.EnvironmentFromVariables();
+
+    /// <summary>The opt-in plain-HTTP listener for a browser (<c>-dev-http</c>); null: the socket only.</summary>
+    public DevListener? DevListener { get; init; }
 }
 
 /// <summary>
 /// The HTTP control plane: Kestrel on the Unix socket only (<see cref="ControlListener"/>), driven directly with the v3
-/// routes matched by hand (<see cref="ControlRoutes"/>), the OpenAPI document embedded at build time, and Swagger UI in
-/// Development. Used by the <c>pilot</c> run path and, with a fake <see cref="ISupervisorControl"/>, by tests:
+/// routes matched by hand (<see cref="ControlRoutes"/>), problem bodies also for what Kestrel rejects itself
+/// (<see cref="RejectionProblems"/>), the OpenAPI document embedded at build time, and Swagger UI in Development or on the
+/// opt-in <see cref="DevListener"/>. Used by the <c>pilot</c> run path and, with a fake <see cref="ISupervisorControl"/>, by tests:
 /// <code>
 /// using var listener = ControlListener.Bind(config.Control);
 /// await using var control = await ControlPlane.StartAsync(listener, new ControlPlaneOptions { Supervisor = fake }, ct);
@@ -37,32 +41,100 @@ public sealed class ControlPlane : IAsyncDisposable
     public const string HostName = "control";
 
     private readonly KestrelHost _kestrel;
+    private readonly ILogger _log;
+    private readonly string _socketPath;
+    private readonly CancellationTokenSource _stopping;
+    private Task? _stopped;
 
-    private ControlPlane(KestrelHost kestrel) => _kestrel = kestrel;
+    private ControlPlane(KestrelHost kestrel, ILogger log, string socketPath, CancellationTokenSource stopping)
+    {
+        _kestrel = kestrel;
+        _log = log;
+        _socketPath = socketPath;
+        _stopping = stopping;
+    }
 
-    /// <summary>Where Kestrel listens: the socket's path, as <c>http://unix:PATH</c>.</summary>
+    /// <summary>Where Kestrel listens: the socket's path as <c>http://unix:PATH</c>, and the dev listener's address when on.</summary>
     public ICollection<string> Addresses => _kestrel.Addresses;
 
     public static async Task<ControlPlane> StartAsync(ControlListener listener, ControlPlaneOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(listener);
         ArgumentNullException.ThrowIfNull(options);
-        var pipeline = new ControlPipeline(options);
-        var kestrel = await KestrelHost.StartAsync(
-            kestrel =>
-            {
-                kestrel.ListenHandle(listener.KestrelHandle);
-                kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
-            },
-            pipeline.HandleAsync,
-            options.Loggers,
-            cancellationToken).ConfigureAwait(false);
-        return new ControlPlane(kestrel);
+        // v3's own lines, verbatim at v3's levels: scripts and log pipelines grep them.
+        var log = options.Loggers.CreateLogger("control");
+        log.LogDebug("control: initialized router for control server");
+        log.LogDebug("control: listening to {Path}", listener.SocketPath);
+        var stopping = new CancellationTokenSource();
+        var pipeline = new ControlPipeline(options, log, stopping.Token);
+        KestrelHost kestrel;
+        try
+        {
+            kestrel = await KestrelHost.StartAsync(
+                kestrel =>
+                {
+                    kestrel.ListenHandle(listener.KestrelHandle, listen => listen.Use(RejectionProblems.Middleware));
+                    if (options.DevListener is { } dev)
+                    {
+                        kestrel.Listen(dev.EndPoint);
+                    }
+                    kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
+                },
+                pipeline.HandleAsync,
+                options.Loggers,
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            stopping.Dispose();
+            throw;
+        }
+        log.LogInformation("control: serving at {Path}", listener.SocketPath);
+        if (options.DevListener is not null)
+        {
+            WarnAboutDevListener(options.Loggers, kestrel.Addresses);
+        }
+        return new ControlPlane(kestrel, log, listener.SocketPath, stopping);
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => _kestrel.StopAsync(cancellationToken);
+    private static void WarnAboutDevListener(ILoggerFactory loggers, IEnumerable<string> addresses)
+    {
+        var logger = loggers.CreateLogger("Pilot.Api.Control");
+        foreach (var address in addresses.Where(a => !a.StartsWith("http://unix:", StringComparison.Ordinal)))
+        {
+            logger.LogWarning(
+                "control: also serving over plain HTTP at {Address} ({Flag}; development only, no authentication); Swagger UI at {Address}/swagger",
+                address, DevListener.FlagName, address);
+        }
+    }
 
-    public ValueTask DisposeAsync() => _kestrel.DisposeAsync();
+    /// <summary>Ends open streams (events, followed logs), then stops Kestrel: requests in flight get <paramref name="cancellationToken"/>'s time.</summary>
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        lock (_stopping)
+        {
+            return _stopped ??= StopOnceAsync(cancellationToken);
+        }
+    }
+
+    private async Task StopOnceAsync(CancellationToken cancellationToken)
+    {
+        _log.LogDebug("control: stopping control server");
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _kestrel.StopAsync(cancellationToken).ConfigureAwait(false);
+        _log.LogDebug("control: stopped serving at {Path}", _socketPath);
+        _log.LogDebug("control: completed graceful shutdown of control server");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using (var timeout = new CancellationTokenSource(KestrelHost.StopLimit))
+        {
+            await StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+        await _kestrel.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
 }
 
 /// <summary>
@@ -75,19 +147,24 @@ internal sealed class ControlPipeline
     private readonly IControlRequestObserver _observer;
     private readonly ILogger _logger;
     private readonly RequestDelegate? _swaggerUi;
+    private readonly bool _guardDevListener;
 
-    public ControlPipeline(ControlPlaneOptions options)
+    public ControlPipeline(ControlPlaneOptions options, ILogger controlLog, CancellationToken stopping)
     {
-        _services = new ControlServices(options.Supervisor, new EnvironmentBodyValidator(), new MetricBodyValidator());
+        _services = new ControlServices(options.Supervisor, new EnvironmentBodyValidator(), new MetricBodyValidator(), controlLog, stopping);
         _observer = options.Observer;
         _logger = options.Loggers.CreateLogger("Pilot.Api.Control");
-        if (string.Equals(options.EnvironmentName, "Development", StringComparison.OrdinalIgnoreCase))
+        _guardDevListener = options.DevListener is not null;
+        if (_guardDevListener || string.Equals(options.EnvironmentName, "Development", StringComparison.OrdinalIgnoreCase))
         {
             _swaggerUi = SwaggerUi.Create(options.Loggers, options.EnvironmentName, NotFoundAsync);
         }
     }
 
-    public async Task HandleAsync(HttpContext context)
+    public Task HandleAsync(HttpContext context) =>
+        _guardDevListener ? DevListener.GuardAsync(context, () => HandleRouteAsync(context)) : HandleRouteAsync(context);
+
+    private async Task HandleRouteAsync(HttpContext context)
     {
         var request = context.Request;
         var response = context.Response;

@@ -9,18 +9,35 @@ public sealed class ControlSocketInUseException(string path)
     public string SocketPath { get; } = path;
 }
 
-/// <summary>The socket file's life: stale-file removal before binding and the mode right after.</summary>
+/// <summary>
+/// Something other than a socket is at the control socket path: Pilot does not delete it (a typo in
+/// <c>control.socket</c> must not destroy a file, least of all as root).
+/// </summary>
+public sealed class ControlSocketPathTakenException(string path, string what)
+    : IOException($"control.socket {path}: {what} is there, not a socket; Pilot replaces only a stale socket. Remove it or choose another control.socket")
+{
+    public string SocketPath { get; } = path;
+}
+
+/// <summary>The socket file's life: stale-socket removal before binding and the mode right after.</summary>
 public static class ControlSocket
 {
     /// <summary>
-    /// Deletes a stale file at <paramref name="path"/> (nobody accepts a connection on it) so Kestrel can bind.
-    /// A live socket is another Pilot's: <see cref="ControlSocketInUseException"/>.
+    /// Deletes a stale socket at <paramref name="path"/> (nobody accepts a connection on it) so Kestrel can bind.
+    /// A live socket is another Pilot's (<see cref="ControlSocketInUseException"/>); anything that is not a socket is
+    /// left alone (<see cref="ControlSocketPathTakenException"/>).
     /// </summary>
     public static void PrepareForBind(string path)
     {
-        if (!File.Exists(path))
+        var kind = SocketPathKinds.Of(path);
+        if (kind is SocketPathKind.Nothing or SocketPathKind.Unknown)
         {
+            // Unknown: nothing is deleted; if something is there, binding fails with its own error.
             return;
+        }
+        if (kind != SocketPathKind.Socket)
+        {
+            throw new ControlSocketPathTakenException(path, SocketPathKinds.Describe(kind));
         }
         if (IsLive(path))
         {
@@ -28,7 +45,6 @@ public static class ControlSocket
         }
         File.Delete(path);
     }
-
     /// <summary>Whether something accepts a connection at <paramref name="path"/>.</summary>
     public static bool IsLive(string path)
     {

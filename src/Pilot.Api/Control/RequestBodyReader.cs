@@ -46,9 +46,36 @@ internal static class RequestBodyReader
             var entries = new List<KeyValuePair<string, JsonElement>>();
             foreach (var property in root.EnumerateObject())
             {
-                entries.Add(new(property.Name, property.Value.Clone()));
+                // The parser checks structure, not text: invalid UTF-8 or an escaped lone surrogate ("\ud800") only
+                // fails when a string is read, and neither can become an environment variable or a metric name.
+                if (!TryReadText(() => property.Name, out var name))
+                {
+                    return new(null, Problems.Unprocessable($"a name in the body is not valid text: {NotText}"));
+                }
+                if (property.Value.ValueKind == JsonValueKind.String && !TryReadText(property.Value.GetString, out _))
+                {
+                    var message = $"the value of \"{V3.EnvironmentBodyValidator.Printable(name)}\" is not valid text: {NotText}";
+                    return new(null, Problems.Unprocessable("the body has invalid entries", [new V3.ProblemError(name, message)]));
+                }
+                entries.Add(new(name, property.Value.Clone()));
             }
             return new(entries, null);
+        }
+    }
+
+    private const string NotText = "invalid UTF-8 or a lone UTF-16 surrogate";
+
+    private static bool TryReadText(Func<string?> read, out string text)
+    {
+        try
+        {
+            text = read() ?? "";
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            text = "";
+            return false;
         }
     }
 }

@@ -4,6 +4,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.OpenApi;
 using Pilot.Api.V3;
 using Pilot.Supervisor.Control;
 
@@ -24,6 +27,9 @@ public static class V3Endpoints
     /// </summary>
     internal const string AnyContentType = "*/*";
 
+    /// <summary>How long a reload request waits for the outcome (a reload waits for changed jobs to stop).</summary>
+    private static readonly TimeSpan ReloadWait = TimeSpan.FromMinutes(5);
+
     public static IEndpointRouteBuilder MapV3Endpoints(this IEndpointRouteBuilder endpoints)
     {
         var v3 = endpoints.MapGroup("/v3").WithTags("v3");
@@ -41,19 +47,24 @@ public static class V3Endpoints
                 .Produces<ProblemResponse>(StatusCodes.Status413PayloadTooLarge, Problems.ContentType)
                 .Produces<ProblemResponse>(StatusCodes.Status422UnprocessableEntity, Problems.ContentType)
                 .WithMetadata(
+                    new OpenApiObjectBody(JsonSchemaType.String | JsonSchemaType.Null,
+                        "Variable names are not empty and contain neither '=' nor NUL; values are strings without NUL, or null (set empty)."),
                     OpenApiExample.Request("""{"DB_HOST":"10.0.0.5","FEATURE_X":null}"""),
                     OpenApiExample.Response(200, """{"ok":true}"""),
                     OpenApiExample.Response(422, """{"type":"about:blank","title":"Unprocessable Entity","status":422,"detail":"the body has invalid entries","errors":[{"path":"A=B","message":"\"A=B\" is not a valid environment variable name: it contains '=' or NUL"}]}"""));
         }
 
-        v3.MapPost("/reload", ReloadAsync)
+        v3.MapPost("/reload", ([FromServices] ISupervisorControl control, CancellationToken cancellationToken) =>
+                ReloadAsync(control, NullLogger.Instance, cancellationToken))
             .WithName("Reload")
             .WithSummary("Reload the config file")
             .WithDescription(
                 "Re-reads the config file. When it is invalid, nothing changes and every error is returned; "
-                + "otherwise added, removed and changed jobs are started and stopped. The body is ignored.")
+                + "otherwise added, removed and changed jobs are started and stopped. Reloads run one at a time and always "
+                + "run to the end, even when the client goes away. The body is ignored.")
             .Produces<ReloadResponse>(StatusCodes.Status200OK)
             .Produces<ProblemResponse>(StatusCodes.Status422UnprocessableEntity, Problems.ContentType)
+            .Produces<ProblemResponse>(StatusCodes.Status503ServiceUnavailable, Problems.ContentType)
             .WithMetadata(
                 OpenApiExample.Response(200, """{"reloaded":true}"""),
                 OpenApiExample.Response(422, """{"type":"about:blank","title":"Unprocessable Entity","status":422,"detail":"the new config is invalid; the running config is kept","errors":[{"path":"jobs[0].when.interval","message":"time: invalid duration xx","line":7}]}"""));
@@ -83,6 +94,8 @@ public static class V3Endpoints
             .Produces<ProblemResponse>(StatusCodes.Status413PayloadTooLarge, Problems.ContentType)
             .Produces<ProblemResponse>(StatusCodes.Status422UnprocessableEntity, Problems.ContentType)
             .WithMetadata(
+                new OpenApiObjectBody(JsonSchemaType.Number | JsonSchemaType.String,
+                    "Keys are metric names; values are finite numbers, or strings holding one.", MetricBody.NumericString),
                 OpenApiExample.Request("""{"jobs_done":1,"queue_depth":12.5}"""),
                 OpenApiExample.Response(200, """{"ok":true}"""),
                 OpenApiExample.Response(422, """{"type":"about:blank","title":"Unprocessable Entity","status":422,"detail":"the metrics were rejected; nothing was applied","errors":[{"path":"","message":"unknown metric \"jobs_dun\""}]}"""));
@@ -111,7 +124,55 @@ public static class V3Endpoints
                 OpenApiExample.Response(200, """{"name":"app","state":"running","health":"healthy","pid":42,"restarts":0,"isService":true,"version":3}"""),
                 OpenApiExample.Response(404, """{"type":"about:blank","title":"Not Found","status":404,"detail":"there is no job named \"ap\""}"""));
 
-        v3.MapGet("/events", StreamEventsAsync)
+        foreach (var command in new[] { JobCommand.Stop, JobCommand.Start, JobCommand.Restart })
+        {
+            v3.MapPost($"/jobs/{{name}}/{JobHandlers.PathOf(command)}",
+                    (string name, [FromServices] ISupervisorControl control, CancellationToken cancellationToken) =>
+                        JobHandlers.RunCommandAsync(control, name, command, cancellationToken))
+                .WithName(command + "Job")
+                .WithSummary(command switch
+                {
+                    JobCommand.Stop => "Stop one job until it is started",
+                    JobCommand.Start => "Start one job now",
+                    _ => "Restart one job",
+                })
+                .WithDescription(command switch
+                {
+                    JobCommand.Stop => "Publishes `stopping`, terminates the job's process group (SIGTERM, SIGKILL after its stopTimeout), deregisters its service "
+                        + "and publishes `stopped`. The job then ignores its triggers, restarts and health checks until started. "
+                        + "`changed` is false when it was already stopped.",
+                    JobCommand.Start => "Publishes `startup` with the job as source and runs its exec at once with a fresh restart budget. "
+                        + "`changed` is false when it was already running.",
+                    _ => "Stops the job (unless it is stopped) and starts it again: `stopping`, the old run's exit, `stopped`, `startup`, a new pid.",
+                })
+                .Produces<JobCommandResponse>(StatusCodes.Status200OK)
+                .Produces<ProblemResponse>(StatusCodes.Status404NotFound, Problems.ContentType)
+                .Produces<ProblemResponse>(StatusCodes.Status409Conflict, Problems.ContentType)
+                .WithMetadata(
+                    OpenApiExample.Response(200, """{"changed":true,"job":{"name":"app","state":"running","health":"unknown","pid":43,"restarts":0,"isService":false,"version":12}}"""),
+                    OpenApiExample.Response(404, """{"type":"about:blank","title":"Not Found","status":404,"detail":"there is no job named \"ap\""}"""),
+                    OpenApiExample.Response(409, """{"type":"about:blank","title":"Conflict","status":409,"detail":"job \"setup\" has completed (halted for good); only a reload starts it again"}"""));
+        }
+
+        v3.MapGet("/jobs/{name}/logs", (HttpContext context, string name, int? lines, bool? follow, [FromServices] ISupervisorControl control) =>
+                JobHandlers.ServeLogsAsync(context, control, name, lines, follow == true, CancellationToken.None))
+            .WithName("GetJobLogs")
+            .WithSummary("One job's recent output (and its health check's)")
+            .WithDescription(
+                "The last `lines` (default 100) output lines Pilot kept for the job and its health check (`logging.keepLines` per source, "
+                + "default 1000), oldest first. Raw jobs (`logging.raw`) write straight to Pilot's stdout and are not kept. "
+                + "With `follow=true` the answer is a server-sent event stream: a `: following` comment, then one `data:` line of JSON "
+                + "per output line, the kept ones first, until the client disconnects.")
+            .Produces<JobLogsResponse>(StatusCodes.Status200OK)
+            .Produces<ProblemResponse>(StatusCodes.Status400BadRequest, Problems.ContentType)
+            .Produces<ProblemResponse>(StatusCodes.Status404NotFound, Problems.ContentType)
+            .WithMetadata(
+                OpenApiExample.Response(200, """{"name":"app","lines":[{"time":"2024-01-01T00:00:00+00:00","source":"app","pid":42,"stream":"stdout","text":"listening on :8080"}]}"""),
+                new OpenApiEventStream(typeof(LogLineResponse), """{"time":"2024-01-01T00:00:01+00:00","source":"check.app","pid":43,"stream":"stdout","text":"ok"}"""),
+                OpenApiExample.Response(404, """{"type":"about:blank","title":"Not Found","status":404,"detail":"there is no job named \"ap\""}"""));
+
+        v3.MapGet("/events", (HttpContext context, string? source, [FromServices] ISupervisorControl control) =>
+                StreamEventsAsync(context, source, control, CancellationToken.None))
             .WithName("StreamEvents")
             .WithSummary("Stream bus events (server-sent events)")
             .WithDescription(
@@ -178,9 +239,28 @@ public static class V3Endpoints
         return Ok(OkResponse.Instance);
     }
 
-    internal static async Task<ControlReply> ReloadAsync([FromServices] ISupervisorControl control, CancellationToken cancellationToken)
+    /// <param name="log">The <c>control</c> logger: v3's own lines.</param>
+    internal static async Task<ControlReply> ReloadAsync(ISupervisorControl control, ILogger log, CancellationToken cancellationToken)
     {
-        var result = await control.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        log.LogDebug("control: reloading app via control plane");
+        // The supervisor owns the reload: this only waits for it, bounded on its own, and a client that goes away
+        // (or this wait ending) never cuts the reload short.
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(ReloadWait);
+        ReloadResult result;
+        try
+        {
+            result = await control.ReloadAsync(wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return Problems.Result(StatusCodes.Status503ServiceUnavailable,
+                $"the reload is still running after {ReloadWait.TotalMinutes:0} minutes; it goes on and logs its outcome");
+        }
+        if (result.Reloaded)
+        {
+            log.LogDebug("control: reloaded app via control plane");
+        }
         return result.Reloaded
             ? Ok(new ReloadResponse(true))
             : Problems.Unprocessable(
@@ -206,14 +286,14 @@ public static class V3Endpoints
             : ControlReply.Json(job.ToResponse(), PilotApiJsonContext.Default.JobResponse);
     }
 
-    internal static async Task StreamEventsAsync(
-        HttpContext context, string? source, [FromServices] ISupervisorControl control)
+    /// <param name="stopping">Cancelled when Pilot stops: an open stream must not hold the exit.</param>
+    internal static async Task StreamEventsAsync(HttpContext context, string? source, ISupervisorControl control, CancellationToken stopping)
     {
         var cancellationToken = context.RequestAborted;
         var response = context.Response;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
         var events = control.WatchEvents(string.IsNullOrEmpty(source) ? null : source, stop.Token)
             .GetAsyncEnumerator(stop.Token);
         // Start the first wait before announcing the subscription: an async iterator subscribes
@@ -231,9 +311,9 @@ public static class V3Endpoints
                 next = events.MoveNextAsync().AsTask();
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            // The client went away: the normal end of a stream.
+            // The client went away, or Pilot is stopping: the normal end of a stream.
         }
         finally
         {

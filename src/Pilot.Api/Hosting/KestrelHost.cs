@@ -18,6 +18,9 @@ namespace Pilot.Api.Hosting;
 /// </summary>
 internal sealed class KestrelHost : IAsyncDisposable
 {
+    /// <summary>How long a stop without a deadline of its own lets requests in flight finish.</summary>
+    public static readonly TimeSpan StopLimit = TimeSpan.FromSeconds(5);
+
     private readonly KestrelServer _server;
 
     private KestrelHost(KestrelServer server) => _server = server;
@@ -49,7 +52,7 @@ internal sealed class KestrelHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        using var timeout = new CancellationTokenSource(StopLimit);
         await _server.StopAsync(timeout.Token).ConfigureAwait(false);
         _server.Dispose();
     }

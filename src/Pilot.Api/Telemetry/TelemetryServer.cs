@@ -36,7 +36,7 @@ internal sealed class TelemetryServer(CollectorRegistry registry, Func<ISupervis
         var selection = IpSelector.Select(telemetry.Interfaces);
         if (selection.Ip is not { } ip)
         {
-            throw new InvalidOperationException($"telemetry validation error: {selection.Error}");
+            throw new ComponentStartException($"telemetry validation error: {selection.Error}");
         }
         var endpoint = new IPEndPoint(IPAddress.Parse(ip), telemetry.Port);
         for (var attempt = 1; ; attempt++)
@@ -47,7 +47,8 @@ internal sealed class TelemetryServer(CollectorRegistry registry, Func<ISupervis
                     .ConfigureAwait(false);
                 var bound = _host.Addresses.First();
                 Address = new Uri(bound);
-                _logger.LogInformation("telemetry: serving at {Address}", bound);
+                // v3 prints the listener's address as Go's net.Addr does: host:port, no scheme.
+                _logger.LogInformation("telemetry: serving at {Address}", $"{Address.Host}:{Address.Port}");
                 return;
             }
             catch (IOException ex) when (attempt < 10)
@@ -57,12 +58,12 @@ internal sealed class TelemetryServer(CollectorRegistry registry, Func<ISupervis
             }
             catch (IOException ex)
             {
-                throw new InvalidOperationException($"error listening to socket at {endpoint}: {ex.Message}", ex);
+                throw new ComponentStartException($"error listening to socket at {endpoint}: {ex.Message}", ex);
             }
         }
     }
 
-    /// <summary><c>/metrics</c> on any method, <c>/status</c> on GET; anything else 404 with no body.</summary>
+    /// <summary><c>/metrics</c> on any method, <c>/status</c> on GET; anything else answered as Go's ServeMux does.</summary>
     private async Task HandleAsync(HttpContext context, PilotConfig config)
     {
         var path = context.Request.Path.Value ?? "/";
@@ -79,8 +80,7 @@ internal sealed class TelemetryServer(CollectorRegistry registry, Func<ISupervis
         {
             if (!HttpMethods.IsGet(context.Request.Method))
             {
-                context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
-                await context.Response.WriteAsync("Method Not Allowed", context.RequestAborted).ConfigureAwait(false);
+                await PlainTextAsync(context, StatusCodes.Status405MethodNotAllowed, "Method Not Allowed\n").ConfigureAwait(false);
                 return;
             }
             var status = StatusDocument.From(supervisor().GetStatus(), config);
@@ -89,8 +89,17 @@ internal sealed class TelemetryServer(CollectorRegistry registry, Func<ISupervis
         }
         else
         {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            // Go's ServeMux answer for every other path.
+            await PlainTextAsync(context, StatusCodes.Status404NotFound, "404 page not found\n").ConfigureAwait(false);
         }
+    }
+
+    /// <summary>A plain-text answer as Go's <c>http.Error</c> writes it.</summary>
+    private static Task PlainTextAsync(HttpContext context, int status, string body)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(body, context.RequestAborted);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -110,7 +119,12 @@ internal sealed record StatusDocument(string Version, List<JobStatus>? Jobs, Lis
 {
     public static StatusDocument From(SupervisorSnapshot snapshot, PilotConfig config)
     {
-        var snapshots = snapshot.Jobs.ToDictionary(j => j.Name);
+        // Job names may repeat (v3 does not check them); the first of a name speaks for it.
+        var snapshots = new Dictionary<string, JobSnapshot>(StringComparer.Ordinal);
+        foreach (var job in snapshot.Jobs)
+        {
+            snapshots.TryAdd(job.Name, job);
+        }
         string StatusOf(string name) => snapshots.TryGetValue(name, out var job) ? Describe(job, snapshot.Maintenance) : "unknown";
         var jobs = config.Jobs.Where(j => !j.IsService).Select(j => new JobStatus(j.Name, StatusOf(j.Name))).ToList();
         var services = config.Jobs.Where(j => j.IsService)

@@ -43,7 +43,7 @@ public sealed record StatusResponse(
 public sealed record JobResponse
 {
     public required string Name { get; init; }
-    /// <summary>idle, waiting, starting, running, exited, stopping, stopped or completed.</summary>
+    /// <summary>idle, waiting, running, restartQueued, exited, holding, stopped (by an operator), stopping, terminating, deregistering or completed (docs/job-states.md).</summary>
     public required string State { get; init; }
     /// <summary>unknown, healthy, unhealthy or maintenance.</summary>
     public required string Health { get; init; }
@@ -61,6 +61,15 @@ public sealed record WatchResponse(string Name, IReadOnlyList<WatchInstanceRespo
 
 public sealed record WatchInstanceResponse(string Id, string Address, int Port);
 
+/// <summary>Answer of <c>POST /v3/jobs/{name}/stop|start|restart</c>: whether anything changed, and the job right after.</summary>
+public sealed record JobCommandResponse(bool Changed, JobResponse Job);
+
+/// <summary>Answer of <c>GET /v3/jobs/{name}/logs</c>: the job's and its health check's recent output, oldest first.</summary>
+public sealed record JobLogsResponse(string Name, IReadOnlyList<LogLineResponse> Lines);
+
+/// <summary>One output line: when Pilot read it, from the job or <c>check.&lt;job&gt;</c>, which process and stream.</summary>
+public sealed record LogLineResponse(DateTimeOffset Time, string Source, int Pid, string Stream, string Text);
+
 /// <summary>One bus event as <c>/v3/events</c> streams it: <c>{"code":"exitSuccess","source":"app"}</c>.</summary>
 public sealed record EventResponse(string Code, string Source);
 
@@ -75,6 +84,12 @@ public sealed record EventResponse(string Code, string Source);
 [JsonSerializable(typeof(StatusResponse))]
 [JsonSerializable(typeof(JobResponse))]
 [JsonSerializable(typeof(EventResponse))]
+[JsonSerializable(typeof(JobCommandResponse))]
+[JsonSerializable(typeof(JobLogsResponse))]
+[JsonSerializable(typeof(LogLineResponse))]
+// Query parameters (GET /v3/jobs/{name}/logs): the OpenAPI generator asks for their metadata too.
+[JsonSerializable(typeof(int?))]
+[JsonSerializable(typeof(bool?))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(Dictionary<string, double>))]
 public sealed partial class PilotApiJsonContext : JsonSerializerContext;

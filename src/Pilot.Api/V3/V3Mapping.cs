@@ -1,6 +1,7 @@
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Control;
 using Pilot.Supervisor.Events;
+using Pilot.Supervisor.Logging;
 
 namespace Pilot.Api.V3;
 
@@ -28,6 +29,9 @@ public static class V3Mapping
         IsService = job.IsService,
         Version = job.Version,
     };
+
+    public static LogLineResponse ToResponse(this RecordedLine line) =>
+        new(line.Time, line.Source, line.Pid, line.IsStdErr ? "stderr" : "stdout", line.Text);
 
     public static EventResponse ToResponse(this Event e) => new(e.Code.ToConfigName(), e.Source);
 

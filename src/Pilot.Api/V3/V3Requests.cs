@@ -25,6 +25,9 @@ public sealed record EnvironmentBody(IReadOnlyList<KeyValuePair<string, JsonElem
 /// <summary>Body of <c>POST /v3/metric</c>: numbers (v3's own client sends numbers as strings, so numeric strings count).</summary>
 public sealed record MetricBody(IReadOnlyList<KeyValuePair<string, JsonElement>> Entries) : ObjectBody(Entries)
 {
+    /// <summary>The strings <see cref="TryReadValue"/> reads as a number (invariant <c>NumberStyles.Float</c>), for the document.</summary>
+    public const string NumericString = @"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$";
+
     /// <summary>The values to apply. Call after validation.</summary>
     public Dictionary<string, double> ToValues()
     {

@@ -36,6 +36,7 @@ public static class ConfigLoader
     private static readonly WatchValidator Watches = new();
     private static readonly MetricValidator Metrics = new();
     private static readonly LoggingValidator Logging = new();
+    private static readonly ControlValidator Control = new();
 
     /// <summary>Renders the config text as a Go template with the environment (for <c>-template</c>).</summary>
     /// <exception cref="TemplateException">with v3's <c>could not apply template to config</c> wording.</exception>
@@ -54,16 +55,36 @@ public static class ConfigLoader
     /// <summary>Reads the file at <paramref name="path"/> then <see cref="Parse"/>; a read failure is an error, not an exception.</summary>
     public static ConfigResult LoadFile(string path, IReadOnlyDictionary<string, string> environment)
     {
-        string text;
+        var (text, error) = ReadFile(path);
+        return text is null ? Failed(new ConfigError("", $"could not read config file: {error}")) : Parse(text, environment);
+    }
+
+    /// <summary>
+    /// The file's text, or why it cannot be read in Go's words as v3 prints them (<c>open /x: no such file or directory</c>,
+    /// <c>read /tmp: is a directory</c>, <c>open /x: permission denied</c>), never .NET exception text.
+    /// </summary>
+    public static (string? Text, string? Error) ReadFile(string path)
+    {
         try
         {
-            text = File.ReadAllText(path);
+            if (Directory.Exists(path))
+            {
+                return (null, $"read {path}: is a directory");
+            }
+            return (File.ReadAllText(path), null);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            return Failed(new ConfigError("", $"could not read config file: {ex.Message}"));
+            return (null, $"open {path}: no such file or directory");
         }
-        return Parse(text, environment);
+        catch (UnauthorizedAccessException)
+        {
+            return (null, $"open {path}: permission denied");
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or NotSupportedException)
+        {
+            return (null, $"read {path}: {ex.Message}");
+        }
     }
 
     /// <summary>Renders, parses and validates config text. Never throws for bad input.</summary>
@@ -99,7 +120,7 @@ public static class ConfigLoader
         errors.AddRange(planErrors);
         // Errors in file order, so the first one a user reads is the first in the file.
         var ordered = errors.Distinct().OrderBy(e => e.Line ?? 0).ToImmutableArray();
-        return ordered.IsEmpty ? new ConfigResult(config, []) : new ConfigResult(null, ordered);
+        return ordered.IsEmpty ? new ConfigResult(config! with { LoadedJson = Json5Json.Write(root) }, []) : new ConfigResult(null, ordered);
     }
 
     private static ConfigResult Failed(ConfigError error) => new(null, [error]);
@@ -126,7 +147,8 @@ public static class ConfigLoader
         var failures = raw.Jobs.SelectMany(j => Jobs.Validate(j).Errors)
             .Concat(raw.Watches.SelectMany(w => Watches.Validate(w).Errors))
             .Concat(raw.Telemetry?.Metrics.SelectMany(m => Metrics.Validate(m).Errors) ?? [])
-            .Concat(raw.LoggingRaw is { } logging ? Logging.Validate(logging).Errors : []);
+            .Concat(raw.LoggingRaw is { } logging ? Logging.Validate(logging).Errors : [])
+            .Concat(raw.Control is { } control ? Control.Validate(control).Errors : []);
         return failures.Select(f => f.ToConfigError());
     }
 
@@ -143,6 +165,10 @@ public static class ConfigLoader
                 errors.Add(new ConfigError("consul", error, rawConsul.Line));
             }
             consul = resolved;
+            if (resolved is not null && Discovery.Consul.ConsulClient.TlsMaterialError(resolved.Tls) is { } tlsError)
+            {
+                errors.Add(new ConfigError("consul", tlsError, rawConsul.Line));
+            }
         }
         if (consul is null && raw.Watches.Count > 0)
         {
@@ -157,7 +183,8 @@ public static class ConfigLoader
                 {
                     errors.Add(new ConfigError("control.socket", "control: validate failed with control server not loading due to missing config", rawControl.LineOf("socket")));
                 }
-                control = control with { SocketPath = socket };
+                // Go listens on (and its client dials) a relative path from the working directory: fix it at load.
+                control = control with { SocketPath = socket.Length == 0 ? socket : Path.GetFullPath(socket) };
             }
             if (rawControl.Mode is { } mode)
             {
@@ -171,15 +198,24 @@ public static class ConfigLoader
                 }
             }
         }
+        if (raw.StopTimeout is { } globalStop && V3Rules.TimerTooLong("stopTimeout", globalStop.ToString(CultureInfo.InvariantCulture), V3Rules.Seconds(globalStop)) is { } longStop)
+        {
+            errors.Add(new ConfigError("stopTimeout", longStop));
+        }
+        if (raw.Telemetry is { } rawTelemetry && rawTelemetry.Port is < 0 or > 65535)
+        {
+            errors.Add(new ConfigError("telemetry.port", $"telemetry validation error: invalid port {rawTelemetry.Port}: a port is 0 to 65535", rawTelemetry.LineOf("port")));
+        }
         var jobs = raw.Jobs.Select(BuildJob).ToImmutableArray();
+        errors.AddRange(MachineChecks.InterfaceErrors(raw, jobs));
         var config = new PilotConfig
         {
             Consul = consul,
             Logging = BuildLogging(raw.LoggingRaw),
             Control = control,
-            StopTimeout = raw.StopTimeout is { } stop && stop != 0 ? TimeSpan.FromSeconds(stop) : TimeSpan.FromSeconds(5),
+            StopTimeout = StopTimeouts.Global(raw.StopTimeout),
             Jobs = jobs,
-            Watches = [.. raw.Watches.Select(w => new WatchConfig { Name = w.Name, Interval = TimeSpan.FromSeconds(w.Interval), Tag = w.Tag, Dc = w.Dc })],
+            Watches = [.. raw.Watches.Select(w => new WatchConfig { Name = w.Name, Interval = V3Rules.Seconds(w.Interval), Tag = w.Tag, Dc = w.Dc })],
             Telemetry = BuildTelemetry(raw.Telemetry),
         };
         warnings.AddRange(TriggerWarnings(raw, config));
@@ -210,18 +246,21 @@ public static class ConfigLoader
                 _ => LogFormat.Default,
             },
             Output = raw.Output is { Length: > 0 } output ? output : "stdout",
+            KeepLines = (int)(raw.KeepLines ?? LoggingConfig.DefaultKeepLines),
         };
     }
 
     private static JobConfig BuildJob(RawJob raw)
     {
         var when = BuildWhen(raw);
-        var timeout = V3Rules.Timeout(raw.Timeout).Value ?? when.Interval;
+        // v3: a periodic job's run timeout defaults to its interval.
+        var timeout = raw.Timeout.Value ?? when.Interval;
         HealthConfig? health = null;
         if (raw.Health is { } h)
         {
-            var interval = TimeSpan.FromSeconds(Math.Max(0, h.Interval));
-            var checkTimeout = h.Timeout.Length == 0 ? interval : V3Rules.Timeout(h.Timeout).Value;
+            var interval = V3Rules.Seconds(h.Interval);
+            // v3: the check timeout defaults to the interval; 0 or negative means none.
+            var checkTimeout = h.Timeout.IsSet ? h.Timeout.Value : interval;
             health = new HealthConfig
             {
                 Exec = V3Rules.ParseArgs(h.Exec).Command,
@@ -237,7 +276,7 @@ public static class ConfigLoader
             Exec = V3Rules.ParseArgs(raw.Exec).Command,
             When = when,
             Timeout = timeout,
-            StopTimeout = V3Rules.Timeout(raw.StopTimeout).Value ?? TimeSpan.Zero,
+            StopTimeout = raw.StopTimeout.Value,
             Restarts = V3Rules.Restarts(raw.Restarts, when.IsPeriodic, when.IsEach).Value ?? 0,
             Health = health,
             Port = (int)Math.Clamp(raw.Port, int.MinValue, int.MaxValue),
@@ -256,10 +295,9 @@ public static class ConfigLoader
         {
             return new WhenConfig();
         }
-        var timeout = V3Rules.Timeout(when.Timeout).Value;
-        if (when.Interval.Length > 0)
+        var timeout = when.Timeout.Value;
+        if (when.Interval.Value is { } interval)
         {
-            GoDuration.TryParseV3(when.Interval, out var interval, out _);
             return new WhenConfig { Interval = interval };
         }
         if (when.Source is "SIGHUP" or "SIGUSR2")
@@ -310,7 +348,7 @@ public static class ConfigLoader
         foreach (var (job, rawJob) in config.Jobs.Zip(raw.Jobs))
         {
             var where = $"{rawJob.Path} (line {rawJob.LineOf("when")})";
-            if (rawJob.When is { } when && when.Interval.Length == 0 && when.Source is not ("SIGHUP" or "SIGUSR2"))
+            if (rawJob.When is { } when && !when.Interval.IsSet && when.Source is not ("SIGHUP" or "SIGUSR2"))
             {
                 if (when.IsEmpty || (when.Once.Length == 0 && when.Each.Length == 0))
                 {
@@ -335,9 +373,12 @@ public static class ConfigLoader
     /// <summary>Cycles in the graph job → job it waits for (once), found by DFS; each cycle reported once.</summary>
     private static IEnumerable<List<string>> OnceCycles(ImmutableArray<JobConfig> jobs)
     {
+        // Names may repeat (v3 does not check): a name waits only if every job of that name waits.
+        static bool WaitsOnce(JobConfig j) => j.When.StartsLimit == 1 && j.When.Trigger.Source != Event.GlobalSource && j.When.Interval is null;
         var waitsFor = jobs
-            .Where(j => j.When.StartsLimit == 1 && j.When.Trigger.Source != Event.GlobalSource && j.When.Interval is null)
-            .ToDictionary(j => j.Name, j => j.When.Trigger.Source, StringComparer.Ordinal);
+            .GroupBy(j => j.Name, StringComparer.Ordinal)
+            .Where(g => g.All(WaitsOnce))
+            .ToDictionary(g => g.Key, g => g.First().When.Trigger.Source, StringComparer.Ordinal);
         var reported = new HashSet<string>(StringComparer.Ordinal);
         foreach (var start in waitsFor.Keys)
         {

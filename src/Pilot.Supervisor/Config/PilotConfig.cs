@@ -10,13 +10,16 @@ public sealed record PilotConfig
     public ConsulConfig? Consul { get; init; }
     public LoggingConfig Logging { get; init; } = new();
     public ControlConfig Control { get; init; } = new();
-    /// <summary>Global shutdown window. v3: absent or 0 → 5 s; negative → no wait.</summary>
-    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Global shutdown window, never negative (see <see cref="StopTimeouts.Global"/>); also every job's default stop budget.</summary>
+    public TimeSpan StopTimeout { get; init; } = StopTimeouts.DefaultGlobal;
     public ImmutableArray<JobConfig> Jobs { get; init; } = [];
     public ImmutableArray<WatchConfig> Watches { get; init; } = [];
     public TelemetryConfig? Telemetry { get; init; }
     /// <summary>Non-fatal findings (unknown event sources, traps that never fire, cycles).</summary>
     public ImmutableArray<string> Warnings { get; init; } = [];
+
+    /// <summary>The rendered file as one line of JSON, for v3's debug line <c>loaded config: …</c>.</summary>
+    public string LoadedJson { get; init; } = "{}";
 }
 
 public sealed record ConsulConfig
@@ -49,6 +52,15 @@ public sealed record LoggingConfig
     public LogFormat Format { get; init; } = LogFormat.Default;
     /// <summary><c>stdout</c>, <c>stderr</c> or a file path.</summary>
     public string Output { get; init; } = "stdout";
+
+    public const int DefaultKeepLines = 1000;
+    public const int MaxKeepLines = 100_000;
+
+    /// <summary>
+    /// Pilot extension (<c>logging.keepLines</c>): how many recent output lines are kept per job and per health check
+    /// for <c>pilot logs</c> / <c>GET /v3/jobs/{name}/logs</c>; 0 keeps none.
+    /// </summary>
+    public int KeepLines { get; init; } = DefaultKeepLines;
 }
 
 public sealed record ControlConfig
@@ -113,7 +125,8 @@ public sealed record JobConfig
     public WhenConfig When { get; init; } = new();
     /// <summary>Per-run limit: SIGKILL the run after this long. Periodic jobs default to the interval.</summary>
     public TimeSpan? Timeout { get; init; }
-    public TimeSpan StopTimeout { get; init; }
+    /// <summary>The job's own <c>stopTimeout</c>; null (or 0) = the global one, applied when the job stops (see <see cref="StopTimeouts.For"/>).</summary>
+    public TimeSpan? StopTimeout { get; init; }
     /// <summary>Restart limit: -1 unlimited, 0 never, N.</summary>
     public int Restarts { get; init; }
     public HealthConfig? Health { get; init; }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Events;
+using Pilot.Supervisor.Logging;
 
 namespace Pilot.Supervisor.Control;
 
@@ -13,7 +14,10 @@ public interface ISupervisorControl
     /// <summary>Sets variables in Pilot's environment (seen by every later child and template render). Empty value sets empty.</summary>
     void PutEnvironment(IReadOnlyDictionary<string, string> variables);
 
-    /// <summary>Re-reads the config file. Invalid → the running config stays and the errors are returned.</summary>
+    /// <summary>
+    /// Re-reads the config file. Invalid → the running config stays and the errors are returned. Reloads run one at a
+    /// time, owned by the supervisor: <paramref name="cancellationToken"/> ends only the caller's wait, never the reload.
+    /// </summary>
     Task<ReloadResult> ReloadAsync(CancellationToken cancellationToken);
 
     /// <summary>Enters or leaves maintenance. Returns whether the state changed.</summary>
@@ -26,7 +30,46 @@ public interface ISupervisorControl
 
     /// <summary>Every event published after the call, optionally only from <paramref name="source"/>.</summary>
     IAsyncEnumerable<Event> WatchEvents(string? source, CancellationToken cancellationToken);
+
+    /// <summary>Stops, starts or restarts one job through its own state machine; completes when the command is done.</summary>
+    Task<JobCommandResult> ControlJobAsync(string name, JobCommand command, CancellationToken cancellationToken);
+
+    /// <summary>The last <paramref name="lines"/> kept output lines of a job and its health check, oldest first.</summary>
+    IReadOnlyList<RecordedLine> GetJobOutput(string name, int lines);
+
+    /// <summary>The last <paramref name="lines"/> kept output lines of a job and its health check, then every new one.</summary>
+    IAsyncEnumerable<RecordedLine> FollowJobOutput(string name, int lines, CancellationToken cancellationToken);
 }
+
+/// <summary>What an operator asks of one job (<c>pilot stop|start|restart JOB</c>).</summary>
+public enum JobCommand
+{
+    /// <summary>Terminate the run and stay stopped: triggers are ignored until Start or Restart.</summary>
+    Stop,
+    /// <summary>Run now (a stopped job starts again; a running one is left alone).</summary>
+    Start,
+    /// <summary>Stop (unless stopped), then start.</summary>
+    Restart,
+    /// <summary>Supervisor only: halt for good as on shutdown, whatever the trigger (a reload removes or replaces the job).</summary>
+    Retire,
+    /// <summary>Supervisor only: SIGKILL every process group of the job now (the global stop window has ended).</summary>
+    Kill,
+}
+
+public enum JobCommandOutcome
+{
+    /// <summary>The job was stopped, started or restarted.</summary>
+    Done,
+    /// <summary>Nothing to do: stop of a stopped job, start of a running one.</summary>
+    Unchanged,
+    /// <summary>There is no job with that name.</summary>
+    NotFound,
+    /// <summary>The job has halted for good (completed); only a reload brings it back.</summary>
+    Halted,
+}
+
+/// <summary>The outcome and the job's state right after the command (null when not found).</summary>
+public sealed record JobCommandResult(JobCommandOutcome Outcome, JobSnapshot? Job);
 
 public sealed record ReloadResult(bool Reloaded, ImmutableArray<ConfigError> Errors);
 
@@ -36,24 +79,41 @@ public sealed record MetricPutResult(ImmutableArray<string> Errors)
     public static readonly MetricPutResult Success = new(ImmutableArray<string>.Empty);
 }
 
-/// <summary>Lifecycle of a job (see docs/job-states.md).</summary>
+/// <summary>Lifecycle of a job: the states of its state machine (see docs/job-states.md and Jobs/JobMachine.cs).</summary>
 public enum JobState
 {
-    /// <summary>Created, loop not started.</summary>
+    /// <summary>Created; its loop has not begun.</summary>
     Idle,
-    /// <summary>Waiting for its trigger, a restart or the next interval; no process.</summary>
+    /// <summary>Waiting for its first start (v3's status "idle": health checks do not run yet).</summary>
     Waiting,
-    /// <summary>Its exec is alive.</summary>
+    /// <summary>Launching its exec (passes within one step of the loop; never seen from outside).</summary>
+    Starting,
+    /// <summary>Its exec is alive (a job without exec stays here once started).</summary>
     Running,
-    /// <summary>Publishing stopping, waiting for dependents, terminating its processes.</summary>
+    /// <summary>Its exec is alive and one more start is queued for when it exits (triggers coalesce; a restart command).</summary>
+    RestartQueued,
+    /// <summary>Its last run ended; it waits for its next trigger, restart or interval.</summary>
+    Exited,
+    /// <summary>A stop command is terminating its run; then <see cref="Stopped"/>.</summary>
+    Holding,
+    /// <summary>Stopped by a command (<c>pilot stop</c>): no process, triggers ignored, until a start or restart command.</summary>
+    Stopped,
+    /// <summary>Halting: it published <c>stopping</c> and waits for its stopping-dependents (within its stop budget).</summary>
     Stopping,
-    /// <summary>Halted; it published stopped and left the bus.</summary>
+    /// <summary>Halting: SIGTERM to its process groups, SIGKILL when the stop budget ends (ProcessGroupKiller).</summary>
+    Terminating,
+    /// <summary>Halting: removing its service from Consul.</summary>
+    Deregistering,
+    /// <summary>Halted; it published <c>stopped</c> and left the bus.</summary>
     Completed,
 }
 
 public enum HealthStatus { Unknown, Healthy, Unhealthy, Maintenance }
 
-/// <summary>An immutable view of one job, replaced with <c>with</c> on every change.</summary>
+/// <summary>
+/// An immutable view of one job, published by the job's loop after each step. <see cref="Version"/> grows across all
+/// jobs of a supervisor, so a consumer keeps the newest and drops an older one that arrives late.
+/// </summary>
 public sealed record JobSnapshot
 {
     public required string Name { get; init; }

@@ -8,7 +8,9 @@ namespace Pilot.Supervisor.Discovery;
 /// registers again whenever Consul lost the service (TTL update answering "unknown check", exit from
 /// maintenance, the agent back after an outage). Failures never throw: the first one after a success is logged
 /// at Warn with v3's text, the following ones at Debug, recovery at Info; meanwhile a background loop retries
-/// with capped exponential backoff. Operations are serialized.
+/// with capped exponential backoff. Operations are serialized. Every Consul call gives up within
+/// <see cref="CallTimeoutFor"/> the TTL, and a heartbeat supersedes a retry in progress, so a hung agent never makes a
+/// heartbeat wait behind a stuck call.
 /// </summary>
 public sealed class ServiceRegistrar : IAsyncDisposable
 {
@@ -39,7 +41,22 @@ public sealed class ServiceRegistrar : IAsyncDisposable
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _time = timeProvider ?? TimeProvider.System;
         _backoff = backoff ?? Backoff.Default;
+        CallTimeout = CallTimeoutFor(Service.Ttl, _consul.RequestTimeout);
     }
+
+    /// <summary>The shortest a Consul call may be given, whatever the TTL.</summary>
+    public static readonly TimeSpan MinimumCallTimeout = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// How long one Consul call may take: half the TTL (so a call that hangs still leaves time for the next heartbeat
+    /// before the check lapses), never more than the client's own limit; the client's limit when there is no TTL.
+    /// </summary>
+    public static TimeSpan CallTimeoutFor(TimeSpan ttl, TimeSpan requestTimeout) =>
+        ttl <= TimeSpan.Zero ? requestTimeout
+        : TimeSpan.FromTicks(Math.Min(requestTimeout.Ticks, Math.Max(ttl.Ticks / 2, MinimumCallTimeout.Ticks)));
+
+    /// <summary>How long each Consul call of this service may take (<see cref="CallTimeoutFor"/>).</summary>
+    public TimeSpan CallTimeout { get; }
 
     public ServiceDefinition Service { get; }
 
@@ -88,6 +105,8 @@ public sealed class ServiceRegistrar : IAsyncDisposable
     /// </summary>
     public async Task<bool> HeartbeatAsync(CancellationToken cancellationToken)
     {
+        // A fresh pass replaces a replay of an older one: it must not wait behind the retry loop's call.
+        await StopRetryLoopAsync().ConfigureAwait(false);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -160,7 +179,7 @@ public sealed class ServiceRegistrar : IAsyncDisposable
         }
         try
         {
-            await _consul.UpdateTtlAsync(Service.CheckId, ConsulHealth.Passing, "ok", ct).ConfigureAwait(false);
+            await _consul.UpdateTtlAsync(Service.CheckId, ConsulHealth.Passing, "ok", CallTimeout, ct).ConfigureAwait(false);
         }
         catch (ConsulResponseException ex) when (ex.IsUnknownCheck)
         {
@@ -168,14 +187,14 @@ public sealed class ServiceRegistrar : IAsyncDisposable
             _logger.LogInformation("service {Name} is no longer known to consul ({Error}); registering it again", Service.Name, ex.Message);
             _registered = false;
             await RegisterCoreAsync(ConsulHealth.Passing, ct).ConfigureAwait(false);
-            await _consul.UpdateTtlAsync(Service.CheckId, ConsulHealth.Passing, "ok", ct).ConfigureAwait(false);
+            await _consul.UpdateTtlAsync(Service.CheckId, ConsulHealth.Passing, "ok", CallTimeout, ct).ConfigureAwait(false);
         }
         _heartbeatPending = false;
     }
 
     private async Task RegisterCoreAsync(string status, CancellationToken ct)
     {
-        await _consul.RegisterServiceAsync(Service.ToRegistration(status), ct).ConfigureAwait(false);
+        await _consul.RegisterServiceAsync(Service.ToRegistration(status), CallTimeout, ct).ConfigureAwait(false);
         _registered = true;
         _logger.LogInformation("Service registered: {Name}", Service.Name);
     }
@@ -185,7 +204,7 @@ public sealed class ServiceRegistrar : IAsyncDisposable
         _logger.LogDebug("deregistering: {Id}", Service.Id);
         try
         {
-            await _consul.DeregisterServiceAsync(Service.Id, ct).ConfigureAwait(false);
+            await _consul.DeregisterServiceAsync(Service.Id, CallTimeout, ct).ConfigureAwait(false);
         }
         catch (ConsulResponseException ex) when (ex.StatusCode == 404)
         {

@@ -1,13 +1,13 @@
 using System.Collections.Immutable;
-
 using System.Threading.Channels;
 
 namespace Pilot.Supervisor.Events;
 
 /// <summary>
 /// The one event bus. Publishing never blocks: events go through a single dispatcher that hands each one to every
-/// subscriber in the same order. A job subscriber has a bounded mailbox (1000, as v3) and the dispatcher waits when it
-/// is full (back-pressure, no loss); observers (metrics, event streams) are called synchronously and must be quick.
+/// subscriber in the same order. Observers (metrics, event streams, the debug log) are called first, synchronously,
+/// and must be quick; then each subscriber's delivery is awaited, so a subscriber with a full mailbox holds the
+/// dispatcher (back-pressure, no loss; a job's mailbox takes 1000 events, as v3).
 /// </summary>
 public sealed class EventBus : IAsyncDisposable
 {
@@ -19,37 +19,28 @@ public sealed class EventBus : IAsyncDisposable
     private ImmutableList<Subscription> _subscribers = ImmutableList<Subscription>.Empty;
     private ImmutableList<Action<Event>> _observers = ImmutableList<Action<Event>>.Empty;
     private long _published;
-    private long _delivered;
-    private TaskCompletionSource _idle = NewIdleSignal(completed: true);
 
     public EventBus() => _dispatcher = Task.Run(DispatchAsync);
-
-    /// <summary>Events published so far (for tests and telemetry).</summary>
-    public long PublishedCount => Interlocked.Read(ref _published);
 
     public void Publish(Event e)
     {
         lock (_gate)
         {
-            _published++;
-            if (_idle.Task.IsCompleted)
-            {
-                _idle = NewIdleSignal(completed: false);
-            }
-            // Written under the lock so sequence order is inbox order.
-            _inbox.Writer.TryWrite((_published, e));
+            // Numbered and written under the lock so sequence order is inbox order.
+            _inbox.Writer.TryWrite((++_published, e));
         }
     }
 
     /// <summary>
-    /// A mailbox receiving every event published after this call — and none published before it, even if the
-    /// dispatcher has not handed those out yet (a job replaced on reload must not see its predecessor's exit).
+    /// Hands every event published after this call — and none published before it, even if the dispatcher has not
+    /// handed those out yet (a job replaced on reload must not see its predecessor's exit) — to <paramref name="deliver"/>,
+    /// one at a time. Disposing the result leaves the bus.
     /// </summary>
-    public Subscription Subscribe(string name)
+    public Subscription Subscribe(string name, Func<Event, ValueTask> deliver)
     {
         lock (_gate)
         {
-            var subscription = new Subscription(this, name, startAfter: _published);
+            var subscription = new Subscription(this, name, startAfter: _published, deliver);
             ImmutableInterlocked.Update(ref _subscribers, list => list.Add(subscription));
             return subscription;
         }
@@ -60,15 +51,6 @@ public sealed class EventBus : IAsyncDisposable
     {
         ImmutableInterlocked.Update(ref _observers, list => list.Add(observer));
         return new Unsubscriber(() => ImmutableInterlocked.Update(ref _observers, list => list.Remove(observer)));
-    }
-
-    /// <summary>Completes once every event published so far has been handed to every subscriber.</summary>
-    public Task WaitIdleAsync(CancellationToken cancellationToken)
-    {
-        lock (_gate)
-        {
-            return _idle.Task.WaitAsync(cancellationToken);
-        }
     }
 
     internal void Remove(Subscription subscription) =>
@@ -97,14 +79,6 @@ public sealed class EventBus : IAsyncDisposable
                     await subscriber.DeliverAsync(e).ConfigureAwait(false);
                 }
             }
-            lock (_gate)
-            {
-                _delivered++;
-                if (_delivered == _published)
-                {
-                    _idle.TrySetResult();
-                }
-            }
         }
     }
 
@@ -112,20 +86,6 @@ public sealed class EventBus : IAsyncDisposable
     {
         _inbox.Writer.TryComplete();
         await _dispatcher.ConfigureAwait(false);
-        foreach (var subscriber in _subscribers)
-        {
-            subscriber.Complete();
-        }
-    }
-
-    private static TaskCompletionSource NewIdleSignal(bool completed)
-    {
-        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (completed)
-        {
-            signal.SetResult();
-        }
-        return signal;
     }
 
     private sealed class Unsubscriber(Action action) : IDisposable
@@ -136,17 +96,17 @@ public sealed class EventBus : IAsyncDisposable
     }
 }
 
-/// <summary>One subscriber's mailbox. Disposing it leaves the bus.</summary>
+/// <summary>One subscriber's place on the bus. Disposing it leaves the bus.</summary>
 public sealed class Subscription : IDisposable
 {
     private readonly EventBus _bus;
-    private readonly Channel<Event> _mailbox = Channel.CreateBounded<Event>(
-        new BoundedChannelOptions(EventBus.SubscriberCapacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+    private readonly Func<Event, ValueTask> _deliver;
     private int _disposed;
 
-    internal Subscription(EventBus bus, string name, long startAfter)
+    internal Subscription(EventBus bus, string name, long startAfter, Func<Event, ValueTask> deliver)
     {
         _bus = bus;
+        _deliver = deliver;
         Name = name;
         StartAfter = startAfter;
     }
@@ -156,38 +116,20 @@ public sealed class Subscription : IDisposable
 
     public string Name { get; }
 
-    public ChannelReader<Event> Reader => _mailbox.Reader;
-
-    private long _accepted;
-
-    /// <summary>Events accepted into this mailbox so far (bus deliveries and posts).</summary>
-    public long AcceptedCount => Interlocked.Read(ref _accepted);
-
     internal async ValueTask DeliverAsync(Event e)
     {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
         try
         {
-            Interlocked.Increment(ref _accepted);
-            await _mailbox.Writer.WriteAsync(e).ConfigureAwait(false);
+            await _deliver(e).ConfigureAwait(false);
         }
-        catch (ChannelClosedException)
+        catch (Exception ex)
         {
-            // The subscriber left while the event was in flight.
-        }
-    }
-
-    internal void Complete() => _mailbox.Writer.TryComplete();
-
-    /// <summary>Puts an event in this mailbox only (timers and other events a job sends itself, as v3's <c>job.Rx</c>).</summary>
-    public void Post(Event e)
-    {
-        if (_mailbox.Writer.TryWrite(e))
-        {
-            Interlocked.Increment(ref _accepted);
-        }
-        else
-        {
-            _ = DeliverAsync(e).AsTask();
+            // A subscriber must not stop the bus; report and go on.
+            Console.Error.WriteLine($"event subscriber {Name} failed on {e}: {ex.Message}");
         }
     }
 
@@ -196,7 +138,6 @@ public sealed class Subscription : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             _bus.Remove(this);
-            _mailbox.Writer.TryComplete();
         }
     }
 }

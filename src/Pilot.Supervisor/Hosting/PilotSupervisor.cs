@@ -51,42 +51,67 @@ public interface ISupervisedComponent
 /// <summary>
 /// The supervisor: builds jobs from the config, runs them on one bus, handles signals, reload, maintenance and an
 /// orderly shutdown, and decides Pilot's exit code. The control plane talks to it only through <see cref="ISupervisorControl"/>.
+/// One loop owns the job list and the config: reloads (serialised, whoever asked) and the ends of jobs are requests to it,
+/// so a reload is never cut short by its caller and the end of the last job is seen once.
 /// </summary>
 public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
 {
+    /// <summary>Beyond a job's stop budget: the SIGKILL wait, the output drain and the deregistration of a stopping job.</summary>
+    private static readonly TimeSpan StopSlack = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan ComponentStopLimit = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan KillAcknowledgeLimit = TimeSpan.FromSeconds(1);
+
     private readonly PilotSupervisorOptions _options;
-    private readonly IProcessLauncher _launcher;
     private readonly TimeProvider _time;
-    private readonly SemaphoreSlim _reloadGate = new(1, 1);
+    private readonly JobRuntime _runtime;
+    private readonly SupervisedComponents _components;
+    private readonly Channel<SupervisorRequest> _requests = Channel.CreateUnbounded<SupervisorRequest>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _gate = new();
     private readonly TaskCompletionSource<int> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _disposing = new();
+    // Jobs a reload stopped: their ends are Pilot's doing, not an outcome (touched by the loop only).
+    private readonly HashSet<Job> _retired = [];
     private ImmutableList<Job> _jobs = ImmutableList<Job>.Empty;
     private PilotConfig _config;
     private bool _maintenance;
     private bool _shuttingDown;
-    private bool _reloading;
+    private bool _finishing;
     private int _failedExitCode;
+    private int _disposed;
+    private Task _loop = Task.CompletedTask;
+    private Task _stopWindow = Task.CompletedTask;
 
     public PilotSupervisor(PilotSupervisorOptions options, LogWriter log)
     {
         _options = options;
         _config = options.Config;
-        _launcher = options.Launcher ?? throw new ArgumentException("a process launcher is required", nameof(options));
         _time = options.Time;
         Log = log;
+        History = new OutputHistory(_config.Logging.KeepLines, _time);
         Bus = new EventBus();
         Bus.Observe(e => Log.Write(LogLevel.Debug, $"event: {e}"));
         if (options.PilotMetrics is { } metrics)
         {
             Bus.Observe(metrics.Observe);
         }
+        var launcher = options.Launcher ?? throw new ArgumentException("a process launcher is required", nameof(options));
+        _runtime = new JobRuntime(Bus, launcher, _time, log)
+        {
+            GlobalStopTimeout = () => Volatile.Read(ref _config).StopTimeout,
+            Halted = job => _requests.Writer.TryWrite(new JobHalted(job)),
+            History = History,
+        };
+        _components = new SupervisedComponents(options.Components, log);
     }
 
     public EventBus Bus { get; }
 
     public LogWriter Log { get; }
 
-    public PilotConfig Config => _config;
+    /// <summary>Recent output of every job and check, for <c>pilot logs</c>.</summary>
+    public OutputHistory History { get; }
+
+    public PilotConfig Config => Volatile.Read(ref _config);
 
     /// <summary>Completes with Pilot's exit code once everything has stopped.</summary>
     public Task<int> Completion => _exit.Task;
@@ -95,21 +120,27 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         ProcessEnvironment.Set("CONTAINERPILOT_PID", Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
-        if (_config.Consul is null && _config.Jobs.Any(j => j.IsService))
+        var config = Config;
+        Log.Write(LogLevel.Debug, "loaded config: " + config.LoadedJson);
+        if (config.Consul is null && config.Jobs.Any(j => j.IsService))
         {
             Log.Write(LogLevel.Warn, "no consul configured: jobs with a port are not registered");
         }
-        foreach (var warning in _config.Warnings)
+        foreach (var warning in config.Warnings)
         {
             Log.Write(LogLevel.Warn, "config: " + warning);
         }
-        StartJobs(JobsOf(_config));
-        foreach (var component in _options.Components)
+        lock (_gate)
         {
-            await component.StartAsync(_config, Bus, cancellationToken).ConfigureAwait(false);
+            if (!_shuttingDown)
+            {
+                StartJobsLocked(JobsOf(config), config);
+            }
         }
+        await _components.StartAsync(config, Bus, cancellationToken).ConfigureAwait(false);
         Bus.Publish(Event.GlobalStartup);
-        CheckAllHalted();
+        _loop = RunAsync();
+        _requests.Writer.TryWrite(new CheckHalted());
     }
 
     /// <summary>The jobs the config runs: its own, plus the telemetry service job when telemetry is on.</summary>
@@ -130,76 +161,121 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
         return config.Jobs.Add(telemetryJob);
     }
 
-    private void StartJobs(ImmutableArray<JobConfig> configs)
+    /// <summary>Creates and starts jobs; under the lock, so a job either starts before <c>shutdown</c> is published or not at all.</summary>
+    private void StartJobsLocked(IEnumerable<JobConfig> configs, PilotConfig config)
     {
-        var runtime = new JobRuntime(Bus, _launcher, _time, Log) { DefaultStopGrace = StopWindow(_config) };
+        var all = JobsOf(config);
         var created = new List<Job>();
         foreach (var jobConfig in configs)
         {
-            // Jobs started by `stopping` of X make X wait for their `stopped` before it finishes stopping.
-            var dependents = configs
+            // Jobs started by `stopping` of X make X wait for their `stopped` before it terminates its processes.
+            var dependents = all
                 .Where(other => other.When.Trigger.Code == EventCode.Stopping && other.When.Trigger.Source == jobConfig.Name)
                 .Select(other => other.Name);
-            var service = jobConfig.IsService && _config.Consul is not null ? _options.ServiceRegistrations?.Invoke(jobConfig, _config) : null;
-            var job = new Job(jobConfig, runtime, service, dependents);
+            var service = jobConfig.IsService && config.Consul is not null ? _options.ServiceRegistrations?.Invoke(jobConfig, config) : null;
+            var job = new Job(jobConfig, _runtime, service, dependents);
             if (_options.PilotMetrics is { } metrics)
             {
                 job.Changed += metrics.Observe;
             }
-            _ = job.Completion.ContinueWith(_ => OnJobHalted(job), TaskScheduler.Default);
             created.Add(job);
         }
-        lock (_gate)
-        {
-            _jobs = _jobs.AddRange(created);
-        }
+        _jobs = _jobs.AddRange(created);
         foreach (var job in created)
         {
             job.Start();
         }
     }
 
-    private void OnJobHalted(Job job)
-    {
-        // A job ending well later does not hide an earlier failure: the order jobs halt in is a race, the outcome is not.
-        if (job.LastExit is { Success: false } exit)
-        {
-            Interlocked.Exchange(ref _failedExitCode, exit.Signal is { } sig ? 128 + sig : exit.ExitCode);
-        }
-        CheckAllHalted();
-    }
-
-    /// <summary>Pilot exits when every job has halted (v3), unless a reload is replacing them.</summary>
-    private void CheckAllHalted()
+    private ImmutableList<Job> CurrentJobs()
     {
         lock (_gate)
         {
-            if (_reloading || _jobs.Any(j => !j.Completion.IsCompleted))
-            {
-                return;
-            }
+            return _jobs;
         }
-        _ = FinishAsync(_shuttingDown ? 0 : Volatile.Read(ref _failedExitCode));
     }
 
-    private async Task FinishAsync(int exitCode)
+    private bool IsEnding()
     {
-        if (_exit.Task.IsCompleted)
+        lock (_gate)
         {
-            return;
+            return _shuttingDown || _finishing;
         }
-        using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5), _time);
-        foreach (var component in _options.Components.Reverse())
+    }
+
+    private abstract record SupervisorRequest;
+
+    private sealed record ReloadRequest(TaskCompletionSource<ReloadResult> Reply) : SupervisorRequest;
+
+    private sealed record JobHalted(Job Job) : SupervisorRequest;
+
+    private sealed record CheckHalted : SupervisorRequest;
+
+    /// <summary>The supervisor's loop: one request at a time; after each, Pilot finishes if every job has halted.</summary>
+    private async Task RunAsync()
+    {
+        await foreach (var request in _requests.Reader.ReadAllAsync().ConfigureAwait(false))
         {
             try
             {
-                await component.StopAsync(stopTimeout.Token).ConfigureAwait(false);
+                switch (request)
+                {
+                    case ReloadRequest reload:
+                        reload.Reply.TrySetResult(await ReloadCoreAsync().ConfigureAwait(false));
+                        break;
+                    case JobHalted halted:
+                        RecordOutcome(halted.Job);
+                        break;
+                    case CheckHalted:
+                        break;
+                }
+                if (CurrentJobs().All(j => j.Snapshot.State == JobState.Completed))
+                {
+                    // Pilot exits when every job has halted (v3).
+                    await FinishAsync().ConfigureAwait(false);
+                }
             }
             catch (Exception ex)
             {
-                Log.Write(LogLevel.Error, $"stopping {component.GetType().Name} failed: {ex.Message}");
+                Log.Write(LogLevel.Error, $"supervisor: internal error handling {request}: {ex.Message}");
+                (request as ReloadRequest)?.Reply.TrySetResult(Refused("the reload failed: " + ex.Message));
             }
         }
+    }
+
+    /// <summary>A job ending badly sets Pilot's exit code; one ending well later does not hide it (the order jobs halt in is a race).</summary>
+    private void RecordOutcome(Job job)
+    {
+        if (_retired.Remove(job))
+        {
+            return;
+        }
+        if (job.Snapshot.LastExitCode is { } code && code != 0)
+        {
+            Volatile.Write(ref _failedExitCode, code);
+        }
+    }
+
+    /// <summary>Stops the components and completes <see cref="Completion"/>; the first call does it, later ones wait for it.</summary>
+    private Task FinishAsync()
+    {
+        int exitCode;
+        lock (_gate)
+        {
+            if (_finishing)
+            {
+                return _exit.Task;
+            }
+            _finishing = true;
+            exitCode = _shuttingDown ? 0 : Volatile.Read(ref _failedExitCode);
+        }
+        return FinishCoreAsync(exitCode);
+    }
+
+    private async Task FinishCoreAsync(int exitCode)
+    {
+        using var limit = new CancellationTokenSource(ComponentStopLimit, _time);
+        await _components.StopAsync(limit.Token).ConfigureAwait(false);
         _exit.TrySetResult(exitCode);
     }
 
@@ -207,44 +283,55 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
     /// SIGTERM/SIGINT: publish <c>shutdown</c>, let jobs stop (pre-stop and post-stop jobs still run), and exit as soon as
     /// all have stopped; when the global <c>stopTimeout</c> window ends, SIGKILL whatever remains.
     /// </summary>
-    public async Task<int> ShutdownAsync()
+    public Task<int> ShutdownAsync()
     {
-        bool first;
-        lock (_gate)
-        {
-            first = !_shuttingDown;
-            _shuttingDown = true;
-        }
-        if (first)
-        {
-            Log.Write(LogLevel.Info, "shutting down");
-            Bus.Publish(Event.GlobalShutdown);
-            CheckAllHalted();
-            _ = EnforceStopWindowAsync();
-        }
-        return await _exit.Task.ConfigureAwait(false);
+        BeginShutdown();
+        return _exit.Task;
     }
 
-    private async Task EnforceStopWindowAsync()
+    private void BeginShutdown()
+    {
+        lock (_gate)
+        {
+            if (_shuttingDown)
+            {
+                return;
+            }
+            _shuttingDown = true;
+            Log.Write(LogLevel.Info, "shutting down");
+            Bus.Publish(Event.GlobalShutdown);
+            _stopWindow = EnforceStopWindowAsync(_config.StopTimeout);
+        }
+        _requests.Writer.TryWrite(new CheckHalted());
+    }
+
+    private async Task EnforceStopWindowAsync(TimeSpan window)
     {
         try
         {
-            await _exit.Task.WaitAsync(StopWindow(_config), _time).ConfigureAwait(false);
+            await _exit.Task.WaitAsync(window, _time).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            foreach (var job in _jobs.Where(j => !j.Completion.IsCompleted))
+            var live = CurrentJobs().Where(j => j.Snapshot.State != JobState.Completed).ToList();
+            try
             {
-                Log.Write(LogLevel.Info, $"killing processes for job \"{job.Name}\"");
-                job.KillProcesses();
+                await Task.WhenAll(live.Select(j => j.SendAsync(JobCommand.Kill))).WaitAsync(KillAcknowledgeLimit, _time).ConfigureAwait(false);
             }
-            await FinishAsync(0).ConfigureAwait(false);
+            catch (TimeoutException)
+            {
+                Log.Write(LogLevel.Error, "shutdown: some jobs did not take SIGKILL in time");
+            }
+            // Pilot exits only once the killed groups are gone, not just their leaders (a run that already exited can leave members).
+            await Task.WhenAll(live.Select(j => j.KillProcessesAsync())).ConfigureAwait(false);
+            await FinishAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.Write(LogLevel.Error, $"shutdown: the stop window failed: {ex.Message}");
+            await FinishAsync().ConfigureAwait(false);
         }
     }
-
-    /// <summary>v3: absent or 0 → 5 s; negative → no wait.</summary>
-    private static TimeSpan StopWindow(PilotConfig config) =>
-        config.StopTimeout < TimeSpan.Zero ? TimeSpan.Zero : config.StopTimeout;
 
     /// <summary>SIGHUP and SIGUSR2 become events; other forwardable signals go to every job's process groups.</summary>
     public void HandleSignal(int signal)
@@ -252,7 +339,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
         switch (signal)
         {
             case SignalNames.SIGTERM or SignalNames.SIGINT:
-                _ = ShutdownAsync();
+                BeginShutdown();
                 break;
             case SignalNames.SIGHUP:
                 Bus.Publish(new Event(EventCode.Signal, "SIGHUP"));
@@ -260,11 +347,15 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
             case SignalNames.SIGUSR2:
                 Bus.Publish(new Event(EventCode.Signal, "SIGUSR2"));
                 break;
-            case SignalNames.SIGUSR1 when !IsStandardStream(_config.Logging.Output):
-                Log.Reopen();
+            case SignalNames.SIGUSR1:
+                // v3 reopens a log file on SIGUSR1 and otherwise ignores it; it never reaches the jobs.
+                if (!IsStandardStream(Config.Logging.Output))
+                {
+                    Log.Reopen();
+                }
                 break;
             default:
-                foreach (var job in _jobs)
+                foreach (var job in CurrentJobs())
                 {
                     job.Signal(signal);
                 }
@@ -283,84 +374,108 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
         }
     }
 
-    /// <summary>Re-reads the config; invalid → nothing changes. Valid → only added, removed and changed jobs are touched.</summary>
+    /// <summary>
+    /// Asks the supervisor's loop to reload and waits for the outcome. <paramref name="cancellationToken"/> ends only the
+    /// wait: the reload itself goes on to the end, so a client that goes away never leaves it half done.
+    /// </summary>
     public async Task<ReloadResult> ReloadAsync(CancellationToken cancellationToken)
     {
-        await _reloadGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var request = new ReloadRequest(new TaskCompletionSource<ReloadResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_requests.Writer.TryWrite(request))
+        {
+            return Refused("Pilot is stopping; the running config is kept");
+        }
+        return await request.Reply.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static ReloadResult Refused(string reason) => new(false, [new ConfigError("", reason)]);
+
+    /// <summary>Re-reads the config; invalid → nothing changes. Valid → only added, removed and changed jobs are touched.</summary>
+    private async Task<ReloadResult> ReloadCoreAsync()
+    {
+        if (IsEnding())
+        {
+            return Refused("Pilot is shutting down; the running config is kept");
+        }
+        var result = ConfigLoader.LoadFile(_options.ConfigPath, ProcessEnvironment.Snapshot());
+        if (!result.IsValid)
+        {
+            // v3's line (it then exited), then Pilot's: the running config stays.
+            Log.Write(LogLevel.Error, "error initializing config: " + string.Join("; ", result.Errors));
+            Log.Write(LogLevel.Error, "reload refused, keeping the running config: " + string.Join("; ", result.Errors));
+            return new ReloadResult(false, result.Errors);
+        }
+        var next = result.Config!;
+        // Matched by whole config, not by name: v3 does not require names to be unique.
+        var unmatched = JobsOf(next).ToList();
+        var retiring = CurrentJobs().Where(j => j.Snapshot.State != JobState.Completed && !unmatched.Remove(j.Config)).ToList();
+        foreach (var job in retiring)
+        {
+            _retired.Add(job);
+            job.Retire();
+        }
+        await WaitStoppedAsync(retiring).ConfigureAwait(false);
+        await _components.StopAsync(_disposing.Token).ConfigureAwait(false);
+        Log.Reconfigure(next.Logging);
+        Log.Write(LogLevel.Debug, "loaded config: " + next.LoadedJson);
+        History.Resize(next.Logging.KeepLines);
+        _options.UserMetrics?.Reconfigure(next.Telemetry?.Metrics ?? []);
+        int started;
+        lock (_gate)
+        {
+            if (_shuttingDown || _finishing)
+            {
+                return Refused("Pilot is shutting down; the new config was not started");
+            }
+            // Completed jobs are dropped: the new config runs them again, as a fresh start would.
+            var kept = _jobs.Where(j => j.Snapshot.State != JobState.Completed).ToList();
+            var toStart = JobsOf(next).ToList();
+            foreach (var job in kept)
+            {
+                toStart.Remove(job.Config);
+            }
+            Volatile.Write(ref _config, next);
+            _jobs = [.. kept];
+            StartJobsLocked(toStart, next);
+            started = toStart.Count;
+        }
+        await _components.StartAsync(next, Bus, _disposing.Token).ConfigureAwait(false);
+        Bus.Publish(Event.GlobalStartup);
+        Log.Write(LogLevel.Info, $"config reloaded: {retiring.Count} job(s) stopped, {started} started");
+        return new ReloadResult(true, []);
+    }
+
+    /// <summary>Waits for retired jobs to complete, bounded by their stop budgets; one that does not is kept as it is.</summary>
+    private async Task WaitStoppedAsync(List<Job> retiring)
+    {
+        if (retiring.Count == 0)
+        {
+            return;
+        }
+        var global = Config.StopTimeout;
+        var bound = retiring.Max(j => StopTimeouts.For(j.Config.StopTimeout, global)) + StopSlack;
         try
         {
-            var result = ConfigLoader.LoadFile(_options.ConfigPath, ProcessEnvironment.Snapshot());
-            if (!result.IsValid)
-            {
-                Log.Write(LogLevel.Error, "reload refused, keeping the running config: " + string.Join("; ", result.Errors));
-                return new ReloadResult(false, result.Errors);
-            }
-            var next = result.Config!;
-            var wanted = JobsOf(next).ToDictionary(j => j.Name);
-            List<Job> stopping;
-            lock (_gate)
-            {
-                _reloading = true;
-                stopping = _jobs.Where(j => !j.Completion.IsCompleted
-                    && (!wanted.TryGetValue(j.Name, out var c) || !c.Equals(j.Config))).ToList();
-            }
-            foreach (var job in stopping)
-            {
-                job.RequestStop();
-            }
-            await Task.WhenAll(stopping.Select(j => j.Completion)).WaitAsync(StopWindow(_config) + TimeSpan.FromSeconds(5), _time, cancellationToken)
-                .ConfigureAwait(false);
-            foreach (var component in _options.Components)
-            {
-                await component.StopAsync(cancellationToken).ConfigureAwait(false);
-            }
-            ImmutableArray<JobConfig> toStart;
-            lock (_gate)
-            {
-                var kept = _jobs.Where(j => !j.Completion.IsCompleted).ToList();
-                _jobs = ImmutableList.CreateRange(kept);
-                var keptNames = kept.Select(j => j.Name).ToHashSet();
-                toStart = [.. JobsOf(next).Where(j => !keptNames.Contains(j.Name))];
-                _config = next;
-            }
-            Log.Reconfigure(next.Logging);
-            _options.UserMetrics?.Reconfigure(next.Telemetry?.Metrics ?? []);
-            StartJobs(toStart);
-            foreach (var component in _options.Components)
-            {
-                await component.StartAsync(next, Bus, cancellationToken).ConfigureAwait(false);
-            }
-            lock (_gate)
-            {
-                _reloading = false;
-            }
-            Bus.Publish(Event.GlobalStartup);
-            Log.Write(LogLevel.Info, $"config reloaded: {stopping.Count} job(s) stopped, {toStart.Length} started");
-            CheckAllHalted();
-            return new ReloadResult(true, []);
+            await Task.WhenAll(retiring.Select(j => j.Completion)).WaitAsync(bound, _time).ConfigureAwait(false);
         }
-        finally
+        catch (TimeoutException)
         {
-            lock (_gate)
-            {
-                _reloading = false;
-            }
-            _reloadGate.Release();
+            var stuck = retiring.Where(j => !j.Completion.IsCompleted).Select(j => j.Name);
+            Log.Write(LogLevel.Error, $"reload: job(s) {string.Join(", ", stuck)} did not stop within {bound.TotalSeconds:0} s and keep running");
         }
     }
 
     public Task<bool> SetMaintenanceAsync(bool enabled, CancellationToken cancellationToken)
     {
+        bool changed;
         lock (_gate)
         {
-            if (_maintenance == enabled)
-            {
-                return Task.FromResult(false);
-            }
+            changed = _maintenance != enabled;
             _maintenance = enabled;
         }
+        // v3 publishes on every request, changed or not: jobs with `each: enterMaintenance` run each time.
         Bus.Publish(new Event(enabled ? EventCode.EnterMaintenance : EventCode.ExitMaintenance, Event.GlobalSource));
-        return Task.FromResult(true);
+        return Task.FromResult(changed);
     }
 
     public MetricPutResult PutMetrics(IReadOnlyDictionary<string, double> values)
@@ -379,6 +494,24 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
         }
         return result;
     }
+
+    public async Task<JobCommandResult> ControlJobAsync(string name, JobCommand command, CancellationToken cancellationToken)
+    {
+        var jobs = CurrentJobs();
+        // After a reload a replaced job may still be listed beside its successor: the live one answers.
+        var job = jobs.LastOrDefault(j => j.Name == name && !j.Completion.IsCompleted) ?? jobs.LastOrDefault(j => j.Name == name);
+        if (job is null)
+        {
+            return new JobCommandResult(JobCommandOutcome.NotFound, null);
+        }
+        var outcome = await job.RunCommandAsync(command, cancellationToken).ConfigureAwait(false);
+        return new JobCommandResult(outcome, job.Snapshot);
+    }
+
+    public IReadOnlyList<RecordedLine> GetJobOutput(string name, int lines) => History.Tail(name, lines);
+
+    public IAsyncEnumerable<RecordedLine> FollowJobOutput(string name, int lines, CancellationToken cancellationToken) =>
+        History.FollowAsync(name, lines, cancellationToken);
 
     public SupervisorSnapshot GetStatus()
     {
@@ -418,9 +551,23 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
         }
     }
 
+    /// <summary>Idempotent: the host disposes the supervisor under each of its registrations.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        await _disposing.CancelAsync().ConfigureAwait(false);
+        _requests.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+        Task stopWindow;
+        lock (_gate)
+        {
+            stopWindow = _stopWindow;
+        }
+        await stopWindow.ConfigureAwait(false);
         await Bus.DisposeAsync().ConfigureAwait(false);
-        _reloadGate.Dispose();
+        _disposing.Dispose();
     }
 }

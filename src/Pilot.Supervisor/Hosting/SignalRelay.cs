@@ -5,7 +5,9 @@ namespace Pilot.Supervisor.Hosting;
 
 /// <summary>
 /// Pilot owns its signals (also as PID 1, where the kernel drops signals that have no handler): each one is handed
-/// to the supervisor and its default action cancelled.
+/// to the supervisor and its default action cancelled. <c>pilot</c> creates the relay first thing, so a signal that
+/// arrives during start-up (config loading, host building) is kept and handed over once the supervisor attaches,
+/// instead of killing Pilot halfway or being lost.
 /// </summary>
 public sealed class SignalRelay : IDisposable
 {
@@ -21,21 +23,95 @@ public sealed class SignalRelay : IDisposable
     ];
 
     private readonly List<PosixSignalRegistration> _registrations = [];
+    private readonly Lock _gate = new();
+    private readonly List<int> _pending = [];
+    private Action<int>? _handler;
+    private bool _disposed;
 
-    public SignalRelay(Action<int> onSignal)
+    /// <summary>Takes Pilot's signals now; until <see cref="Attach"/> they are kept in order.</summary>
+    public SignalRelay()
     {
         foreach (var (signal, number) in Handled)
         {
             _registrations.Add(PosixSignalRegistration.Create(signal, context =>
             {
                 context.Cancel = true;
-                onSignal(number);
+                Relay(number);
             }));
         }
     }
 
+    /// <summary>From now on signals go to <paramref name="onSignal"/>; the ones kept so far are handed to it first.</summary>
+    public void Attach(Action<int> onSignal)
+    {
+        ArgumentNullException.ThrowIfNull(onSignal);
+        List<int> kept;
+        lock (_gate)
+        {
+            kept = [.. _pending];
+            _pending.Clear();
+            _handler = onSignal;
+        }
+        foreach (var signal in kept)
+        {
+            onSignal(signal);
+        }
+    }
+
+    /// <summary>Signals are kept again (the supervisor has stopped; Pilot is about to exit).</summary>
+    public void Detach()
+    {
+        lock (_gate)
+        {
+            _handler = null;
+        }
+    }
+
+    /// <summary>
+    /// For a <c>pilot</c> that turns out not to supervise (a client verb): signals get their default effect again,
+    /// and a SIGTERM, SIGINT, SIGHUP or SIGQUIT kept meanwhile takes it now.
+    /// </summary>
+    public void Release()
+    {
+        List<int> kept;
+        lock (_gate)
+        {
+            kept = [.. _pending];
+            _pending.Clear();
+        }
+        Dispose();
+        foreach (var signal in kept.Where(s => s is SignalNames.SIGTERM or SignalNames.SIGINT or SignalNames.SIGHUP or SignalNames.SIGQUIT))
+        {
+            _ = Native.Kill(Environment.ProcessId, signal);
+        }
+    }
+
+    private void Relay(int signal)
+    {
+        Action<int>? handler;
+        lock (_gate)
+        {
+            handler = _handler;
+            if (handler is null)
+            {
+                _pending.Add(signal);
+                return;
+            }
+        }
+        handler(signal);
+    }
+
     public void Dispose()
     {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            _handler = null;
+        }
         foreach (var registration in _registrations)
         {
             registration.Dispose();

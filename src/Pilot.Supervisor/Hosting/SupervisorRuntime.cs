@@ -14,7 +14,7 @@ namespace Pilot.Supervisor.Hosting;
 /// the Prometheus registry with Pilot's and the user's metrics, Consul discovery, the orphan reaper and the signal relay.
 /// <code>
 /// await using var runtime = SupervisorRuntime.Create(options, r => [new TelemetryServer(r.Registry, ...)]);
-/// await runtime.StartAsync(ct);           // the jobs start
+/// await runtime.StartAsync(signals, ct);  // the jobs start
 /// var exitCode = await runtime.Completion; // every job halted, or a shutdown (SIGTERM) completed
 /// </code>
 /// </summary>
@@ -75,17 +75,24 @@ public sealed class SupervisorRuntime : IAsyncDisposable
         return runtime;
     }
 
-    /// <summary>Starts the reaper and the signal relay, then the jobs and the components.</summary>
-    public Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the reaper, hands <paramref name="signals"/> to the supervisor (the ones kept since Pilot started first: a
+    /// SIGTERM during start-up means no job starts), then starts the jobs and the components. A component that cannot
+    /// start throws <see cref="ComponentStartException"/>.
+    /// </summary>
+    public Task StartAsync(SignalRelay signals, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(signals);
         _reaper.Start();
-        _signals = new SignalRelay(Supervisor.HandleSignal);
+        _signals = signals;
+        signals.Attach(Supervisor.HandleSignal);
         return Supervisor.StartAsync(cancellationToken);
     }
 
+    /// <summary>Signals are kept again (the caller owns the relay), then everything stops, the components last started first.</summary>
     public async ValueTask DisposeAsync()
     {
-        _signals?.Dispose();
+        _signals?.Detach();
         await _reaper.DisposeAsync().ConfigureAwait(false);
         foreach (var component in Enumerable.Reverse(_components))
         {

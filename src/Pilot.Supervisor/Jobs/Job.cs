@@ -1,628 +1,443 @@
+using System.Globalization;
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Control;
 using Pilot.Supervisor.Events;
+using Pilot.Supervisor.Health;
 using Pilot.Supervisor.Processes;
-using Pilot.Supervisor.Config.Decoding;
 using LogLevel = Pilot.Supervisor.Config.LogLevel;
 
 namespace Pilot.Supervisor.Jobs;
 
 /// <summary>
-/// One job: a state machine over the bus, following v3's <c>jobs.processEvent</c> case by case (reference Part A §3).
-/// All state is touched only by the job's own loop; process watchers talk to it through the bus or its mailbox.
-/// Pilot departures from v3: a trigger that arrives while the previous run is alive is skipped (v3 blocked its loop),
-/// stopping waits for every stopping-dependent bounded by <c>stopTimeout</c>, and stopping terminates the process
-/// group (SIGTERM, then SIGKILL after the grace) before publishing <c>stopped</c>.
+/// One job: a mailbox, and a loop that is the only writer of the job's state. The loop hands each input to the
+/// state machine (<see cref="JobMachine"/>) and carries out the effects it returns; processes, health probes, timers,
+/// Consul and commands reach the job only by posting inputs. Snapshots are published from the loop, in version order.
 /// </summary>
-public sealed class Job
+public sealed partial class Job
 {
-    private const int Unlimited = -1;
-
     private readonly JobRuntime _runtime;
     private readonly IServiceRegistration? _service;
-    private readonly HashSet<string> _stoppingDependents;
-    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Lock _gate = new();
-    private readonly Event _heartbeatTimer;
-    private readonly Event _runEveryTimer;
-    private readonly Event _waitTimeoutTimer;
-    private readonly Event _stoppingTimeoutTimer;
-    private readonly string _checkName;
-
-    private Subscription? _mailbox;
-    private readonly List<ITimer> _timers = [];
-    private readonly List<Task> _watchers = [];
-    private Event _trigger;
-    private Event _startTimeoutEvent;
-    private int _startsRemain;
-    private int _restartsRemain;
-    private HealthStatus _status = HealthStatus.Unknown;
-    private bool _idle = true;
-    private bool _startPending;
-    private IRunningProcess? _run;
-    private IRunningProcess? _check;
+    private readonly IHealthCheck? _check;
+    private readonly JobDefinition _definition;
+    private readonly JobMailbox _mailbox = new();
+    private readonly JobTimers _timers;
+    private readonly Task<Task> _loop;
+    // Watchers post a process's or probe's end to the mailbox; a halting job waits for them before it goes on.
+    private readonly Dictionary<object, Task> _watchers = new(ReferenceEqualityComparer.Instance);
+    // Terminations and Consul calls in flight: observed (failures logged) and awaited before the loop ends.
+    private readonly List<Task> _background = [];
+    // Every run whose process group may still exist (a leader's exit can leave members behind); read by the supervisor.
+    private readonly Lock _groupsGate = new();
+    private readonly List<IRunningProcess> _groups = [];
+    // What a step publishes and answers, sent once the step is over.
+    private readonly List<Event> _outbox = [];
+    private readonly List<JobEffect> _replies = [];
+    private JobMemory _memory;
     private JobSnapshot _snapshot;
-    private long _handled;
+    private Subscription? _subscription;
 
-    /// <summary>True when the loop has handled every event its mailbox accepted (tests use it to settle without sleeping).</summary>
-    internal bool IsQuiescent => Completion.IsCompleted || Volatile.Read(ref _mailboxClosed)
-        || (_mailbox is { } m && Interlocked.Read(ref _handled) == m.AcceptedCount);
-
-    private bool _mailboxClosed;
-
-    public Job(JobConfig config, JobRuntime runtime, IServiceRegistration? service = null, IEnumerable<string>? stoppingDependents = null)
+    public Job(JobConfig config, JobRuntime runtime, IServiceRegistration? service = null, IEnumerable<string>? stoppingDependents = null,
+        IHealthCheck? check = null)
     {
-        Config = config;
         _runtime = runtime;
         _service = service;
-        _stoppingDependents = [.. stoppingDependents ?? []];
-        _trigger = config.When.Trigger;
-        _startsRemain = config.When.StartsLimit;
-        _restartsRemain = config.Restarts;
-        _heartbeatTimer = new Event(EventCode.TimerExpired, config.Name + ".heartbeat");
-        _runEveryTimer = new Event(EventCode.TimerExpired, config.Name + ".run-every");
-        _waitTimeoutTimer = new Event(EventCode.TimerExpired, config.Name + ".wait-timeout");
-        _stoppingTimeoutTimer = new Event(EventCode.TimerExpired, config.Name + ".stopping-timeout");
-        _checkName = "check." + config.Name;
-        _startTimeoutEvent = config.When.Timeout is { } t && t > TimeSpan.Zero ? _waitTimeoutTimer : default;
-        _snapshot = new JobSnapshot { Name = config.Name, State = JobState.Idle, IsService = config.IsService };
-        if (IsAlwaysHealthy)
-        {
-            _status = HealthStatus.Healthy;
-            _snapshot = _snapshot with { Health = HealthStatus.Healthy };
-        }
+        _check = check ?? (config.Health is { Exec: { } probe } health
+            ? new ExecHealthCheck("check." + config.Name, probe, health.RawLogging, health.Timeout, runtime.Launcher, runtime.Log, runtime.Time,
+                runtime.WriteOutput)
+            : null);
+        _definition = new JobDefinition(config, [.. stoppingDependents ?? []], service is not null, _check is not null);
+        _memory = JobMemory.Initial(_definition);
+        _snapshot = _memory.ToSnapshot(_definition, runtime.NextVersion());
+        _timers = new JobTimers(runtime.Time, _mailbox.Post);
+        _loop = new Task<Task>(RunAsync);
+        Completion = _loop.Unwrap();
     }
 
-    public JobConfig Config { get; }
+    public JobConfig Config => _definition.Config;
 
     public string Name => Config.Name;
 
-    /// <summary>Completes once the job has halted and published <c>stopped</c>.</summary>
-    public Task Completion => _completion.Task;
+    /// <summary>The job's loop: completes once the job has halted and published <c>stopped</c>. Never faults.</summary>
+    public Task Completion { get; }
 
-    public JobSnapshot Snapshot
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _snapshot;
-            }
-        }
-    }
+    /// <summary>The latest snapshot the loop published.</summary>
+    public JobSnapshot Snapshot => Volatile.Read(ref _snapshot);
 
-    /// <summary>Raised after every snapshot change (telemetry and the status API read it).</summary>
+    /// <summary>Raised from the loop after every snapshot change, in version order (telemetry reads it).</summary>
     public event Action<JobSnapshot>? Changed;
-
-    /// <summary>The exit of the last run, if any (for Pilot's own exit code).</summary>
-    public ProcessExit? LastExit { get; private set; }
-
-    /// <summary>The telemetry service job: no exec, always healthy (v3's <c>alwaysHealthy</c>).</summary>
-    private bool IsAlwaysHealthy => Config.Name == JobConfig.TelemetryJobName && Config.Exec is null;
 
     /// <summary>Subscribes to the bus and starts the loop. Call before publishing <c>startup</c>.</summary>
     public void Start()
     {
-        _mailbox = _runtime.Bus.Subscribe(Name);
-        if (Config.Health is { } health && health.Interval > TimeSpan.Zero)
-        {
-            AddTimer(_heartbeatTimer, health.Interval, periodic: true);
-        }
-        if (_startTimeoutEvent != default)
-        {
-            AddTimer(_waitTimeoutTimer, Config.When.Timeout!.Value, periodic: false);
-        }
-        if (Config.When.Interval is { } every)
-        {
-            AddTimer(_runEveryTimer, every, periodic: true);
-        }
-        Update(s => s with { State = JobState.Waiting });
-        _ = Task.Run(RunLoopAsync);
+        _mailbox.Post(new Begin());
+        _subscription = _runtime.Bus.Subscribe(Name, _mailbox.DeliverAsync);
+        _loop.Start(TaskScheduler.Default);
     }
 
-    /// <summary>Asks the job to halt as on shutdown, but for this job only (reload of a changed or removed job).</summary>
-    public void RequestStop() => _mailbox?.Post(new Event(EventCode.Quit, Name));
+    /// <summary>Halts the job for good, whatever its trigger (a reload removes or replaces it).</summary>
+    public void Retire() => _mailbox.Post(new Command(JobCommand.Retire));
 
-    /// <summary>Sends a signal to the process groups of the job's running exec and check.</summary>
-    public void Signal(int signal)
+    /// <summary>Sends a command; completes with the snapshot after the job handled it (or its last one, if it has completed).</summary>
+    public Task<CommandReply> SendAsync(JobCommand command)
     {
-        IRunningProcess? run, check;
-        lock (_gate)
+        var reply = new TaskCompletionSource<CommandReply>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_mailbox.Post(new Command(command, reply)))
         {
-            (run, check) = (_run, _check);
+            reply.TrySetResult(new CommandReply(Snapshot, Changed: false));
         }
-        run?.SignalGroup(signal);
-        check?.SignalGroup(signal);
+        return reply.Task;
     }
 
-    private async Task RunLoopAsync()
+    /// <summary>Forwards a signal to the process groups of the job's run and health probe.</summary>
+    public void Signal(int signal) => _mailbox.Post(new ForwardSignal(signal));
+
+    /// <summary>
+    /// The same, completing once the job has passed the signal on (so after everything queued before it). Signal 0
+    /// reaches no process (it only checks the groups exist): a way to wait until the job has caught up.
+    /// </summary>
+    public Task<JobSnapshot> SignalAsync(int signal)
+    {
+        var reply = new TaskCompletionSource<JobSnapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_mailbox.Post(new ForwardSignal(signal, reply)))
+        {
+            reply.TrySetResult(Snapshot);
+        }
+        return reply.Task;
+    }
+
+    private async Task RunAsync()
     {
         try
         {
-            var reader = _mailbox!.Reader;
-            while (true)
+            while (_memory.State != JobState.Completed)
             {
-                if (Config.InitialStatus is not null)
-                {
-                    _service?.EnsureInitialRegistration();
-                }
-                var e = await reader.ReadAsync().ConfigureAwait(false);
-                var outcome = Handle(e);
-                Interlocked.Increment(ref _handled);
-                if (outcome == Outcome.Halt)
-                {
-                    break;
-                }
+                Step(await _mailbox.ReadAsync().ConfigureAwait(false));
             }
-            await CleanupAsync(reader).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             _runtime.Log.Write(LogLevel.Error, $"job {Name}: internal error: {ex.Message}");
-            KillProcesses();
+            // Nothing of a job outlives its loop.
+            _memory.Run?.SignalGroup(SignalNames.SIGKILL);
+            _memory.Probe?.Signal(SignalNames.SIGKILL);
+            _memory = _memory with { State = JobState.Completed, Run = null, Probe = null };
+            PublishSnapshot();
         }
         finally
         {
-            Update(s => s with { State = JobState.Completed, Pid = null });
-            _completion.TrySetResult();
-        }
-    }
-
-    private enum Outcome { Continue, Halt }
-
-    /// <summary>v3's processEvent: the first matching case wins, anything else is ignored.</summary>
-    private Outcome Handle(Event e)
-    {
-        Update(s => s with { LastEvent = _runtime.Time.GetUtcNow() });
-        if (e == _heartbeatTimer)
-        {
-            return OnHeartbeat();
-        }
-        if (_startTimeoutEvent != default && e == _startTimeoutEvent)
-        {
-            _runtime.Bus.Publish(new Event(EventCode.TimerExpired, Name));
-            _mailbox!.Post(new Event(EventCode.Quit, Name));
-            return Outcome.Continue;
-        }
-        if (e == _runEveryTimer)
-        {
-            return OnRunEvery();
-        }
-        if (e.Source == _checkName && e.Code is EventCode.ExitFailed or EventCode.ExitSuccess)
-        {
-            return OnCheckResult(e.Code == EventCode.ExitSuccess);
-        }
-        if (e == new Event(EventCode.Quit, Name) || e == Event.GlobalShutdown)
-        {
-            return OnQuit();
-        }
-        if (e == new Event(EventCode.EnterMaintenance, Event.GlobalSource))
-        {
-            SetStatus(HealthStatus.Maintenance);
-            _service?.EnterMaintenance();
-            return e == _trigger ? OnStartEvent() : Outcome.Continue;
-        }
-        if (e == new Event(EventCode.ExitMaintenance, Event.GlobalSource))
-        {
-            SetStatus(HealthStatus.Unknown);
-            _service?.ExitMaintenance();
-            return e == _trigger ? OnStartEvent() : Outcome.Continue;
-        }
-        if (e.Source == Name && e.Code is EventCode.ExitSuccess or EventCode.ExitFailed)
-        {
-            return OnExecExit();
-        }
-        if (e.Code == EventCode.Signal && e.Source is "SIGHUP" or "SIGUSR2")
-        {
-            if (_trigger == e)
+            _timers.Dispose();
+            _subscription?.Dispose();
+            foreach (var input in _mailbox.Close())
             {
-                StartExec();
-            }
-            return Outcome.Continue;
-        }
-        if (_trigger != default && e == _trigger)
-        {
-            return OnStartEvent();
-        }
-        return Outcome.Continue;
-    }
-
-    private Outcome OnHeartbeat()
-    {
-        if (_status == HealthStatus.Maintenance || (_idle && !IsAlwaysHealthy))
-        {
-            return Outcome.Continue;
-        }
-        if (Config.Health?.Exec is { } checkExec)
-        {
-            StartCheck(checkExec);
-        }
-        else
-        {
-            _service?.Heartbeat();
-        }
-        return Outcome.Continue;
-    }
-
-    private Outcome OnRunEvery()
-    {
-        if (!RestartPolicy.RestartPermitted(Config.Restarts, _restartsRemain))
-        {
-            _runtime.Log.Write(LogLevel.Debug, $"interval expired but restart not permitted: {Name}");
-            _trigger = default;
-            return Outcome.Halt;
-        }
-        if (IsRunAlive)
-        {
-            _runtime.Log.Write(LogLevel.Warn, $"job {Name}: previous run is still alive at the next interval, tick skipped");
-            return Outcome.Continue;
-        }
-        _restartsRemain--;
-        StartExec();
-        return Outcome.Continue;
-    }
-
-    private bool IsRunAlive
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _run is not null;
-            }
-        }
-    }
-
-    private Outcome OnCheckResult(bool passed)
-    {
-        if (_status == HealthStatus.Maintenance)
-        {
-            return Outcome.Continue;
-        }
-        if (passed)
-        {
-            SetStatus(HealthStatus.Healthy);
-            _runtime.Bus.Publish(new Event(EventCode.StatusHealthy, Name));
-            _service?.Heartbeat();
-        }
-        else
-        {
-            SetStatus(HealthStatus.Unhealthy);
-            _runtime.Bus.Publish(new Event(EventCode.StatusUnhealthy, Name));
-        }
-        return Outcome.Continue;
-    }
-
-    private Outcome OnQuit()
-    {
-        _restartsRemain = 0;
-        _startPending = false;
-        if (_trigger.Code is EventCode.Stopping or EventCode.Stopped && Config.Exec is not null)
-        {
-            // Pre-stop and post-stop jobs outlive the shutdown until their trigger has run.
-            if (_startsRemain == Unlimited)
-            {
-                _startsRemain = 1;
-            }
-            return Outcome.Continue;
-        }
-        _startsRemain = 0;
-        _trigger = default;
-        return Outcome.Halt;
-    }
-
-    private Outcome OnExecExit()
-    {
-        if (Config.When.IsPeriodic)
-        {
-            return Outcome.Continue;
-        }
-        if (_startPending)
-        {
-            _startPending = false;
-            StartExec();
-            return Outcome.Continue;
-        }
-        if (RestartPolicy.RestartPermitted(Config.Restarts, _restartsRemain))
-        {
-            _restartsRemain--;
-            Update(s => s with { Restarts = s.Restarts + 1 });
-            StartExec();
-            return Outcome.Continue;
-        }
-        if (_startsRemain != 0)
-        {
-            return Outcome.Continue;
-        }
-        _runtime.Log.Write(LogLevel.Debug, $"job exited but restart not permitted: {Name}");
-        _trigger = default;
-        SetStatus(HealthStatus.Unknown);
-        return Outcome.Halt;
-    }
-
-    private Outcome OnStartEvent()
-    {
-        if (_startsRemain == 0)
-        {
-            _trigger = default;
-            return Outcome.Halt;
-        }
-        if (_startsRemain != Unlimited)
-        {
-            _startsRemain--;
-            if (_startsRemain == 0 || _restartsRemain == 0)
-            {
-                // Do not take the trigger again while this run is still going.
-                _trigger = default;
-            }
-        }
-        StartExec();
-        return Outcome.Continue;
-    }
-
-    private void StartExec()
-    {
-        _startTimeoutEvent = default;
-        _idle = false;
-        SetStatus(IsAlwaysHealthy ? HealthStatus.Healthy : HealthStatus.Unknown);
-        if (Config.Exec is not { } exec)
-        {
-            return;
-        }
-        lock (_gate)
-        {
-            if (_run is not null)
-            {
-                // v3 blocked its event loop here until the run ended. Pilot remembers one start instead (later
-                // triggers coalesce into it) and runs it when the current run exits, so the latest change is never lost.
-                if (!_startPending)
+                switch (input)
                 {
-                    _runtime.Log.Write(LogLevel.Info, $"job {Name}: previous run (pid {_run.Pid}) is still alive, start queued until it exits");
+                    case Command { Reply: { } reply }:
+                        reply.TrySetResult(new CommandReply(Snapshot, Changed: false));
+                        break;
+                    case ForwardSignal { Reply: { } passed }:
+                        passed.TrySetResult(Snapshot);
+                        break;
                 }
-                _startPending = true;
-                return;
             }
-        }
-        var run = Launch(Name, exec, Config.RawLogging, Config.Timeout);
-        if (run is null)
-        {
-            return;
-        }
-        var pidVariable = EnvNames.PidVariable(exec.Program);
-        ProcessEnvironment.Set(pidVariable, run.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        lock (_gate)
-        {
-            _run = run;
-        }
-        Update(s => s with { State = JobState.Running, Pid = run.Pid, LastStarted = _runtime.Time.GetUtcNow() });
-        _watchers.RemoveAll(t => t.IsCompleted);
-        _watchers.Add(WatchRunAsync(run, pidVariable));
-    }
-
-    private async Task WatchRunAsync(IRunningProcess run, string pidVariable)
-    {
-        var exit = await run.Exited.ConfigureAwait(false);
-        // Leftovers of the run's process group go with it, as in v3.
-        run.SignalGroup(SignalNames.SIGTERM);
-        ProcessEnvironment.Set(pidVariable, null);
-        lock (_gate)
-        {
-            if (_run == run)
+            foreach (var reply in _replies)
             {
-                _run = null;
+                Answer(reply);
             }
+            await Task.WhenAll(_background).ConfigureAwait(false);
+            _runtime.Halted?.Invoke(this);
         }
-        LastExit = exit;
-        Update(s => s with
-        {
-            State = s.State == JobState.Running ? JobState.Waiting : s.State,
-            Pid = null,
-            LastExitCode = exit.Signal is { } sig ? 128 + sig : exit.ExitCode,
-            LastExited = _runtime.Time.GetUtcNow(),
-        });
-        PublishExit(Name, exit);
     }
 
-    private void StartCheck(CommandSpec exec)
+    /// <summary>One input through the machine; the outcome of a launch comes back at once and is handled in the same step.</summary>
+    private void Step(JobInput received)
     {
-        lock (_gate)
+        var pending = new Queue<JobInput>();
+        pending.Enqueue(received);
+        while (pending.TryDequeue(out var input))
         {
-            if (_check is not null)
+            if (input is JobTimers.Tick tick)
             {
-                _runtime.Log.Write(LogLevel.Debug, $"{_checkName}: previous check still running, tick skipped");
-                return;
+                if (!_timers.IsCurrent(tick))
+                {
+                    continue;
+                }
+                input = new TimerFired(tick.Timer);
             }
-        }
-        var check = Launch(_checkName, exec, Config.Health!.RawLogging, Config.Health.Timeout);
-        if (check is null)
-        {
-            return;
-        }
-        lock (_gate)
-        {
-            _check = check;
-        }
-        _watchers.RemoveAll(t => t.IsCompleted);
-        _watchers.Add(WatchCheckAsync(check));
-    }
-
-    private async Task WatchCheckAsync(IRunningProcess check)
-    {
-        var exit = await check.Exited.ConfigureAwait(false);
-        check.SignalGroup(SignalNames.SIGTERM);
-        lock (_gate)
-        {
-            if (_check == check)
+            var step = JobMachine.Handle(_definition, _memory, input, new JobMoment(_runtime.Time.GetUtcNow(), _runtime.GlobalStopTimeout()));
+            _memory = step.Memory;
+            if (input is RunExited { Run: var run })
             {
-                _check = null;
+                _watchers.Remove(run);
+            }
+            else if (input is CheckFinished { Probe: var probe })
+            {
+                _watchers.Remove(probe);
+            }
+            foreach (var effect in step.Effects)
+            {
+                if (Carry(effect) is { } next)
+                {
+                    pending.Enqueue(next);
+                }
             }
         }
-        PublishExit(_checkName, exit);
+        // A step is seen whole: its snapshot first, then its events, then the answers to its commands (so whoever sees
+        // an event or an answer sees the state the step ended in, never the passing Starting, and all it did).
+        PublishSnapshot();
+        foreach (var e in _outbox)
+        {
+            _runtime.Bus.Publish(e);
+        }
+        _outbox.Clear();
+        foreach (var reply in _replies)
+        {
+            Answer(reply);
+        }
+        _replies.Clear();
     }
 
-    /// <summary>Starts a process with an optional run timeout; a start failure publishes exitFailed + error as v3.</summary>
-    private IRunningProcess? Launch(string name, CommandSpec command, bool raw, TimeSpan? timeout)
+    private void Answer(JobEffect reply)
     {
-        IRunningProcess process;
+        switch (reply)
+        {
+            case Reply command:
+                command.To.TrySetResult(new CommandReply(Snapshot, command.Changed));
+                break;
+            case SignalPassed passed:
+                passed.To.TrySetResult(Snapshot);
+                break;
+        }
+    }
+
+    /// <summary>Carries out one effect; returns the input that reports its outcome at once, if any.</summary>
+    private JobInput? Carry(JobEffect effect)
+    {
+        switch (effect)
+        {
+            case Publish publish:
+                _outbox.Add(publish.Event);
+                return null;
+            case WriteLog log:
+                _runtime.Log.Write(log.Level, log.Text);
+                return null;
+            case ReportInternalError error:
+                _runtime.Log.Write(LogLevel.Error, "internal error: " + error.Text);
+                return null;
+            case ArmTimer arm:
+                _timers.Arm(arm.Timer, arm.Due, arm.Periodic);
+                return null;
+            case DisarmTimer disarm:
+                _timers.Disarm(disarm.Timer);
+                return null;
+            case LaunchRun:
+                return Launch();
+            case StartCheck:
+                var probe = _check!.Start();
+                _watchers[probe] = WatchProbeAsync(probe);
+                return new CheckStarted(probe);
+            case SetPidVariable variable:
+                ProcessEnvironment.Set(variable.Name, variable.Pid?.ToString(CultureInfo.InvariantCulture));
+                return null;
+            case SignalRun signal:
+                signal.Run.SignalGroup(signal.Signal);
+                return null;
+            case SignalCheck signal:
+                signal.Probe.Signal(signal.Signal);
+                return null;
+            case TerminateGroups terminate:
+                Terminate(terminate);
+                return null;
+            case CallService call:
+                CallService(call.Call);
+                return null;
+            case Deregister:
+                Track(DeregisterAsync(), "deregistering");
+                return null;
+            case LeaveBus:
+                _subscription?.Dispose();
+                return null;
+            case Enqueue enqueue:
+                _mailbox.Post(enqueue.Input);
+                return null;
+            case Reply or SignalPassed:
+                _replies.Add(effect);
+                return null;
+            default:
+                throw new InvalidOperationException($"no handler for the effect {effect}");
+        }
+    }
+
+    private JobInput Launch()
+    {
+        IRunningProcess run;
         try
         {
-            process = _runtime.Launcher.Start(new ProcessStartRequest(name, command, raw ? null : _runtime.Log.WriteOutput));
+            run = _runtime.Launcher.Start(new ProcessStartRequest(Name, Config.Exec!, Config.RawLogging ? null : _runtime.WriteOutput));
         }
         catch (ProcessStartException ex)
         {
-            _runtime.Log.Write(LogLevel.Error, $"unable to start {name}: {ex.Message}");
-            _runtime.Bus.Publish(new Event(EventCode.ExitFailed, name));
-            _runtime.Bus.Publish(new Event(EventCode.Error, ex.Message));
-            return null;
+            return new RunStartFailed(ex.Message);
         }
-        if (timeout is { } limit && limit > TimeSpan.Zero)
-        {
-            var timer = _runtime.Time.CreateTimer(_ =>
-            {
-                _runtime.Log.Write(LogLevel.Warn, $"{name} timeout after {GoDuration.Format(limit)}: '{command}'");
-                process.SignalGroup(SignalNames.SIGKILL);
-            }, null, limit, Timeout.InfiniteTimeSpan);
-            _ = process.Exited.ContinueWith(_ => timer.Dispose(), TaskScheduler.Default);
-        }
-        return process;
+        TrackGroup(run);
+        _watchers[run] = WatchRunAsync(run);
+        return new RunStarted(run);
     }
 
-    private void PublishExit(string name, ProcessExit exit)
+    private async Task WatchRunAsync(IRunningProcess run)
     {
-        if (exit.Success)
-        {
-            _runtime.Log.Write(LogLevel.Debug, $"{name} exited without error");
-            _runtime.Bus.Publish(new Event(EventCode.ExitSuccess, name));
-        }
-        else
-        {
-            _runtime.Log.Write(LogLevel.Error, $"{name} exited with error: {exit}");
-            _runtime.Bus.Publish(new Event(EventCode.ExitFailed, name));
-            _runtime.Bus.Publish(new Event(EventCode.Error, $"{name}: {exit}"));
-        }
-    }
-
-    /// <summary>v3's cleanup: stopping, wait for dependents, terminate, deregister, leave the bus, stopped.</summary>
-    private async Task CleanupAsync(System.Threading.Channels.ChannelReader<Event> reader)
-    {
-        Update(s => s with { State = JobState.Stopping });
-        _runtime.Bus.Publish(new Event(EventCode.Stopping, Name));
-        if (_stoppingDependents.Count > 0)
-        {
-            if (Config.StopTimeout > TimeSpan.Zero)
-            {
-                AddTimer(_stoppingTimeoutTimer, Config.StopTimeout, periodic: false);
-            }
-            var waiting = new HashSet<string>(_stoppingDependents);
-            while (waiting.Count > 0)
-            {
-                var e = await reader.ReadAsync().ConfigureAwait(false);
-                Interlocked.Increment(ref _handled);
-                if (e == _stoppingTimeoutTimer)
-                {
-                    _runtime.Log.Write(LogLevel.Warn, $"job {Name}: stopTimeout reached while waiting for {string.Join(", ", waiting)}");
-                    break;
-                }
-                if (e.Code == EventCode.Stopped)
-                {
-                    waiting.Remove(e.Source);
-                }
-            }
-        }
-        Volatile.Write(ref _mailboxClosed, true);
-        foreach (var timer in _timers)
-        {
-            await timer.DisposeAsync().ConfigureAwait(false);
-        }
-        await TerminateProcessesAsync().ConfigureAwait(false);
-        // Exit events of the last runs are published before `stopped`, never after.
-        await Task.WhenAll(_watchers).ConfigureAwait(false);
-        if (_service is not null)
-        {
-            using var deregisterTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5), _runtime.Time);
-            try
-            {
-                await _service.DeregisterAsync(deregisterTimeout.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                _runtime.Log.Write(LogLevel.Info, $"deregistering failed: {ex.Message}");
-            }
-        }
-        _mailbox!.Dispose();
-        Update(s => s with { State = JobState.Completed, Pid = null });
-        _runtime.Bus.Publish(new Event(EventCode.Stopped, Name));
-    }
-
-    /// <summary>SIGTERM to every live group, SIGKILL to what is left after the grace.</summary>
-    private async Task TerminateProcessesAsync()
-    {
-        IRunningProcess?[] processes;
-        lock (_gate)
-        {
-            processes = [_run, _check];
-        }
-        var live = processes.OfType<IRunningProcess>().Where(p => !p.Exited.IsCompleted).ToList();
-        if (live.Count == 0)
-        {
-            return;
-        }
-        foreach (var process in live)
-        {
-            process.SignalGroup(SignalNames.SIGTERM);
-        }
-        var grace = Config.StopTimeout > TimeSpan.Zero ? Config.StopTimeout : _runtime.DefaultStopGrace;
+        ProcessExit exit;
         try
         {
-            await Task.WhenAll(live.Select(p => p.Exited)).WaitAsync(grace, _runtime.Time).ConfigureAwait(false);
+            exit = await run.Exited.ConfigureAwait(false);
         }
-        catch (TimeoutException)
+        catch (Exception ex)
         {
-            foreach (var process in live.Where(p => !p.Exited.IsCompleted))
-            {
-                _runtime.Log.Write(LogLevel.Info, $"killing processes for job \"{Name}\"");
-                process.SignalGroup(SignalNames.SIGKILL);
-            }
-            await Task.WhenAll(live.Select(p => p.Exited)).ConfigureAwait(false);
+            _runtime.Log.Write(LogLevel.Error, $"job {Name}: lost track of pid {run.Pid}: {ex.Message}");
+            exit = new ProcessExit(-1, null);
         }
+        _mailbox.Post(new RunExited(run, exit));
     }
 
-    /// <summary>SIGKILL to everything this job still runs (end of the global stop window).</summary>
-    public void KillProcesses()
+    private async Task WatchProbeAsync(IHealthProbe probe)
     {
-        IRunningProcess? run, check;
-        lock (_gate)
+        HealthCheckResult result;
+        try
         {
-            (run, check) = (_run, _check);
+            result = await probe.Completion.ConfigureAwait(false);
         }
-        run?.SignalGroup(SignalNames.SIGKILL);
-        check?.SignalGroup(SignalNames.SIGKILL);
+        catch (Exception ex)
+        {
+            result = new HealthCheckResult(HealthCheckOutcome.Failed, ex.Message);
+        }
+        _mailbox.Post(new CheckFinished(probe, result));
     }
 
-    private void AddTimer(Event timerEvent, TimeSpan interval, bool periodic)
+    /// <summary>The one termination path: ProcessGroupKiller for the run, the probe's own stop (which uses it) for an exec check.</summary>
+    private void Terminate(TerminateGroups terminate)
     {
-        var mailbox = _mailbox!;
-        _timers.Add(_runtime.Time.CreateTimer(_ => mailbox.Post(timerEvent), null, interval,
-            periodic ? interval : Timeout.InfiniteTimeSpan));
+        var stops = new List<Task<bool>>();
+        var ends = new List<Task>();
+        if (terminate.Run is { } run)
+        {
+            stops.Add(ProcessGroupKiller.TerminateAsync(run, terminate.Grace, _runtime.Time, beforeKill: LogKilling));
+            ends.Add(_watchers.GetValueOrDefault(run) ?? Task.CompletedTask);
+        }
+        if (terminate.Probe is { } probe)
+        {
+            stops.Add(probe.StopAsync(terminate.Grace, LogKilling));
+            ends.Add(_watchers.GetValueOrDefault(probe) ?? Task.CompletedTask);
+        }
+        Track(terminate.Report ? ReportTerminationAsync(stops, ends) : Task.WhenAll(stops), "terminating processes");
     }
 
-    private void SetStatus(HealthStatus status)
+    /// <summary>Reports the end of a halting job's processes after their own ends are in the mailbox (so exit events come before <c>stopped</c>).</summary>
+    private void TrackGroup(IRunningProcess run)
     {
-        if (IsAlwaysHealthy)
+        lock (_groupsGate)
+        {
+            _groups.RemoveAll(g => !g.IsGroupAlive);
+            _groups.Add(run);
+        }
+    }
+
+    /// <summary>SIGKILL to every process group the job started that is still there, leader or not (end of the global stop window); completes when they are gone.</summary>
+    public Task KillProcessesAsync()
+    {
+        IRunningProcess[] groups;
+        lock (_groupsGate)
+        {
+            groups = [.. _groups];
+        }
+        return Task.WhenAll(groups.Select(group => ProcessGroupKiller.KillAsync(group, _runtime.Time)));
+    }
+
+    private void LogKilling() => _runtime.Log.Write(LogLevel.Info, $"killing processes for job \"{Name}\"");
+
+    private async Task ReportTerminationAsync(List<Task<bool>> stops, List<Task> ends)
+    {
+        var killed = false;
+        try
+        {
+            killed = (await Task.WhenAll(stops).ConfigureAwait(false)).Any(k => k);
+        }
+        finally
+        {
+            await Task.WhenAll(ends).ConfigureAwait(false);
+            _mailbox.Post(new TerminationFinished(killed));
+        }
+    }
+
+    private async Task DeregisterAsync()
+    {
+        try
+        {
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5), _runtime.Time);
+            await _service!.DeregisterAsync(limit.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _runtime.Log.Write(LogLevel.Info, $"deregistering failed: {ex.Message}");
+        }
+        finally
+        {
+            _mailbox.Post(new Deregistered());
+        }
+    }
+
+    private void CallService(ServiceCall call)
+    {
+        switch (call)
+        {
+            case ServiceCall.EnsureInitialRegistration:
+                _service?.EnsureInitialRegistration();
+                break;
+            case ServiceCall.Heartbeat:
+                _service?.Heartbeat();
+                break;
+            case ServiceCall.EnterMaintenance:
+                _service?.EnterMaintenance();
+                break;
+            case ServiceCall.ExitMaintenance:
+                _service?.ExitMaintenance();
+                break;
+        }
+    }
+
+    private void Track(Task task, string what)
+    {
+        _background.RemoveAll(t => t.IsCompleted);
+        _background.Add(ObserveAsync(task, what));
+    }
+
+    private async Task ObserveAsync(Task task, string what)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _runtime.Log.Write(LogLevel.Error, $"job {Name}: {what} failed: {ex.Message}");
+        }
+    }
+
+    private void PublishSnapshot()
+    {
+        var current = _snapshot;
+        var next = _memory.ToSnapshot(_definition, current.Version);
+        if (next == current)
         {
             return;
         }
-        _status = status;
-        Update(s => s with { Health = status });
-    }
-
-    private void Update(Func<JobSnapshot, JobSnapshot> change)
-    {
-        JobSnapshot updated;
-        lock (_gate)
+        next = next with { Version = _runtime.NextVersion() };
+        Volatile.Write(ref _snapshot, next);
+        try
         {
-            updated = _snapshot = change(_snapshot) with { Version = _snapshot.Version + 1 };
+            Changed?.Invoke(next);
         }
-        Changed?.Invoke(updated);
+        catch (Exception ex)
+        {
+            _runtime.Log.Write(LogLevel.Error, $"job {Name}: a snapshot observer failed: {ex.Message}");
+        }
     }
 }

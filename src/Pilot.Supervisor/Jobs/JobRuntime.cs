@@ -1,12 +1,39 @@
+using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Events;
 using Pilot.Supervisor.Logging;
 using Pilot.Supervisor.Processes;
 
 namespace Pilot.Supervisor.Jobs;
 
-/// <summary>What every job shares: the bus, the launcher, the clock, the log, and the default stop grace.</summary>
-public sealed record JobRuntime(EventBus Bus, IProcessLauncher Launcher, TimeProvider Time, LogWriter Log)
+/// <summary>What every job of a supervisor shares: the bus, the launcher, the clock, the log, and the global settings in force.</summary>
+public sealed class JobRuntime(EventBus bus, IProcessLauncher launcher, TimeProvider time, LogWriter log)
 {
-    /// <summary>How long a stopping job waits after SIGTERM before SIGKILL when its own <c>stopTimeout</c> is 0.</summary>
-    public TimeSpan DefaultStopGrace { get; init; } = TimeSpan.FromSeconds(5);
+    private long _lastVersion;
+
+    public EventBus Bus { get; } = bus;
+
+    public IProcessLauncher Launcher { get; } = launcher;
+
+    public TimeProvider Time { get; } = time;
+
+    public LogWriter Log { get; } = log;
+
+    /// <summary>The global <c>stopTimeout</c> in force, read when a job stops (so a reload reaches the jobs it keeps).</summary>
+    public Func<TimeSpan> GlobalStopTimeout { get; init; } = () => StopTimeouts.DefaultGlobal;
+
+    /// <summary>Called once a job has halted and published <c>stopped</c> (or its loop failed).</summary>
+    public Action<Job>? Halted { get; init; }
+
+    /// <summary>The recent output lines <c>pilot logs</c> reads; null keeps none.</summary>
+    public OutputHistory? History { get; init; }
+
+    /// <summary>Where a captured (not raw) output line of a job or check goes: the history, then Pilot's log.</summary>
+    public void WriteOutput(OutputLine line)
+    {
+        History?.Add(line);
+        Log.WriteOutput(line);
+    }
+
+    /// <summary>Snapshot versions grow across all jobs, so a job replaced on reload never goes back in version.</summary>
+    internal long NextVersion() => Interlocked.Increment(ref _lastVersion);
 }

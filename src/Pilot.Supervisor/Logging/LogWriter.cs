@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Processes;
 using LogLevel = Pilot.Supervisor.Config.LogLevel;
@@ -39,9 +37,18 @@ public sealed class LogWriter : IDisposable
         {
             if (config.Output != Config.Output)
             {
-                var (output, owns) = Open(config.Output);
-                CloseOutput();
-                (_output, _ownsOutput) = (output, owns);
+                try
+                {
+                    var (output, owns) = Open(config.Output);
+                    CloseOutput();
+                    (_output, _ownsOutput) = (output, owns);
+                }
+                catch (LogOutputException ex)
+                {
+                    // A reload must not lose Pilot's log: keep writing where it went before.
+                    Write(LogLevel.Error, ex.Message + "; keeping the current log output"); // the gate is reentrant
+                    config = config with { Output = Config.Output };
+                }
             }
             Config = config;
         }
@@ -54,8 +61,16 @@ public sealed class LogWriter : IDisposable
         {
             if (_ownsOutput)
             {
-                CloseOutput();
-                (_output, _ownsOutput) = Open(Config.Output);
+                try
+                {
+                    var reopened = Open(Config.Output);
+                    CloseOutput();
+                    (_output, _ownsOutput) = reopened;
+                }
+                catch (LogOutputException ex)
+                {
+                    Write(LogLevel.Error, ex.Message + "; still writing to the file opened before"); // the gate is reentrant
+                }
             }
         }
     }
@@ -130,29 +145,62 @@ public sealed class LogWriter : IDisposable
 
     private static string FormatJson(LogLevel level, string message, string? job, int? pid, string? check, DateTimeOffset now)
     {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.Default }))
+        // Keys sorted as logrus does: check, job, level, msg, pid, time; strings escaped as Go's encoding/json does.
+        var line = new StringBuilder("{");
+        if (check is not null)
         {
-            // Keys sorted as logrus does: check, job, level, msg, pid, time.
-            json.WriteStartObject();
-            if (check is not null)
-            {
-                json.WriteString("check", check);
-            }
-            if (job is not null)
-            {
-                json.WriteString("job", job);
-            }
-            json.WriteString("level", LevelName(level));
-            json.WriteString("msg", message);
-            if (pid is not null)
-            {
-                json.WriteNumber("pid", pid.Value);
-            }
-            json.WriteString("time", Rfc3339Nano(now));
-            json.WriteEndObject();
+            AppendGoJson(line.Append("\"check\":"), check).Append(',');
         }
-        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+        if (job is not null)
+        {
+            AppendGoJson(line.Append("\"job\":"), job).Append(',');
+        }
+        AppendGoJson(line.Append("\"level\":"), LevelName(level)).Append(',');
+        AppendGoJson(line.Append("\"msg\":"), message).Append(',');
+        if (pid is not null)
+        {
+            line.Append("\"pid\":").Append(pid.Value.ToString(CultureInfo.InvariantCulture)).Append(',');
+        }
+        AppendGoJson(line.Append("\"time\":"), Rfc3339Nano(now));
+        return line.Append("}\n").ToString();
+    }
+
+    /// <summary>
+    /// A JSON string as Go's <c>encoding/json</c> writes it (logrus uses it): <c>\"</c>, <c>\\</c>, <c>\n</c>, <c>\r</c>,
+    /// <c>\t</c>; other control characters and <c>&lt; &gt; &amp;</c>, U+2028, U+2029 as lower-case <c>\u00xx</c>;
+    /// everything else, non-ASCII included, as is.
+    /// </summary>
+    private static StringBuilder AppendGoJson(StringBuilder line, string value)
+    {
+        line.Append('"');
+        foreach (var rune in value.EnumerateRunes())
+        {
+            switch (rune.Value)
+            {
+                case '"':
+                    line.Append("\\\"");
+                    break;
+                case '\\':
+                    line.Append("\\\\");
+                    break;
+                case '\n':
+                    line.Append("\\n");
+                    break;
+                case '\r':
+                    line.Append("\\r");
+                    break;
+                case '\t':
+                    line.Append("\\t");
+                    break;
+                case < 0x20 or '<' or '>' or '&' or 0x2028 or 0x2029:
+                    line.Append("\\u").Append(rune.Value.ToString("x4", CultureInfo.InvariantCulture));
+                    break;
+                default:
+                    line.Append(rune.ToString());
+                    break;
+            }
+        }
+        return line.Append('"');
     }
 
     private static IEnumerable<(string Key, string Value)> Fields(string? job, int? pid, string? check)
@@ -184,12 +232,25 @@ public sealed class LogWriter : IDisposable
         _ => "panic",
     };
 
-    private static (TextWriter Output, bool Owns) Open(string output) => output.ToLowerInvariant() switch
+    /// <exception cref="LogOutputException">the file cannot be opened, with v3's message.</exception>
+    private static (TextWriter Output, bool Owns) Open(string output)
     {
-        "stdout" => (Console.Out, false),
-        "stderr" => (Console.Error, false),
-        _ => (new StreamWriter(new FileStream(output, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)), true),
-    };
+        switch (output.ToLowerInvariant())
+        {
+            case "stdout":
+                return (Console.Out, false);
+            case "stderr":
+                return (Console.Error, false);
+        }
+        try
+        {
+            return (new StreamWriter(new FileStream(output, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)), true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new LogOutputException($"Error initializing log file '{output}': {ex.Message}", ex);
+        }
+    }
 
     private void CloseOutput()
     {
@@ -210,3 +271,6 @@ public sealed class LogWriter : IDisposable
 
     internal TimeSpan Uptime => _time.GetLocalNow() - _started;
 }
+
+/// <summary><c>logging.output</c> names a file Pilot cannot open for appending.</summary>
+public sealed class LogOutputException(string message, Exception inner) : IOException(message, inner);

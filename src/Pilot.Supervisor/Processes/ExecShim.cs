@@ -2,7 +2,7 @@ namespace Pilot.Supervisor.Processes;
 
 /// <summary>
 /// The first thing <c>pilot</c> does (DESIGN §2.2): <c>pilot __exec PROGRAM ARGS...</c> puts itself in a new process
-/// group, restores default signal handling and <c>execvp</c>s PROGRAM, so the child keeps the pid (and pipes) that
+/// group, restores default signal handling, takes <c>/dev/null</c> as stdin and <c>execvp</c>s PROGRAM, so the child keeps the pid (and pipes) that
 /// <see cref="System.Diagnostics.Process"/> knows, in its own group.
 /// </summary>
 /// <remarks>
@@ -34,6 +34,7 @@ public static class ExecShim
         // Errors ignored on purpose: if it fails the child still runs, just in Pilot's group.
         _ = Native.SetPgid(0, 0);
         Native.ResetSignalsForExec();
+        Native.StdinFromDevNull();
         var program = args[1];
         var errno = Native.ExecVp(program, args[1..]);
 

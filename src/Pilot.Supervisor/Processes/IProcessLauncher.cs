@@ -31,6 +31,12 @@ public interface IRunningProcess
 
     /// <summary>Sends a signal to the child's whole process group; a no-op once the group is gone.</summary>
     void SignalGroup(int signal);
+
+    /// <summary>Completes when the leader has exited; other members of its group may live on.</summary>
+    Task LeaderGone => Exited;
+
+    /// <summary>True while the leader or any other member of its process group exists.</summary>
+    bool IsGroupAlive => !Exited.IsCompleted;
 }
 
 /// <summary>Starts children. Failure to start throws <see cref="ProcessStartException"/> with a Go-like message.</summary>

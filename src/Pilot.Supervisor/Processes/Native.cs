@@ -46,6 +46,12 @@ internal static partial class Native
     [LibraryImport(Libc, EntryPoint = "execvp", SetLastError = true)]
     private static unsafe partial int ExecVp(byte* file, byte** argv);
 
+    [LibraryImport(Libc, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport(Libc, EntryPoint = "dup2", SetLastError = true)]
+    private static partial int Dup2(int oldFd, int newFd);
+
     [LibraryImport(Libc, EntryPoint = "sigprocmask", SetLastError = true)]
     private static unsafe partial int SigProcMask(int how, byte* set, byte* oldSet);
 
@@ -107,6 +113,26 @@ internal static partial class Native
         byte* empty = stackalloc byte[SigSetBytes];
         new Span<byte>(empty, SigSetBytes).Clear();
         _ = SigProcMask(SIG_SETMASK, empty, null);
+    }
+
+    /// <summary>
+    /// Makes <c>/dev/null</c> the calling process's stdin, as Go's os/exec gives every v3 job: a job reading stdin
+    /// (<c>tail -f</c> with no file) sees a quiet device, not a closed pipe. Without <c>/dev/null</c> stdin is closed.
+    /// </summary>
+    public static void StdinFromDevNull()
+    {
+        const int readOnly = 0;
+        var fd = Open("/dev/null", readOnly);
+        if (fd < 0)
+        {
+            _ = Close(0);
+            return;
+        }
+        if (fd != 0)
+        {
+            _ = Dup2(fd, 0);
+            _ = Close(fd);
+        }
     }
 
     /// <summary>execvp(file, argv). Returns only on failure, with errno.</summary>

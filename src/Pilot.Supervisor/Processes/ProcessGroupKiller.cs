@@ -1,12 +1,16 @@
 namespace Pilot.Supervisor.Processes;
 
 /// <summary>
-/// Stops a whole process group: SIGTERM, then SIGKILL if any member is still there after the grace period.
-/// Works on the group, so it also reaches members that outlive the leader (kill(-pgid) works while any member lives).
+/// The one home of stopping a process group: SIGTERM, then SIGKILL if any member is still there after the grace period
+/// — whether or not the leader is alive, so a TERM-ignoring grandchild never outlives its job — then a bounded wait
+/// until the whole group (not just the leader) is gone. kill(-pgid) reaches members that outlive the leader.
 /// </summary>
 public static class ProcessGroupKiller
 {
-    /// <summary>How often the group is checked while waiting for it to disappear.</summary>
+    /// <summary>How long to wait for a group to disappear after SIGKILL (only a process stuck in the kernel takes longer).</summary>
+    public static readonly TimeSpan DefaultKillWait = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often the group is checked once its leader is gone and other members remain.</summary>
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
 
     /// <summary>True while any process (zombies included) is in group <paramref name="pgid"/>.</summary>
@@ -14,46 +18,88 @@ public static class ProcessGroupKiller
 
     /// <summary>
     /// SIGTERM to the group, wait up to <paramref name="gracePeriod"/> for it to disappear, then SIGKILL and wait up
-    /// to <paramref name="killWait"/> (default 5 s) more. Returns true if SIGKILL had to be sent.
+    /// to <paramref name="killWait"/> (default <see cref="DefaultKillWait"/>) more. <paramref name="beforeKill"/> runs
+    /// just before SIGKILL is sent. Returns true if SIGKILL had to be sent.
     /// </summary>
-    public static Task<bool> TerminateAsync(IRunningProcess process, TimeSpan gracePeriod, TimeProvider? timeProvider = null,
-        TimeSpan? killWait = null, CancellationToken cancellationToken = default)
+    public static async Task<bool> TerminateAsync(IRunningProcess process, TimeSpan gracePeriod, TimeProvider? timeProvider = null,
+        TimeSpan? killWait = null, Action? beforeKill = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(process);
-        // Right after start the shim may not have called setpgid yet: then the leader alone counts as the group.
-        Func<bool> leaderAlive = process is RunningProcess running
-            ? () => !running.LeaderExited.IsCompleted
-            : () => !process.Exited.IsCompleted;
-        return TerminateAsync(() => leaderAlive() || GroupExists(process.Pid), process.SignalGroup, gracePeriod, timeProvider,
-            killWait, cancellationToken);
-    }
-
-    /// <summary>The same for a bare process group id.</summary>
-    public static Task<bool> TerminateAsync(int pgid, TimeSpan gracePeriod, TimeProvider? timeProvider = null,
-        TimeSpan? killWait = null, CancellationToken cancellationToken = default) =>
-        TerminateAsync(() => GroupExists(pgid), signal => _ = Native.Kill(-pgid, signal), gracePeriod, timeProvider, killWait, cancellationToken);
-
-    private static async Task<bool> TerminateAsync(Func<bool> exists, Action<int> send, TimeSpan gracePeriod, TimeProvider? timeProvider,
-        TimeSpan? killWait, CancellationToken cancellationToken)
-    {
         var time = timeProvider ?? TimeProvider.System;
-        if (!exists())
+        if (!process.IsGroupAlive)
         {
             return false;
         }
 
-        send(SignalNames.SIGTERM);
-        if (await WaitGoneAsync(exists, gracePeriod, time, cancellationToken).ConfigureAwait(false))
+        process.SignalGroup(SignalNames.SIGTERM);
+        if (await WaitGoneAsync(process, gracePeriod, time, cancellationToken).ConfigureAwait(false))
         {
             return false;
         }
 
-        send(SignalNames.SIGKILL);
-        _ = await WaitGoneAsync(exists, killWait ?? TimeSpan.FromSeconds(5), time, cancellationToken).ConfigureAwait(false);
+        beforeKill?.Invoke();
+        await KillAsync(process, time, killWait, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
-    private static async Task<bool> WaitGoneAsync(Func<bool> exists, TimeSpan limit, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>SIGKILL to the group now (end of a stop window), then wait up to <paramref name="killWait"/> for it to be gone.</summary>
+    public static async Task KillAsync(IRunningProcess process, TimeProvider? timeProvider = null, TimeSpan? killWait = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        if (!process.IsGroupAlive)
+        {
+            return;
+        }
+        process.SignalGroup(SignalNames.SIGKILL);
+        _ = await WaitGoneAsync(process, killWait ?? DefaultKillWait, timeProvider ?? TimeProvider.System, cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>The same for a bare process group id.</summary>
+    public static async Task<bool> TerminateAsync(int pgid, TimeSpan gracePeriod, TimeProvider? timeProvider = null,
+        TimeSpan? killWait = null, CancellationToken cancellationToken = default)
+    {
+        var time = timeProvider ?? TimeProvider.System;
+        if (!GroupExists(pgid))
+        {
+            return false;
+        }
+        _ = Native.Kill(-pgid, SignalNames.SIGTERM);
+        if (await PollGoneAsync(() => GroupExists(pgid), gracePeriod, time, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+        _ = Native.Kill(-pgid, SignalNames.SIGKILL);
+        _ = await PollGoneAsync(() => GroupExists(pgid), killWait ?? DefaultKillWait, time, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>
+    /// Waits for the leader's exit (an event, so a fake clock only sees the <paramref name="limit"/> timer), then polls
+    /// the rest of the group. False when the limit passed first.
+    /// </summary>
+    private static async Task<bool> WaitGoneAsync(IRunningProcess process, TimeSpan limit, TimeProvider time, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var deadline = Task.Delay(limit, time, stop.Token);
+        var gone = GoneAsync(process, time, stop.Token);
+        var first = await Task.WhenAny(gone, deadline).ConfigureAwait(false);
+        await stop.CancelAsync().ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return first == gone && !process.IsGroupAlive;
+    }
+
+    private static async Task GoneAsync(IRunningProcess process, TimeProvider time, CancellationToken cancellationToken)
+    {
+        await process.LeaderGone.WaitAsync(cancellationToken).ConfigureAwait(false);
+        while (process.IsGroupAlive)
+        {
+            await Task.Delay(PollInterval, time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<bool> PollGoneAsync(Func<bool> exists, TimeSpan limit, TimeProvider time, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         while (exists())

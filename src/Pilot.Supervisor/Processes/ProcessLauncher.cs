@@ -21,7 +21,7 @@ public sealed record ProcessLauncherOptions
 /// Starts every child as <c>Process.Start(shim, ["__exec", program, ...args])</c>: the shim puts itself in a new
 /// process group and execs the program, so pid, exit code and pipes stay those of the <see cref="Process"/>.
 /// The child gets Pilot's environment plus <see cref="ProcessStartRequest.ExtraEnvironment"/>, Pilot's working
-/// directory, and an empty stdin (EOF at once, like Go's <c>/dev/null</c>).
+/// directory, and <c>/dev/null</c> as stdin (set by the shim, as Go's os/exec does for v3).
 /// With <see cref="ProcessStartRequest.OnOutput"/> set, stdout and stderr are read as lines (see <see cref="LinePump"/>);
 /// the callback is never called concurrently for one child (stdout and stderr are serialised), and an exception it
 /// throws is swallowed. With it null the child writes straight to Pilot's stdout/stderr.
@@ -51,7 +51,8 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
         var info = new ProcessStartInfo(ShimPath)
         {
             UseShellExecute = false,
-            RedirectStandardInput = true,
+            // Not redirected: the shim replaces the inherited stdin with /dev/null before exec.
+            RedirectStandardInput = false,
             RedirectStandardOutput = !raw,
             RedirectStandardError = !raw,
         };
@@ -91,7 +92,6 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
             children.AddLocked(process.Id);
         }
 
-        process.StandardInput.Close();
         var running = new RunningProcess(process, request.Name, children);
         var drain = new CancellationTokenSource();
         Task[] pumps = [];

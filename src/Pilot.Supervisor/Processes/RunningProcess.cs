@@ -73,6 +73,29 @@ public sealed class RunningProcess : IRunningProcess
     /// <summary>True while any member of the group (including zombies) exists.</summary>
     public bool GroupExists => !_groupGone && ProcessGroupKiller.GroupExists(Pid);
 
+    Task IRunningProcess.LeaderGone => LeaderExited;
+
+    /// <summary>
+    /// The leader counts until it has exited (the shim may not have called setpgid yet); after that the group does,
+    /// and once it is found gone it stays gone, so a recycled pid is never taken for it.
+    /// </summary>
+    public bool IsGroupAlive
+    {
+        get
+        {
+            if (!_leaderGone)
+            {
+                return true;
+            }
+            if (GroupExists)
+            {
+                return true;
+            }
+            _groupGone = true;
+            return false;
+        }
+    }
+
     internal async Task MonitorAsync(Task[] pumps, CancellationTokenSource drain, TimeProvider timeProvider, TimeSpan drainTimeout)
     {
         try

@@ -19,19 +19,20 @@ public sealed class PilotMetrics
     private readonly Gauge _jobHealth;
     private readonly Histogram _jobRunDuration;
     private readonly Dictionary<string, DateTimeOffset?> _lastExitSeen = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _lastVersion = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
     public PilotMetrics(CollectorRegistry registry)
     {
         Registry = registry;
-        var factory = Metrics.WithCustomRegistry(registry);
-        _events = factory.CreateCounter("containerpilot_events", "count of ContainerPilot events, partitioned by type and source", "code", "source");
-        _controlRequests = factory.CreateCounter("containerpilot_control_http_requests", "count of requests to control socket, partitioned by path and HTTP code", "code", "path");
-        _watchInstances = factory.CreateGauge("containerpilot_watch_instances", "gauge of instances found for each ContainerPilot watch, partitioned by service", "service");
-        _jobRestarts = factory.CreateCounter("pilot_job_restarts_total", "restarts of each job", "job");
-        _jobLastExitCode = factory.CreateGauge("pilot_job_last_exit_code", "exit code of the last run of each job (128+N when killed by signal N)", "job");
-        _jobState = factory.CreateGauge("pilot_job_state", "1 for the current state of each job, 0 for the others", "job", "state");
-        _jobHealth = factory.CreateGauge("pilot_job_health", "1 for the current health status of each job, 0 for the others", "job", "status");
+        var factory = MetricFactories.For(registry);
+        _events = factory.CreateCounter("containerpilot_events", "count of ContainerPilot events, partitioned by type and source", ["code", "source"]);
+        _controlRequests = factory.CreateCounter("containerpilot_control_http_requests", "count of requests to control socket, partitioned by path and HTTP code", ["code", "path"]);
+        _watchInstances = factory.CreateGauge("containerpilot_watch_instances", "gauge of instances found for each ContainerPilot watch, partitioned by service", ["service"]);
+        _jobRestarts = factory.CreateCounter("pilot_job_restarts_total", "restarts of each job", ["job"]);
+        _jobLastExitCode = factory.CreateGauge("pilot_job_last_exit_code", "exit code of the last run of each job (128+N when killed by signal N)", ["job"]);
+        _jobState = factory.CreateGauge("pilot_job_state", "1 for the current state of each job, 0 for the others", ["job", "state"]);
+        _jobHealth = factory.CreateGauge("pilot_job_health", "1 for the current health status of each job, 0 for the others", ["job", "status"]);
         _jobRunDuration = factory.CreateHistogram("pilot_job_run_duration_seconds", "how long each run of a job lasted", new HistogramConfiguration
         {
             LabelNames = ["job"],
@@ -55,24 +56,30 @@ public sealed class PilotMetrics
 
     public void SetWatchInstances(string service, int count) => _watchInstances.WithLabels(service).Set(count);
 
-    /// <summary>Updates the per-job metrics from a job's latest snapshot.</summary>
+    /// <summary>Updates the per-job metrics from a job's snapshot; one older than the last seen for that job is dropped.</summary>
     public void Observe(JobSnapshot job)
     {
-        _jobRestarts.WithLabels(job.Name).IncTo(job.Restarts);
-        if (job.LastExitCode is { } code)
-        {
-            _jobLastExitCode.WithLabels(job.Name).Set(code);
-        }
-        foreach (var state in Enum.GetValues<JobState>())
-        {
-            _jobState.WithLabels(job.Name, state.ToString().ToLowerInvariant()).Set(state == job.State ? 1 : 0);
-        }
-        foreach (var status in Enum.GetValues<HealthStatus>())
-        {
-            _jobHealth.WithLabels(job.Name, status.ToString().ToLowerInvariant()).Set(status == job.Health ? 1 : 0);
-        }
+        // One lock for the check and the update, so an older snapshot can never overwrite a newer one.
         lock (_gate)
         {
+            if (_lastVersion.TryGetValue(job.Name, out var version) && job.Version <= version)
+            {
+                return;
+            }
+            _lastVersion[job.Name] = job.Version;
+            _jobRestarts.WithLabels(job.Name).IncTo(job.Restarts);
+            if (job.LastExitCode is { } code)
+            {
+                _jobLastExitCode.WithLabels(job.Name).Set(code);
+            }
+            foreach (var state in Enum.GetValues<JobState>())
+            {
+                _jobState.WithLabels(job.Name, state.ToString().ToLowerInvariant()).Set(state == job.State ? 1 : 0);
+            }
+            foreach (var status in Enum.GetValues<HealthStatus>())
+            {
+                _jobHealth.WithLabels(job.Name, status.ToString().ToLowerInvariant()).Set(status == job.Health ? 1 : 0);
+            }
             _lastExitSeen.TryGetValue(job.Name, out var seen);
             if (job.LastExited is { } exited && exited != seen && job.LastStarted is { } started && exited >= started)
             {

@@ -15,13 +15,13 @@ public sealed class UserMetrics : IUserMetrics
 {
     private static readonly double[] V3Buckets = [.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10];
 
-    private readonly MetricFactory _factory;
+    private readonly IMetricFactory _factory;
     private readonly Lock _gate = new();
     private Dictionary<string, UserMetric> _byKey = new(StringComparer.Ordinal);
 
     public UserMetrics(CollectorRegistry registry, ImmutableArray<MetricConfig> metrics)
     {
-        _factory = Metrics.WithCustomRegistry(registry);
+        _factory = MetricFactories.For(registry);
         Reconfigure(metrics);
     }
 

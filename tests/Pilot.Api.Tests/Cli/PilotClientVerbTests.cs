@@ -57,7 +57,7 @@ public sealed class PilotClientVerbTests
         var outcome = await PilotProcess.RunAsync(["-config=" + config, "-ping"], timeout.Token);
 
         outcome.ExitCode.ShouldBe(1);
-        outcome.Stdout.ShouldContain(" -ping: failed: ");
+        outcome.Stdout.ShouldContain($" -ping: failed: cannot reach Pilot at {directory.File("none.sock")}: no such file or directory (is Pilot running?)\n");
     }
 
     [Fact]
@@ -111,18 +111,37 @@ public sealed class PilotClientVerbTests
     }
 
     [Fact]
-    public async Task Maintenance_EnablesWithEnable_AndDisablesWithAnyOtherValue()
+    public async Task Maintenance_EnablesWithEnable_AndDisablesWithDisable()
     {
         var (host, config) = await StartAsync();
         await using var _ = host;
 
         var enable = await PilotProcess.RunAsync(["-config", config, "-maintenance", "enable"], host.Token);
-        var disable = await PilotProcess.RunAsync(["-config", config, "-maintenance", "off"], host.Token);
+        var disable = await PilotProcess.RunAsync(["-config", config, "-maintenance", "disable"], host.Token);
 
         enable.ExitCode.ShouldBe(0, enable.Stdout);
         enable.Stdout.ShouldBe("{\"updated\":true}\n");
         disable.Stdout.ShouldBe("{\"updated\":true}\n");
         host.Supervisor.GetStatus().Maintenance.ShouldBeFalse();
+    }
+
+    [Theory]
+    [InlineData("off")]
+    [InlineData("Enable")]
+    [InlineData("")]
+    public async Task Maintenance_Exits2AndChangesNothing_ForAnyOtherValue(string value)
+    {
+        var (host, config) = await StartAsync();
+        await using var _ = host;
+        await host.Supervisor.SetMaintenanceAsync(true, host.Token);
+
+        var outcome = await PilotProcess.RunAsync(["-config", config, "-maintenance", value], host.Token);
+
+        outcome.ExitCode.ShouldBe(2);
+        outcome.Stderr.ShouldStartWith($"invalid value \"{value}\" for flag -maintenance: must be 'enable' or 'disable'\n");
+        // Still enabled: v3 took any value but "enable" as "disable"; Pilot refuses it.
+        var (_, stillEnabled, _) = await host.Client.PostJsonAsync("/v3/maintenance/enable", null, host.Token);
+        stillEnabled.GetProperty("updated").GetBoolean().ShouldBeFalse();
     }
 
     [Fact]

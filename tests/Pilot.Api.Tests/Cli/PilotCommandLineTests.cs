@@ -93,10 +93,70 @@ public sealed class PilotCommandLineTests
         Parse(flag).Verb.ShouldBe(CliVerb.Help);
     }
 
-    [Fact]
-    public void Parse_IgnoresPositionalArguments()
+    [Theory]
+    [InlineData("extra", "-ping")]
+    [InlineData("-ping", "extra")]
+    [InlineData("-config", "x", "statuz")]
+    public void Parse_Fails_OnAWordThatIsNotACommand(params string[] args)
     {
-        Parse("-ping", "extra").Verb.ShouldBe(CliVerb.Ping);
+        // v3 ignored such words and ran the supervisor.
+        PilotCommandLine.Parse(args).Error.ShouldStartWith("unknown command ");
+    }
+
+    [Theory]
+    [InlineData("bogus")]
+    [InlineData("Enable")]
+    [InlineData("")]
+    public void Parse_Fails_WhenMaintenanceIsNeitherEnableNorDisable(string value)
+    {
+        PilotCommandLine.Parse(["-maintenance", value]).Error
+            .ShouldBe($"invalid value \"{value}\" for flag -maintenance: must be 'enable' or 'disable'");
+    }
+
+    [Theory]
+    [InlineData(CliVerb.Status, "", "status")]
+    [InlineData(CliVerb.Status, "", "-config", "/etc/cp.json5", "status", "-json")]
+    [InlineData(CliVerb.Logs, "web", "logs", "web", "-f", "-n", "5")]
+    [InlineData(CliVerb.Logs, "web", "logs", "--follow", "--lines=5", "web", "-config=/etc/cp.json5")]
+    [InlineData(CliVerb.Stop, "web", "stop", "web")]
+    [InlineData(CliVerb.Start, "web", "start", "web")]
+    [InlineData(CliVerb.Restart, "web", "restart", "web")]
+    [InlineData(CliVerb.Events, "", "events")]
+    [InlineData(CliVerb.Events, "web", "events", "web", "-json")]
+    [InlineData(CliVerb.CommandHelp, "", "help")]
+    [InlineData(CliVerb.CommandHelp, "logs", "help", "logs")]
+    [InlineData(CliVerb.CommandHelp, "logs", "logs", "-h")]
+    public void Parse_ReadsCommands_WithTheirArgumentsAndFlagsInAnyOrder(CliVerb verb, string target, params string[] args)
+    {
+        var invocation = Parse(args);
+
+        invocation.Verb.ShouldBe(verb);
+        invocation.Target.ShouldBe(target);
+        if (args.Contains("-config") || args.Contains("-config=/etc/cp.json5"))
+        {
+            invocation.ConfigPath.ShouldBe("/etc/cp.json5");
+        }
+        if (verb == CliVerb.Logs)
+        {
+            invocation.Follow.ShouldBeTrue();
+            invocation.Lines.ShouldBe(5);
+        }
+        invocation.Json.ShouldBe(args.Contains("-json"));
+    }
+
+    [Theory]
+    [InlineData("logs: missing the job name", "logs")]
+    [InlineData("stop: missing the job name", "stop")]
+    [InlineData("unexpected argument \"b\" for restart", "restart", "a", "b")]
+    [InlineData("flag -ping cannot be used with the status command", "-ping", "status")]
+    [InlineData("invalid value \"-3\" for flag -n: must be 0 or more", "logs", "web", "-n", "-3")]
+    [InlineData("unknown command \"nope\"", "help", "nope")]
+    public void Parse_Fails_WhenACommandIsMisused(string error, params string[] args)
+    {
+        var result = PilotCommandLine.Parse(args);
+
+        result.Error.ShouldBe(error);
+        result.UsageOf.ShouldBe(args.First(a => !a.StartsWith('-')));
     }
 
     [Fact]
@@ -107,6 +167,10 @@ public sealed class PilotCommandLineTests
         foreach (var flag in new[] { "-config", "-template", "-out", "-validate", "-version", "-reload", "-maintenance", "-putenv", "-putmetric", "-ping" })
         {
             usage.ShouldContain("  " + flag);
+        }
+        foreach (var command in new[] { "status", "logs JOB", "stop JOB", "start JOB", "restart JOB", "events", "help" })
+        {
+            usage.ShouldContain("  " + command);
         }
     }
 }

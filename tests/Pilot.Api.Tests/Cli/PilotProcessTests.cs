@@ -55,10 +55,9 @@ public sealed class PilotProcessTests
     }
 
     [Theory]
-    [InlineData("-ping")]
-    [InlineData("-reload")]
     [InlineData("-template")]
-    public async Task ClientVerb_SaysConfigIsRequired_AndExits1_WhenNoConfigIsGiven(string flag)
+    [InlineData("-validate")]
+    public async Task ConfigFlag_IsRequired_ToRenderOrValidate(string flag)
     {
         using var timeout = PilotProcess.Timeout();
 
@@ -68,14 +67,38 @@ public sealed class PilotProcessTests
         outcome.Stdout.ShouldMatch(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z -config flag is required\n$");
     }
 
-    [Fact]
-    public async Task Template_ReportsUnreadableFile_AndExits1()
+    [Theory]
+    [InlineData("-ping")]
+    [InlineData("-reload")]
+    public async Task ClientFlag_UsesTheDefaultSocket_WhenNoConfigIsGiven(string flag)
     {
         using var timeout = PilotProcess.Timeout();
 
-        var outcome = await PilotProcess.RunAsync(["-template", "-config", "/nonexistent/pilot.json5"], timeout.Token);
+        var outcome = await PilotProcess.RunAsync([flag], timeout.Token);
 
         outcome.ExitCode.ShouldBe(1);
-        outcome.Stdout.ShouldContain("could not read config file: ");
+        outcome.Stdout.ShouldContain("cannot reach Pilot at /var/run/containerpilot.socket: ");
+        outcome.Stdout.ShouldEndWith(" (is Pilot running?)\n");
+    }
+
+    [Theory]
+    [InlineData("-template")]
+    [InlineData("-validate")]
+    [InlineData("-ping")]
+    [InlineData("")]
+    public async Task ConfigFile_ErrorsSayWhatAndWhy_InV3sWords(string flag)
+    {
+        using var timeout = PilotProcess.Timeout();
+        using var directory = new TempDirectory();
+        string[] Args(string path) => flag.Length == 0 ? ["-config", path] : [flag, "-config", path];
+
+        var missing = await PilotProcess.RunAsync(Args("/nonexistent/pilot.json5"), timeout.Token);
+        var isDirectory = await PilotProcess.RunAsync(Args(directory.Path), timeout.Token);
+
+        missing.ExitCode.ShouldBe(1);
+        missing.Stdout.ShouldContain(" could not read config file: open /nonexistent/pilot.json5: no such file or directory\n");
+        isDirectory.ExitCode.ShouldBe(1);
+        isDirectory.Stdout.ShouldContain($" could not read config file: read {directory.Path}: is a directory\n");
+        (missing.Stdout + isDirectory.Stdout).ShouldNotContain("Exception");
     }
 }

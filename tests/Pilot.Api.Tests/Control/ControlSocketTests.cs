@@ -61,6 +61,18 @@ public sealed class ControlSocketTests
     }
 
     [Fact]
+    public void PrepareForBind_RefusesARegularFile_AndLeavesIt()
+    {
+        using var directory = new TempDirectory();
+        var path = directory.File("typo.sock");
+        File.WriteAllText(path, "precious");
+
+        Should.Throw<ControlSocketPathTakenException>(() => ControlSocket.PrepareForBind(path)).Message.ShouldContain("a regular file is there, not a socket");
+
+        File.ReadAllText(path).ShouldBe("precious");
+    }
+
+    [Fact]
     public void PrepareForBind_DoesNothing_WhenNoFileExists()
     {
         using var directory = new TempDirectory();

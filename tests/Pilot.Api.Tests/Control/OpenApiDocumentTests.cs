@@ -82,7 +82,8 @@ public sealed class OpenApiDocumentTests
         var paths = document["paths"]!.AsObject();
         paths.Select(p => p.Key).ShouldBe(
             ["/v3/environ", "/v3/env", "/v3/reload", "/v3/maintenance/enable", "/v3/maintenance/disable",
-             "/v3/metric", "/v3/ping", "/v3/status", "/v3/jobs/{name}", "/v3/events"], ignoreOrder: true);
+             "/v3/metric", "/v3/ping", "/v3/status", "/v3/jobs/{name}", "/v3/jobs/{name}/stop", "/v3/jobs/{name}/start",
+             "/v3/jobs/{name}/restart", "/v3/jobs/{name}/logs", "/v3/events"], ignoreOrder: true);
         foreach (var (path, item) in paths)
         {
             foreach (var (method, operation) in item!.AsObject())
@@ -95,6 +96,26 @@ public sealed class OpenApiDocumentTests
         paths["/v3/environ"]!["post"]!["requestBody"]!["content"]!["application/json"]!["example"].ShouldNotBeNull();
         paths["/v3/environ"]!["post"]!["responses"]!["422"].ShouldNotBeNull();
         document["components"]!["schemas"]!["ProblemResponse"].ShouldNotBeNull();
+    }
+
+    [Fact]
+    public async Task OpenApiDocument_SaysWhatTheServerAccepts_AndServesRelativeToItsOrigin()
+    {
+        await using var host = await ControlPlaneHost.StartAsync();
+
+        using var response = await host.Client.GetAsync("/openapi/v3.json", host.Token);
+        var document = JsonNode.Parse(await response.Content.ReadAsStringAsync(host.Token))!;
+
+        // "Try it out" in a browser calls the origin that served the page, whatever it is.
+        document["servers"]!.AsArray().Single()!["url"]!.GetValue<string>().ShouldBe("/");
+        string[] Types(JsonNode? schema) => schema!["type"] is JsonArray many ? [.. many.Select(t => t!.GetValue<string>())] : [schema["type"]!.GetValue<string>()];
+        var environ = document["paths"]!["/v3/environ"]!["post"]!["requestBody"]!["content"]!["application/json"]!["schema"]!;
+        Types(environ).ShouldBe(["null", "object"], ignoreOrder: true, "a literal null body is a no-op, as in v3");
+        Types(environ["additionalProperties"]).ShouldBe(["null", "string"], ignoreOrder: true, "a null value sets an empty value");
+        var metric = document["paths"]!["/v3/metric"]!["post"]!["requestBody"]!["content"]!["application/json"]!["schema"]!;
+        Types(metric["additionalProperties"]).ShouldBe(["number", "string"], ignoreOrder: true, "v3's client sends numbers as strings");
+        // Integers go out as numbers only (the web default would document `integer | string`).
+        Types(document["components"]!["schemas"]!["JobResponse"]!["properties"]!["restarts"]).ShouldBe(["integer"]);
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Control;
 using Pilot.Supervisor.Events;
+using Pilot.Supervisor.Logging;
 
 namespace Pilot.Api.Tests.Support;
 
@@ -91,6 +92,74 @@ internal sealed class FakeSupervisorControl : ISupervisorControl
         foreach (var channel in _subscribers.Keys)
         {
             channel.Writer.TryWrite(e);
+        }
+    }
+
+    public ConcurrentQueue<(string Name, JobCommand Command)> JobCommands { get; } = new();
+    /// <summary>The outcome of the next job commands for jobs listed in <see cref="Status"/>.</summary>
+    public JobCommandOutcome JobCommandOutcome { get; set; } = JobCommandOutcome.Done;
+
+    public Task<JobCommandResult> ControlJobAsync(string name, JobCommand command, CancellationToken cancellationToken)
+    {
+        JobCommands.Enqueue((name, command));
+        var job = Status.Jobs.FirstOrDefault(j => j.Name == name);
+        return Task.FromResult(job is null ? new JobCommandResult(JobCommandOutcome.NotFound, null) : new JobCommandResult(JobCommandOutcome, job));
+    }
+
+    private readonly List<RecordedLine> _output = [];
+    private readonly List<Channel<RecordedLine>> _outputFollowers = [];
+
+    /// <summary>Adds a line of output as a job would write it; followers of that job see it.</summary>
+    public void WriteOutput(string source, string text, int pid = 42, bool isStdErr = false)
+    {
+        lock (_output)
+        {
+            var line = new RecordedLine(_output.Count + 1, DateTimeOffset.UnixEpoch.AddSeconds(_output.Count), source, pid, isStdErr, text);
+            _output.Add(line);
+            foreach (var follower in _outputFollowers)
+            {
+                follower.Writer.TryWrite(line);
+            }
+        }
+    }
+
+    public IReadOnlyList<RecordedLine> GetJobOutput(string name, int lines)
+    {
+        lock (_output)
+        {
+            return [.. _output.Where(l => l.Source == name || l.Source == "check." + name).TakeLast(lines)];
+        }
+    }
+
+    public async IAsyncEnumerable<RecordedLine> FollowJobOutput(string name, int lines, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var channel = Channel.CreateUnbounded<RecordedLine>();
+        IReadOnlyList<RecordedLine> tail;
+        lock (_output)
+        {
+            tail = GetJobOutput(name, lines);
+            _outputFollowers.Add(channel);
+        }
+        try
+        {
+            foreach (var line in tail)
+            {
+                yield return line;
+            }
+            await foreach (var line in channel.Reader.ReadAllAsync(cancellationToken))
+            {
+                if (line.Source == name || line.Source == "check." + name)
+                {
+                    yield return line;
+                }
+            }
+        }
+        finally
+        {
+            lock (_output)
+            {
+                _outputFollowers.Remove(channel);
+            }
         }
     }
 

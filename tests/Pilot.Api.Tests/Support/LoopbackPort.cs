@@ -13,6 +13,15 @@ internal static class LoopbackPort
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>Waits until something accepts connections on 127.0.0.1:<paramref name="port"/> (a listener started after the control socket).</summary>
+    public static async Task WaitUntilListenedOnAsync(int port, CancellationToken cancellationToken)
+    {
+        while (!await IsListenedOnAsync(port, cancellationToken))
+        {
+            await Task.Delay(50, cancellationToken);
+        }
+    }
+
     /// <summary>Whether something accepts connections on 127.0.0.1:<paramref name="port"/>.</summary>
     public static async Task<bool> IsListenedOnAsync(int port, CancellationToken cancellationToken)
     {

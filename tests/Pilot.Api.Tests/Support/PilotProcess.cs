@@ -3,18 +3,28 @@ using Xunit;
 
 namespace Pilot.Api.Tests.Support;
 
-/// <summary>Runs the built <c>pilot</c> apphost as a real process.</summary>
+/// <summary>Runs the built <c>pilot</c> apphost (or another program) as a real process to its end.</summary>
 internal static class PilotProcess
 {
-    public sealed record Outcome(int ExitCode, string Stdout, string Stderr);
-
-    public static async Task<Outcome> RunAsync(IEnumerable<string> args, CancellationToken cancellationToken, IDictionary<string, string>? environment = null)
+    public sealed record Outcome(int ExitCode, string Stdout, string Stderr)
     {
-        var start = new ProcessStartInfo(Checkout.PilotBinary())
+        public string Output => Stdout + Stderr;
+    }
+
+    public static Task<Outcome> RunAsync(IEnumerable<string> args, CancellationToken cancellationToken, IDictionary<string, string>? environment = null) =>
+        RunProgramAsync(Checkout.PilotBinary(), args, cancellationToken, environment);
+
+    /// <summary>Runs <paramref name="program"/>; on cancellation its whole process tree is killed.</summary>
+    public static async Task<Outcome> RunProgramAsync(
+        string program, IEnumerable<string> args, CancellationToken cancellationToken,
+        IDictionary<string, string>? environment = null, string? workingDirectory = null)
+    {
+        var start = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? "",
         };
         foreach (var arg in args)
         {

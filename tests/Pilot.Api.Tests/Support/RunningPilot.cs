@@ -33,17 +33,17 @@ internal sealed class RunningPilot : IAsyncDisposable
     /// <summary>
     /// Writes <paramref name="config"/> (JSON5; <c>SOCKET</c> and <c>DIR</c> in it are replaced by this instance's
     /// socket path and temp dir) and starts <c>pilot -config</c> on it, optionally through a wrapper command
-    /// (e.g. <c>unshare --fork --pid --mount-proc</c>). The temp dir is pilot's working directory;
+    /// (e.g. <c>unshare --fork --pid --mount-proc</c>) and with more <paramref name="arguments"/>. The temp dir is pilot's working directory;
     /// <paramref name="prepareDirectory"/> may put files there first.
     /// </summary>
     public static RunningPilot Start(string config, IEnumerable<string>? wrapper = null, IDictionary<string, string>? environment = null,
-        Action<string>? prepareDirectory = null)
+        Action<string>? prepareDirectory = null, IEnumerable<string>? arguments = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("pilot-it-").FullName;
         prepareDirectory?.Invoke(directory);
         var socketPath = Path.Combine(directory, "pilot.socket");
         File.WriteAllText(Path.Combine(directory, "pilot.json5"), Render(config, directory, socketPath));
-        var command = (wrapper ?? []).Concat([Checkout.PilotBinary(), "-config", Path.Combine(directory, "pilot.json5")]).ToList();
+        var command = (wrapper ?? []).Concat([Checkout.PilotBinary(), "-config", Path.Combine(directory, "pilot.json5"), .. arguments ?? []]).ToList();
         var start = new ProcessStartInfo(command[0]) { WorkingDirectory = directory };
         foreach (var arg in command.Skip(1))
         {

@@ -24,7 +24,7 @@ public sealed class CSharpClientTests
         pilot.SendSigHup();
 
         answer!.Ok.ShouldBe(true);
-        (await pilot.WaitForLineAsync("printed=", timeout.Token)).ShouldEndWith("printed=from-csharp");
+        (await pilot.WaitForLineAsync("printed=", timeout.Token)).ShouldEndWith("printed=from-csharp db=");
     }
 
     [Fact]
@@ -60,6 +60,19 @@ public sealed class CSharpClientTests
     }
 
     [Fact]
+    public async Task ReadmeExample_PutsEnvMetricAndMaintenance_AndCatchesTheProblem()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        await using var pilot = await LivePilot.StartAsync(timeout.Token);
+
+        var status = await Pilot.Client.Examples.Usage.RunAsync(pilot.SocketPath, timeout.Token);
+        pilot.SendSigHup();
+
+        status!.Maintenance.ShouldBe(true);
+        (await pilot.WaitForLineAsync("printed=", timeout.Token)).ShouldEndWith("db=10.0.0.5");
+    }
+
+    [Fact]
     public async Task GetStatus_ListsConfiguredJobs_WhenRunning()
     {
         using var timeout = new CancellationTokenSource(Timeout);
@@ -70,7 +83,7 @@ public sealed class CSharpClientTests
         var status = await client.V3.Status.GetAsync(cancellationToken: timeout.Token);
         var app = await client.V3.Jobs["app"].GetAsync(cancellationToken: timeout.Token);
 
-        status!.Jobs.ShouldNotBeNull().Select(j => j.Name).ShouldBe(["app", "printer"], ignoreOrder: true);
+        status!.Jobs.ShouldNotBeNull().Select(j => j.Name).ShouldBe(["app", "printer", "containerpilot"], ignoreOrder: true);
         status.Version.ShouldNotBeNullOrEmpty();
         app!.Name.ShouldBe("app");
         app.Pid.ShouldNotBeNull().ShouldBeGreaterThan(0);

@@ -11,16 +11,22 @@ namespace Pilot.Clients.Tests.Support;
 internal sealed class LivePilot : IAsyncDisposable
 {
     /// <summary>
-    /// The config of the client tests: a long-running <c>app</c> (listed by status) and a <c>printer</c> run on SIGHUP
-    /// that prints <c>$SDK_VALUE</c>, which shows what a put env did to later children.
+    /// The config of the client tests: a long-running <c>app</c> (listed by status), a <c>printer</c> run on SIGHUP
+    /// that prints <c>$SDK_VALUE</c> and <c>$DB_HOST</c> (what a put env did to later children), and the <c>jobs_done</c>
+    /// counter the README examples post to (telemetry also adds its <c>containerpilot</c> job).
     /// </summary>
     public const string Config = """
         {
           control: { socket: "SOCKET" },
           jobs: [
             { name: "app", exec: "sleep 600" },
-            { name: "printer", exec: ["sh", "-c", "echo printed=$SDK_VALUE"], when: { source: "SIGHUP" } },
+            { name: "printer", exec: ["sh", "-c", "echo printed=$SDK_VALUE db=$DB_HOST"], when: { source: "SIGHUP" } },
           ],
+          telemetry: {
+            port: 0,
+            interfaces: ["static:127.0.0.1"],
+            metrics: [ { name: "jobs_done", help: "jobs done", type: "counter" } ],
+          },
         }
         """;
 
@@ -51,6 +57,7 @@ internal sealed class LivePilot : IAsyncDisposable
         start.ArgumentList.Add(configPath);
         start.Environment.Remove("CONTAINERPILOT");
         start.Environment.Remove("SDK_VALUE");
+        start.Environment.Remove("DB_HOST");
         var pilot = new LivePilot(CapturedPilot.Start(start), directory);
         try
         {

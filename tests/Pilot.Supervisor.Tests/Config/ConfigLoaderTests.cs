@@ -24,6 +24,25 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void LoggingKeepLines_DefaultsTo1000_AndIsReadWhenGiven()
+    {
+        Valid("{ }").Logging.KeepLines.ShouldBe(LoggingConfig.DefaultKeepLines);
+        Valid("{ logging: { keepLines: 50 } }").Logging.KeepLines.ShouldBe(50);
+        Valid("{ logging: { keepLines: 0 } }").Logging.KeepLines.ShouldBe(0);
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("100001")]
+    public void LoggingKeepLines_IsRejected_WhenOutOfRange(string value)
+    {
+        var error = SingleError($"{{ logging: {{ keepLines: {value} }} }}");
+
+        error.Path.ShouldBe("logging.keepLines");
+        error.Message.ShouldBe($"logging.keepLines must be between 0 and 100000, got {value}");
+    }
+
+    [Fact]
     public void Defaults_AreV3s()
     {
         var config = Valid("{ jobs: [ { name: 'app', exec: 'app --flag' } ] }");

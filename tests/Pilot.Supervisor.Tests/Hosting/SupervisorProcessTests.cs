@@ -20,13 +20,15 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
     private static JobConfig ShJob(string name, string script) =>
         new() { Name = name, Exec = ProcessTestSupport.Sh(script) };
 
-    private (PilotSupervisor Supervisor, EventRecorder Events, string LogPath) Create(PilotConfig config)
+    private (PilotSupervisor Supervisor, EventRecorder Events, string LogPath) Create(PilotConfig config, string? configPath = null,
+        ImmutableArray<ISupervisedComponent> components = default)
     {
         var logPath = Path.Combine(_dir, $"pilot-{_supervisors.Count}.log");
         var log = new LogWriter(config.Logging with { Output = logPath, Level = Supervisor.Config.LogLevel.Debug });
         var supervisor = new PilotSupervisor(new PilotSupervisorOptions
         {
-            ConfigPath = Path.Combine(_dir, "unused.json5"),
+            ConfigPath = configPath ?? Path.Combine(_dir, "unused.json5"),
+            Components = components.IsDefault ? [] : components,
             Config = config,
             Launcher = ProcessTestSupport.Launcher(),
         }, log);
@@ -177,7 +179,7 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Maintenance_IsIdempotent_AndPublishesEvents()
+    public async Task Maintenance_PublishesOnEveryRequest_AndReportsWhetherTheStateChanged()
     {
         var (supervisor, events, _) = Create(new PilotConfig { Jobs = [ShJob("idle", "sleep 30")] });
         await supervisor.StartAsync(TestContext.Current.CancellationToken);
@@ -188,7 +190,98 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
         (await supervisor.SetMaintenanceAsync(false, TestContext.Current.CancellationToken)).ShouldBeTrue();
 
         await events.WaitForAsync(new Event(EventCode.ExitMaintenance, Event.GlobalSource));
-        events.Count(new Event(EventCode.EnterMaintenance, Event.GlobalSource)).ShouldBe(1);
+        events.Count(new Event(EventCode.EnterMaintenance, Event.GlobalSource)).ShouldBe(2, "v3 publishes on every request");
+    }
+
+    [Fact]
+    public async Task Shutdown_RequestedBeforeStart_StartsNoJob_AndExitsZero()
+    {
+        var marker = Path.Combine(_dir, "started");
+        var (supervisor, _, _) = Create(new PilotConfig { Jobs = [ShJob("app", $"touch {marker}; sleep 30")] });
+
+        var exit = supervisor.ShutdownAsync();
+        await supervisor.StartAsync(TestContext.Current.CancellationToken);
+
+        (await exit.Bounded()).ShouldBe(0);
+        supervisor.GetStatus().Jobs.ShouldBeEmpty();
+        File.Exists(marker).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Shutdown_DuringStart_ReachesEveryJob_AndExitsZero()
+    {
+        var config = new PilotConfig { Jobs = [ShJob("a", "sleep 30"), ShJob("b", "sleep 30"), ShJob("c", "sleep 30")] };
+        var (supervisor, _, _) = Create(config);
+
+        var start = supervisor.StartAsync(TestContext.Current.CancellationToken);
+        var exit = supervisor.ShutdownAsync();
+        await start.Bounded();
+
+        (await exit.Bounded()).ShouldBe(0);
+        supervisor.GetStatus().Jobs.ShouldAllBe(j => j.State == JobState.Completed);
+    }
+
+    [Fact]
+    public async Task Reload_RunsToTheEnd_WhenTheCallerStopsWaiting_AndReloadsRunOneAtATime()
+    {
+        var path = Path.Combine(_dir, "pilot.json5");
+        string Job(string name) => $$"""{ name: "{{name}}", exec: ["sh", "-c", "exec sleep 30"] }""";
+        await File.WriteAllTextAsync(path, $"{{ jobs: [ {Job("old")} ] }}", TestContext.Current.CancellationToken);
+        var loaded = ConfigLoader.LoadFile(path, ProcessEnvironment.Snapshot());
+        var (supervisor, events, _) = Create(loaded.Config!, path);
+        await supervisor.StartAsync(TestContext.Current.CancellationToken);
+        await events.WaitForAsync(new Event(EventCode.Startup, Event.GlobalSource));
+        await File.WriteAllTextAsync(path, $"{{ jobs: [ {Job("new")} ] }}", TestContext.Current.CancellationToken);
+
+        // The caller gives up at once (a client that went away); the reload is the supervisor's and goes on.
+        using var gone = new CancellationTokenSource();
+        await gone.CancelAsync();
+        await Should.ThrowAsync<OperationCanceledException>(() => supervisor.ReloadAsync(gone.Token));
+        var second = supervisor.ReloadAsync(TestContext.Current.CancellationToken);
+        (await second.Bounded()).Reloaded.ShouldBeTrue();
+
+        await events.WaitForAsync(new Event(EventCode.Stopped, "old"));
+        supervisor.GetStatus().Jobs.Select(j => j.Name).ShouldBe(["new"]);
+        // The second reload ran after the first had finished: one `startup` each, and the job it kept was never stopped.
+        await events.WaitForAsync(new Event(EventCode.Startup, Event.GlobalSource), 3);
+        events.Count(new Event(EventCode.Startup, Event.GlobalSource)).ShouldBe(3);
+        events.Count(new Event(EventCode.Stopping, "new")).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Components_StartAndStopOnce_HoweverOftenAsked()
+    {
+        var component = new CountingComponent();
+        var components = new SupervisedComponents([component], new LogWriter(new LoggingConfig(), output: TextWriter.Null));
+        var config = new PilotConfig();
+        await using var bus = new EventBus();
+
+        await components.StartAsync(config, bus, TestContext.Current.CancellationToken);
+        await components.StartAsync(config, bus, TestContext.Current.CancellationToken);
+        await components.StopAsync(TestContext.Current.CancellationToken);
+        await components.StopAsync(TestContext.Current.CancellationToken);
+        await components.StartAsync(config, bus, TestContext.Current.CancellationToken);
+
+        (component.Starts, component.Stops).ShouldBe((2, 1));
+    }
+
+    private sealed class CountingComponent : ISupervisedComponent
+    {
+        public int Starts { get; private set; }
+
+        public int Stops { get; private set; }
+
+        public Task StartAsync(PilotConfig config, EventBus bus, CancellationToken cancellationToken)
+        {
+            Starts++;
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken)
+        {
+            Stops++;
+            return Task.CompletedTask;
+        }
     }
 
     private static async Task WaitForFileLineAsync(string path, string line, bool contains = false)

@@ -1,6 +1,7 @@
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Control;
 using Pilot.Supervisor.Events;
+using Pilot.Supervisor.Jobs;
 using Pilot.Supervisor.Processes;
 using Pilot.Supervisor.Tests.TestSupport;
 using Shouldly;
@@ -66,7 +67,8 @@ public sealed class JobTests
         h.Add(JobNamed("app") with { When = new WhenConfig { Trigger = E(EventCode.ExitSuccess, "setup"), StartsLimit = 1 } });
         h.Start();
 
-        await h.SettleAsync();
+        await h.Launcher.WaitForStartAsync("setup");
+        await h.SyncAsync();
         h.Launcher.Named("app").ShouldBeEmpty();
 
         (await h.Launcher.WaitForStartAsync("setup")).Exit(0);
@@ -88,7 +90,7 @@ public sealed class JobTests
             (await h.Launcher.WaitForStartAsync("each-job", i)).Exit(0);
             await h.WaitAsync(E(EventCode.ExitSuccess, "each-job"), i);
         }
-        await h.SettleAsync();
+        await h.SyncAsync();
 
         h.Launcher.Named("each-job").Count().ShouldBe(3);
         h.Launcher.Named("once-job").Count().ShouldBe(1);
@@ -105,15 +107,17 @@ public sealed class JobTests
         var first = await h.Launcher.WaitForStartAsync("each-job");
         h.Bus.Publish(E(EventCode.StatusChanged, "watch.db"));
         h.Bus.Publish(E(EventCode.StatusChanged, "watch.db"));
-        await h.SettleAsync();
+        await h.SyncAsync();
 
         h.Launcher.Named("each-job").Count().ShouldBe(1, "never two runs at once");
+        h.Jobs[0].Snapshot.State.ShouldBe(JobState.RestartQueued);
         h.LogText.ToString().ShouldContain("start queued");
         first.Exit(0);
         (await h.Launcher.WaitForStartAsync("each-job", 2)).Exit(0);
         await h.WaitAsync(E(EventCode.ExitSuccess, "each-job"), 2);
-        await h.SettleAsync();
+        await h.SyncAsync();
         h.Launcher.Named("each-job").Count().ShouldBe(2, "the two triggers during the run coalesce into one start");
+        h.Jobs[0].Snapshot.State.ShouldBe(JobState.Exited);
     }
 
     [Fact]
@@ -122,7 +126,7 @@ public sealed class JobTests
         await using var h = new JobHarness();
         h.Add(JobNamed("late") with { When = new WhenConfig { Trigger = E(EventCode.StatusHealthy, "db"), StartsLimit = 1, Timeout = TimeSpan.FromSeconds(10) } });
         h.Start();
-        await h.SettleAsync();
+        await h.SyncAsync();
 
         h.Time.Advance(TimeSpan.FromSeconds(10));
 
@@ -162,10 +166,11 @@ public sealed class JobTests
         h.Add(JobNamed("slow") with { Timeout = TimeSpan.FromSeconds(2) });
         h.Start();
         var run = await h.Launcher.WaitForStartAsync("slow");
-        await h.Time.WaitForTimerAsync(TimeSpan.FromSeconds(2));
+        // The run timeout is armed in the step that publishes the running snapshot.
+        await h.WaitForStateAsync(h.Jobs[0], JobState.Running);
 
         h.Time.Advance(TimeSpan.FromSeconds(2) - TimeSpan.FromMilliseconds(1));
-        await h.SettleAsync();
+        await h.SyncAsync();
         run.Exited.IsCompleted.ShouldBeFalse();
         h.Time.Advance(TimeSpan.FromMilliseconds(1));
         // error is published right after exitFailed, so waiting for it sees both.
@@ -184,7 +189,6 @@ public sealed class JobTests
         });
         h.Start();
         await h.Launcher.WaitForStartAsync("web");
-        await h.SettleAsync();
 
         var results = new[] { 0, 0, 1 };
         for (var i = 0; i < results.Length; i++)
@@ -192,6 +196,7 @@ public sealed class JobTests
             h.Time.Advance(TimeSpan.FromSeconds(1));
             await h.EndRunAsync("check.web", i + 1, results[i]);
         }
+        await h.SyncAsync();
 
         h.Recorder.Count(E(EventCode.StatusHealthy, "web")).ShouldBe(2);
         h.Recorder.Count(E(EventCode.StatusUnhealthy, "web")).ShouldBe(1);
@@ -209,10 +214,10 @@ public sealed class JobTests
         h.Start();
         await h.Launcher.WaitForStartAsync("web");
         h.Bus.Publish(new Event(EventCode.EnterMaintenance, Event.GlobalSource));
-        await h.SettleAsync();
+        await h.SyncAsync();
 
         h.Time.Advance(TimeSpan.FromSeconds(3));
-        await h.SettleAsync();
+        await h.SyncAsync();
 
         h.Launcher.Named("check.web").ShouldBeEmpty();
         h.Jobs[0].Snapshot.Health.ShouldBe(HealthStatus.Maintenance);
@@ -229,8 +234,9 @@ public sealed class JobTests
 
         h.Bus.Publish(Event.GlobalShutdown);
         var preStop = await h.Launcher.WaitForStartAsync("pre-stop");
-        await h.SettleAsync();
+        await h.SyncAsync();
         h.Recorder.Events.ShouldNotContain(E(EventCode.Stopped, "app"));
+        h.Jobs[0].Snapshot.State.ShouldBe(JobState.Stopping);
         app.Exited.IsCompleted.ShouldBeFalse();
         preStop.Exit(0);
 
@@ -250,15 +256,21 @@ public sealed class JobTests
         run.HonoursSigterm = false;
 
         h.Bus.Publish(Event.GlobalShutdown);
-        await h.Time.WaitForTimerAsync(TimeSpan.FromSeconds(3));
+        // The termination (SIGTERM, then ProcessGroupKiller's wait) starts in the step that publishes Terminating.
+        await h.WaitForStateAsync(h.Jobs[0], JobState.Terminating);
+        var sigterm = h.Time.GetUtcNow();
         run.Signals.ShouldBe([SignalNames.SIGTERM]);
 
-        h.Time.Advance(TimeSpan.FromSeconds(3) - TimeSpan.FromMilliseconds(1));
-        await h.SettleAsync();
-        run.Exited.IsCompleted.ShouldBeFalse();
-        h.Time.Advance(TimeSpan.FromMilliseconds(1));
+        // ProcessGroupKiller's first look at the group is armed in that step; one move of the clock past the grace
+        // reaches it (a move in two steps would race its next look, armed on another thread). The times the fake
+        // process records say when each signal came.
+        h.Time.Advance(TimeSpan.FromSeconds(4));
         await h.WaitAsync(E(EventCode.Stopped, "stubborn"));
         run.Signals.Take(2).ShouldBe([SignalNames.SIGTERM, SignalNames.SIGKILL]);
+        var sigkill = run.Received.Single(r => r.Signal == SignalNames.SIGKILL).At;
+        (sigkill - sigterm).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(3), "not killed before the job's stopTimeout");
+        (sigkill - sigterm).ShouldBeLessThanOrEqualTo(TimeSpan.FromSeconds(4));
+        h.LogText.ToString().ShouldContain("killing processes for job \"stubborn\"");
     }
 
     [Fact]
@@ -267,7 +279,7 @@ public sealed class JobTests
         await using var h = new JobHarness();
         h.Add(JobNamed("on-hup") with { When = new WhenConfig { Trigger = E(EventCode.Signal, "SIGHUP"), StartsLimit = -1 } });
         h.Start();
-        await h.SettleAsync();
+        await h.SyncAsync();
         h.Launcher.Named("on-hup").ShouldBeEmpty();
 
         for (var i = 1; i <= 2; i++)
@@ -277,7 +289,7 @@ public sealed class JobTests
             await h.WaitAsync(E(EventCode.ExitSuccess, "on-hup"), i);
         }
         h.Bus.Publish(E(EventCode.Signal, "SIGUSR2"));
-        await h.SettleAsync();
+        await h.SyncAsync();
         h.Launcher.Named("on-hup").Count().ShouldBe(2);
     }
 
@@ -292,5 +304,68 @@ public sealed class JobTests
         await h.WaitAsync(E(EventCode.Stopped, "ghost"));
         h.Recorder.Events.ShouldContain(E(EventCode.ExitFailed, "ghost"));
         h.Recorder.Events.ShouldContain(E(EventCode.Error, "exec: \"nope\": executable file not found in $PATH"));
+    }
+
+    [Fact]
+    public async Task Stop_UsesTheGlobalStopTimeoutInForce_WhenTheJobStops()
+    {
+        var global = TimeSpan.FromSeconds(60);
+        await using var h = new JobHarness(() => global);
+        h.Add(JobNamed("stubborn"));
+        h.Start();
+        var run = await h.Launcher.WaitForStartAsync("stubborn");
+        run.HonoursSigterm = false;
+
+        // A reload that lowers the global stopTimeout reaches the jobs it keeps.
+        global = TimeSpan.FromSeconds(2);
+        h.Bus.Publish(Event.GlobalShutdown);
+        await h.WaitForStateAsync(h.Jobs[0], JobState.Terminating);
+        var sigterm = h.Time.GetUtcNow();
+        h.Time.Advance(TimeSpan.FromSeconds(3));
+
+        await h.WaitAsync(E(EventCode.Stopped, "stubborn"));
+        var sigkill = run.Received.Single(r => r.Signal == SignalNames.SIGKILL).At;
+        (sigkill - sigterm).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(2));
+        (sigkill - sigterm).ShouldBeLessThan(TimeSpan.FromSeconds(60));
+    }
+
+    [Fact]
+    public async Task StopCommand_StopsTheJob_AndKeepsItStopped_UntilAStartCommand()
+    {
+        await using var h = new JobHarness();
+        var job = h.Add(JobNamed("each-job") with { When = new WhenConfig { Trigger = E(EventCode.StatusChanged, "watch.db"), StartsLimit = -1, IsEach = true } });
+        h.Start();
+        h.Bus.Publish(E(EventCode.StatusChanged, "watch.db"));
+        var first = await h.Launcher.WaitForStartAsync("each-job");
+
+        // Answered once the stop is done: the run terminated, `stopping` and `stopped` published.
+        var stop = await job.SendAsync(JobCommand.Stop);
+        (stop.Job.State, stop.Changed).ShouldBe((JobState.Stopped, true));
+        first.Signals.ShouldBe([SignalNames.SIGTERM]);
+        h.Recorder.Events.ShouldContain(E(EventCode.Stopping, "each-job"));
+        h.Recorder.Events.ShouldContain(E(EventCode.Stopped, "each-job"));
+        h.Bus.Publish(E(EventCode.StatusChanged, "watch.db"));
+        await h.SyncAsync();
+        h.Launcher.Named("each-job").Count().ShouldBe(1, "a stopped job ignores its trigger");
+        (await job.SendAsync(JobCommand.Stop)).Changed.ShouldBeFalse("stopping a stopped job changes nothing");
+
+        (await job.SendAsync(JobCommand.Start)).Job.State.ShouldBe(JobState.Running);
+        await h.Launcher.WaitForStartAsync("each-job", 2);
+    }
+
+    [Fact]
+    public async Task RestartCommand_TerminatesTheRun_AndStartsItAgain()
+    {
+        await using var h = new JobHarness();
+        var job = h.Add(JobNamed("app") with { Restarts = JobConfig.UnlimitedRestarts });
+        h.Start();
+        var first = await h.Launcher.WaitForStartAsync("app");
+
+        var restart = await job.SendAsync(JobCommand.Restart);
+        (restart.Job.State, restart.Changed).ShouldBe((JobState.Running, true));
+
+        await h.Launcher.WaitForStartAsync("app", 2);
+        first.Signals.ShouldBe([SignalNames.SIGTERM]);
+        (await h.WaitForStateAsync(job, JobState.Running)).Restarts.ShouldBe(0, "a restart asked for is not a crash");
     }
 }

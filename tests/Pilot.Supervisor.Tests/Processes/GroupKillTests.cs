@@ -44,6 +44,26 @@ public sealed class GroupKillTests
     }
 
     [Fact]
+    public async Task TerminateAsync_SendsSigkillToTheGroup_WhenTheLeaderDiesOnSigtermButAGrandchildIgnoresIt()
+    {
+        var output = new OutputCollector();
+        // sh dies on SIGTERM; the grandchild ignores it (an ignored signal stays ignored across exec) and keeps the group.
+        var run = Launcher().Start(Request("(trap '' TERM; exec sleep 300) & echo $!; echo ready; wait", output.Add));
+        await output.WaitFor("ready").Bounded();
+        var grandchild = int.Parse(output.Lines[0].Text, CultureInfo.InvariantCulture);
+        var killLogged = false;
+
+        var killed = await ProcessGroupKiller.TerminateAsync(run, TimeSpan.FromMilliseconds(300), beforeKill: () => killLogged = true,
+            cancellationToken: TestContext.Current.CancellationToken).Bounded();
+
+        killed.ShouldBeTrue();
+        killLogged.ShouldBeTrue();
+        run.IsGroupAlive.ShouldBeFalse();
+        IsDead(grandchild).ShouldBeTrue();
+        (await run.Exited.Bounded()).Signal.ShouldBe(SignalNames.SIGTERM, "the leader itself died on SIGTERM");
+    }
+
+    [Fact]
     public async Task TerminateAsync_KillsGroup_WhenLeaderAlreadyExited()
     {
         var output = new OutputCollector();

@@ -30,9 +30,14 @@ internal static class ConfigDecoder
 
     public static RawConfig? Decode(Json5Node root, DecodeContext context)
     {
+        if (root is Json5Null)
+        {
+            // Go's json decodes `null` into a map as an empty map: a config with nothing set.
+            root = new Json5Object([], root.Line, root.Column);
+        }
         if (root is not Json5Object top)
         {
-            context.Error("", $"could not parse configuration: json: cannot unmarshal {ObjectReader.GoKind(root)} into Go value of type map[string]interface {{}}", root.Line);
+            context.Error("", $"could not parse configuration: json: cannot unmarshal {JsonKind(root)} into Go value of type map[string]interface {{}}", root.Line);
             return null;
         }
         foreach (var unknown in top.Properties.Where(p => !TopLevelKeys.Contains(p.Key, StringComparer.Ordinal)))
@@ -41,7 +46,7 @@ internal static class ConfigDecoder
             context.Error(unknown.Key, $"unknown config keys: [{unknown.Key}]" + (suggestion is null ? "" : $" (did you mean '{suggestion}'?)"), unknown.Line);
         }
         var known = new Json5Object([.. top.Properties.Where(p => TopLevelKeys.Contains(p.Key, StringComparer.Ordinal))], top.Line, top.Column);
-        var reader = new ObjectReader(known, "", "", context, TopLevelKeys);
+        var reader = new ObjectReader(known, "", "", context, TopLevelKeys, sectionRoot: true);
         return new RawConfig
         {
             Consul = DecodeConsul(reader, context),
@@ -54,6 +59,14 @@ internal static class ConfigDecoder
             Telemetry = DecodeTelemetry(reader),
         };
     }
+
+    /// <summary>The JSON type name Go's json package puts in an unmarshal error.</summary>
+    private static string JsonKind(Json5Node node) => node switch
+    {
+        Json5Array => "array",
+        Json5Number => "number",
+        _ => ObjectReader.GoKind(node),
+    };
 
     /// <summary>v3's ToSlice: an array gives its non-null items; anything else counts as absent (with a warning).</summary>
     private static List<T> DecodeList<T>(ObjectReader reader, string key, DecodeContext context, Func<ObjectReader, int, T> decode)
@@ -122,7 +135,8 @@ internal static class ConfigDecoder
 
     private static RawLogging? DecodeLogging(ObjectReader top)
     {
-        var reader = top.Object("logging", ["level", "format", "output"]);
+        // keepLines is Pilot's: the recent output lines kept per job and health check for `pilot logs`.
+        var reader = top.Object("logging", ["level", "format", "output", "keepLines"]);
         return reader is null ? null : new RawLogging
         {
             Path = "logging",
@@ -130,7 +144,8 @@ internal static class ConfigDecoder
             Level = reader.String("level"),
             Format = reader.String("format"),
             Output = reader.String("output"),
-            Lines = Lines(reader, "level", "format", "output"),
+            KeepLines = reader.Int("keepLines"),
+            Lines = Lines(reader, "level", "format", "output", "keepLines"),
         };
     }
 
@@ -180,19 +195,19 @@ internal static class ConfigDecoder
                 Exec = health.Raw("exec"),
                 Interval = health.Int("interval") ?? 0,
                 Ttl = health.Int("ttl") ?? 0,
-                Timeout = health.String("timeout") ?? "",
+                Timeout = RawDuration.Parse(health.String("timeout")),
                 RawLogging = healthLogging?.Bool("raw") ?? false,
             },
-            Timeout = job.String("timeout") ?? "",
+            Timeout = RawDuration.Parse(job.String("timeout")),
             Restarts = job.Raw("restarts"),
-            StopTimeout = job.String("stopTimeout") ?? "",
+            StopTimeout = RawDuration.Parse(job.String("stopTimeout")),
             When = when is null ? null : new RawWhen
             {
-                Interval = when.String("interval") ?? "",
+                Interval = RawDuration.Parse(when.String("interval")),
                 Source = when.String("source") ?? "",
                 Once = when.String("once") ?? "",
                 Each = when.String("each") ?? "",
-                Timeout = when.String("timeout") ?? "",
+                Timeout = RawDuration.Parse(when.String("timeout")),
                 IsEmpty = when.Node.Properties.Count == 0,
             },
             RawLogging = logging?.Bool("raw") ?? false,
@@ -224,9 +239,14 @@ internal static class ConfigDecoder
         {
             if (items[i] is not Json5Object item)
             {
+                if (items[i] is not Json5Null)
+                {
+                    ContextOf(telemetry).Error($"telemetry.metrics[{i}]", $"'[{i}]' expected a map, got '{ObjectReader.GoKind(items[i])}'", items[i].Line);
+                }
                 continue;
             }
-            var metric = new ObjectReader(item, $"metrics[{i}]", $"telemetry.metrics[{i}]", ContextOf(telemetry), MetricKeys);
+            // v3 decodes the metrics list on its own: its messages name an item `[0]`.
+            var metric = new ObjectReader(item, $"[{i}]", $"telemetry.metrics[{i}]", ContextOf(telemetry), MetricKeys);
             metrics.Add(new RawMetric
             {
                 Path = metric.Path,

@@ -21,12 +21,18 @@ internal sealed class ObjectReader
     private readonly Json5Object node;
     private readonly DecodeContext context;
     private readonly Dictionary<string, Json5Property> matched = new(StringComparer.Ordinal);
+    private readonly bool sectionRoot;
 
+    /// <param name="sectionRoot">
+    /// The file's top level: v3 decodes each top-level section on its own, so inside a section its messages name
+    /// paths from that section (<c>'' has invalid keys</c>, <c>cannot parse 'tls.verify'</c>, <c>cannot parse '' as int</c>).
+    /// </param>
     public ObjectReader(Json5Object node, string v3Path, string path, DecodeContext context, IReadOnlyCollection<string> keys,
-        IReadOnlyCollection<string>? ignoredKeys = null)
+        IReadOnlyCollection<string>? ignoredKeys = null, bool sectionRoot = false)
     {
         this.node = node;
         this.context = context;
+        this.sectionRoot = sectionRoot;
         V3Path = v3Path;
         Path = path;
         foreach (var key in keys)
@@ -58,7 +64,7 @@ internal sealed class ObjectReader
 
     public static string Join(string parent, string key) => parent.Length == 0 ? key : parent + "." + key;
 
-    private string V3Name(string key) => V3Path.Length == 0 ? key : V3Path + "." + key;
+    private string V3Name(string key) => sectionRoot ? "" : V3Path.Length == 0 ? key : V3Path + "." + key;
 
     /// <summary>The raw value of a key (null when absent or JSON <c>null</c>, which mapstructure treats as unset).</summary>
     public Json5Node? Raw(string key) => matched.TryGetValue(key, out var p) && p.Value is not Json5Null ? p.Value : null;

@@ -34,6 +34,7 @@ internal sealed record RawLogging : RawSection
     public string? Level { get; init; }
     public string? Format { get; init; }
     public string? Output { get; init; }
+    public long? KeepLines { get; init; }
 }
 
 internal sealed record RawControl : RawSection
@@ -70,9 +71,9 @@ internal sealed record RawJob : RawSection
     public List<string>? Tags { get; init; }
     public RawJobConsul? Consul { get; init; }
     public RawHealth? Health { get; init; }
-    public string Timeout { get; init; } = "";
+    public RawDuration Timeout { get; init; } = RawDuration.Unset;
     public Json5Node? Restarts { get; init; }
-    public string StopTimeout { get; init; } = "";
+    public RawDuration StopTimeout { get; init; } = RawDuration.Unset;
     public RawWhen? When { get; init; }
     public bool RawLogging { get; init; }
 }
@@ -86,7 +87,7 @@ internal sealed record RawJobConsul
 internal sealed record RawHealth
 {
     public Json5Node? Exec { get; init; }
-    public string Timeout { get; init; } = "";
+    public RawDuration Timeout { get; init; } = RawDuration.Unset;
     public long Interval { get; init; }
     public long Ttl { get; init; }
     public bool RawLogging { get; init; }
@@ -94,11 +95,11 @@ internal sealed record RawHealth
 
 internal sealed record RawWhen
 {
-    public string Interval { get; init; } = "";
+    public RawDuration Interval { get; init; } = RawDuration.Unset;
     public string Source { get; init; } = "";
     public string Once { get; init; } = "";
     public string Each { get; init; } = "";
-    public string Timeout { get; init; } = "";
+    public RawDuration Timeout { get; init; } = RawDuration.Unset;
     /// <summary>Which keys were written (to tell <c>when: {}</c> from a real trigger).</summary>
     public bool IsEmpty { get; init; }
 }
@@ -129,4 +130,26 @@ internal sealed record RawMetric : RawSection
     public string Help { get; init; } = "";
     public string Type { get; init; } = "";
     public List<double>? Buckets { get; init; }
+}
+
+/// <summary>
+/// A duration field as written (quoted back in v3's messages, so <see cref="ToString"/> is the text) and as parsed —
+/// once, at decode time — by v3's <c>GetTimeout</c>: <c>""</c> is unset, an integer is seconds, else a Go duration.
+/// </summary>
+internal readonly record struct RawDuration(string Text, TimeSpan? Value, string? Error)
+{
+    public static readonly RawDuration Unset = new("", null, null);
+
+    public bool IsSet => Text.Length > 0;
+
+    public static RawDuration Parse(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return Unset;
+        }
+        return GoDuration.TryParseV3(text, out var value, out var error) ? new(text, value, null) : new(text, null, error);
+    }
+
+    public override string ToString() => Text;
 }

@@ -37,10 +37,11 @@ internal sealed class TemplateParser
         return line;
     }
 
+    /// <summary>Go's column in error positions: the byte offset from the start of the line, counted from 0.</summary>
     private int ColumnAt(int offset)
     {
         var lastNewline = text.LastIndexOf('\n', Math.Max(0, Math.Min(offset, text.Length) - 1));
-        return offset - lastNewline;
+        return offset - lastNewline - 1;
     }
 
     /// <summary>Splits the text into text pieces and action token lists, applying <c>{{-</c>/<c>-}}</c> trimming.</summary>

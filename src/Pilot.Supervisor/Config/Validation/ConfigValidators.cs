@@ -1,3 +1,4 @@
+using System.Globalization;
 using FluentValidation;
 using FluentValidation.Results;
 using Pilot.Supervisor.Config.Decoding;
@@ -31,13 +32,21 @@ internal sealed class JobValidator : AbstractValidator<RawJob>
                 {
                     Fail("health.interval", $"job[{name}].health.interval must be > 0");
                 }
+                else if (V3Rules.TimerTooLong($"job[{name}].health.interval", health.Interval.ToString(CultureInfo.InvariantCulture), V3Rules.Seconds(health.Interval)) is { } longInterval)
+                {
+                    Fail("health.interval", longInterval);
+                }
                 if (health.Ttl <= 0)
                 {
                     Fail("health.ttl", $"job[{name}].health.ttl must be > 0");
                 }
-                if (V3Rules.Timeout(health.Timeout).Error is { } timeoutError)
+                if (health.Timeout.Error is { } timeoutError)
                 {
                     Fail("health.timeout", $"could not parse job[{name}].health.timeout '{health.Timeout}': {timeoutError}");
+                }
+                else if (V3Rules.TimerTooLong($"job[{name}].health.timeout", health.Timeout.Text, health.Timeout.Value) is { } longTimeout)
+                {
+                    Fail("health.timeout", longTimeout);
                 }
                 if (V3Rules.ParseArgs(health.Exec).Error is { } execError)
                 {
@@ -83,24 +92,29 @@ internal sealed class JobValidator : AbstractValidator<RawJob>
 
             if (job.When is { } when)
             {
-                if (new[] { when.Interval, when.Once, when.Each }.Count(v => v.Length > 0) > 1)
+                if (new[] { when.Interval.Text, when.Once, when.Each }.Count(v => v.Length > 0) > 1)
                 {
                     Fail("when", $"job[{name}].when can have only one of 'interval', 'once', or 'each'");
                 }
-                if (when.Interval.Length > 0)
+                if (when.Interval.Error is { } intervalError)
                 {
-                    if (!GoDuration.TryParseV3(when.Interval, out var interval, out var intervalError))
-                    {
-                        Fail("when.interval", $"unable to parse job[{name}].when.interval '{when.Interval}': {intervalError}");
-                    }
-                    else if (interval < TimeSpan.FromMilliseconds(1))
-                    {
-                        Fail("when.interval", $"job[{name}].when.interval '{when.Interval}' cannot be less than 1ms");
-                    }
+                    Fail("when.interval", $"unable to parse job[{name}].when.interval '{when.Interval}': {intervalError}");
                 }
-                if (V3Rules.Timeout(when.Timeout).Error is { } whenTimeoutError)
+                else if (when.Interval.Value is { } interval && interval < TimeSpan.FromMilliseconds(1))
+                {
+                    Fail("when.interval", $"job[{name}].when.interval '{when.Interval}' cannot be less than 1ms");
+                }
+                else if (V3Rules.TimerTooLong($"job[{name}].when.interval", when.Interval.Text, when.Interval.Value) is { } longInterval)
+                {
+                    Fail("when.interval", longInterval);
+                }
+                if (when.Timeout.Error is { } whenTimeoutError)
                 {
                     Fail("when.timeout", $"unable to parse job[{name}].when.timeout: {whenTimeoutError}");
+                }
+                else if (V3Rules.TimerTooLong($"job[{name}].when.timeout", when.Timeout.Text, when.Timeout.Value) is { } longWhenTimeout)
+                {
+                    Fail("when.timeout", longWhenTimeout);
                 }
                 foreach (var (key, code) in new[] { ("once", when.Once), ("each", when.Each) })
                 {
@@ -111,25 +125,32 @@ internal sealed class JobValidator : AbstractValidator<RawJob>
                 }
             }
 
-            if (V3Rules.Timeout(job.StopTimeout).Error is { } stopError)
+            if (job.StopTimeout.Error is { } stopError)
             {
                 Fail("stopTimeout", $"unable to parse job[{name}].stopTimeout '{job.StopTimeout}': {stopError}");
             }
+            else if (V3Rules.TimerTooLong($"job[{name}].stopTimeout", job.StopTimeout.Text, job.StopTimeout.Value) is { } longStop)
+            {
+                Fail("stopTimeout", longStop);
+            }
 
-            var isPeriodic = job.When?.Interval.Length > 0;
+            var isPeriodic = job.When?.Interval.IsSet ?? false;
             if (V3Rules.Restarts(job.Restarts, isPeriodic, job.When?.Each.Length > 0).Error is { } restartsError)
             {
                 Fail("restarts", $"job[{name}].restarts field '{job.Restarts!.GoFormat()}' invalid: {restartsError}");
             }
 
-            var (timeout, timeoutParseError) = V3Rules.Timeout(job.Timeout);
-            if (timeoutParseError is not null)
+            if (job.Timeout.Error is { } timeoutParseError)
             {
                 Fail("timeout", $"unable to parse job[{name}].timeout '{job.Timeout}': {timeoutParseError}");
             }
-            else if (timeout is { } t && t < TimeSpan.FromMilliseconds(1))
+            else if (job.Timeout.Value is { } t && t < TimeSpan.FromMilliseconds(1))
             {
                 Fail("timeout", $"job[{name}].timeout '{job.Timeout}' cannot be less than 1ms");
+            }
+            else if (V3Rules.TimerTooLong($"job[{name}].timeout", job.Timeout.Text, job.Timeout.Value) is { } longTimeout)
+            {
+                Fail("timeout", longTimeout);
             }
             if (V3Rules.ParseArgs(job.Exec).Error is { } jobExecError)
             {
@@ -153,6 +174,10 @@ internal sealed class WatchValidator : AbstractValidator<RawWatch>
             {
                 context.AddFailure(Failures.At(watch, "interval", $"watch[{watch.Name}].interval must be > 0"));
             }
+            else if (V3Rules.TimerTooLong($"watch[{watch.Name}].interval", watch.Interval.ToString(CultureInfo.InvariantCulture), V3Rules.Seconds(watch.Interval)) is { } longInterval)
+            {
+                context.AddFailure(Failures.At(watch, "interval", longInterval));
+            }
         });
     }
 }
@@ -166,6 +191,10 @@ internal sealed class MetricValidator : AbstractValidator<RawMetric>
             if (metric.Type is not ("counter" or "gauge" or "histogram" or "summary"))
             {
                 context.AddFailure(Failures.At(metric, "type", $"invalid metric type: {metric.Type}"));
+            }
+            if (metric.Buckets is { Count: > 0 } buckets && (buckets.Any(b => !double.IsFinite(b)) || buckets.Zip(buckets.Skip(1)).Any(p => p.Second <= p.First)))
+            {
+                context.AddFailure(Failures.At(metric, "buckets", $"histogram buckets must be finite and increasing, got [{string.Join(' ', buckets.Select(b => b.ToString(CultureInfo.InvariantCulture)))}]"));
             }
         });
         RuleFor(metric => metric).Custom((metric, context) =>
@@ -194,6 +223,10 @@ internal sealed class LoggingValidator : AbstractValidator<RawLogging>
             if (logging.Format is { Length: > 0 } format && format.ToLowerInvariant() is not ("default" or "text" or "json"))
             {
                 context.AddFailure(Failures.At(logging, "format", $"Unknown log format '{format}'"));
+            }
+            if (logging.KeepLines is { } keep && keep is < 0 or > LoggingConfig.MaxKeepLines)
+            {
+                context.AddFailure(Failures.At(logging, "keepLines", $"logging.keepLines must be between 0 and {LoggingConfig.MaxKeepLines}, got {keep}"));
             }
         });
     }

@@ -41,15 +41,19 @@ internal static partial class V3Rules
         }
     }
 
-    /// <summary>v3 <c>GetTimeout</c>: <c>""</c> is unset; integers are seconds; else a Go duration.</summary>
-    public static (TimeSpan? Value, string? Error) Timeout(string text)
-    {
-        if (text.Length == 0)
-        {
-            return (null, null);
-        }
-        return GoDuration.TryParseV3(text, out var value, out var error) ? (value, null) : (null, error);
-    }
+    /// <summary>
+    /// The longest delay a .NET timer can be armed with (2³² − 2 ms, about 49.7 days). v3's Go timers went to 290
+    /// years; a longer value here would throw when the timer is set, so it is refused at load instead.
+    /// </summary>
+    public static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1.0);
+
+    /// <summary>An error when <paramref name="value"/> is longer than <see cref="LongestTimer"/>; <paramref name="what"/> names the field v3-style.</summary>
+    public static string? TimerTooLong(string what, string text, TimeSpan? value) =>
+        value > LongestTimer ? $"{what} '{text}' cannot be more than {GoDuration.Format(LongestTimer)}, the longest timer Pilot can set" : null;
+
+    /// <summary>Whole seconds as a duration, saturating instead of overflowing (a validation rule reports the excess).</summary>
+    public static TimeSpan Seconds(long seconds) =>
+        seconds >= (long)TimeSpan.MaxValue.TotalSeconds ? TimeSpan.MaxValue : TimeSpan.FromSeconds(Math.Max(0, seconds));
 
     public static string? ServiceNameError(string name) =>
         name.Length == 0 ? "'name' must not be blank"
@@ -187,6 +191,10 @@ internal static partial class V3Rules
             }
             scheme = prefix;
             address = address[(separator + 3)..];
+        }
+        if (ConsulAddress.Resolve(scheme, address).Error is { } addressError)
+        {
+            return (null, addressError);
         }
         return (new ConsulConfig { Address = address, Scheme = scheme, Token = token, Tls = tls }, null);
     }

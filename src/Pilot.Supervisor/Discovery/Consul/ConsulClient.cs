@@ -34,11 +34,12 @@ public sealed class ConsulClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(config);
         var (scheme, address) = SplitAddress(config);
+        var (baseUri, addressError) = ConsulAddress.Resolve(scheme, address);
         RequestTimeout = requestTimeout ?? TimeSpan.FromSeconds(10);
         _time = timeProvider ?? TimeProvider.System;
         _http = new HttpClient(handler ?? CreateHandler(config, scheme, address), disposeHandler: true)
         {
-            BaseAddress = new Uri(scheme == "unix" ? "http://localhost/" : $"{scheme}://{address}/"),
+            BaseAddress = baseUri ?? throw new ArgumentException(addressError, nameof(config)), // the loader refused it already
             Timeout = Timeout.InfiniteTimeSpan, // our own per-call timeouts apply
         };
         if (config.Token.Length > 0)
@@ -79,25 +80,37 @@ public sealed class ConsulClient : IDisposable
     }
 
     /// <summary><c>PUT /v1/agent/service/register</c>.</summary>
-    public async Task RegisterServiceAsync(ServiceRegistration registration, CancellationToken cancellationToken)
+    public Task RegisterServiceAsync(ServiceRegistration registration, CancellationToken cancellationToken) =>
+        RegisterServiceAsync(registration, RequestTimeout, cancellationToken);
+
+    /// <summary><c>PUT /v1/agent/service/register</c>, giving up after <paramref name="timeout"/>.</summary>
+    public async Task RegisterServiceAsync(ServiceRegistration registration, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var content = Json(SerializeRegistration(registration));
-        using var response = await SendAsync(HttpMethod.Put, "v1/agent/service/register", content, RequestTimeout, cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(HttpMethod.Put, "v1/agent/service/register", content, timeout, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary><c>PUT /v1/agent/service/deregister/&lt;id&gt;</c>, no body.</summary>
-    public async Task DeregisterServiceAsync(string serviceId, CancellationToken cancellationToken)
+    public Task DeregisterServiceAsync(string serviceId, CancellationToken cancellationToken) =>
+        DeregisterServiceAsync(serviceId, RequestTimeout, cancellationToken);
+
+    /// <summary><c>PUT /v1/agent/service/deregister/&lt;id&gt;</c>, giving up after <paramref name="timeout"/>.</summary>
+    public async Task DeregisterServiceAsync(string serviceId, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(HttpMethod.Put, "v1/agent/service/deregister/" + Uri.EscapeDataString(serviceId), null, RequestTimeout, cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(HttpMethod.Put, "v1/agent/service/deregister/" + Uri.EscapeDataString(serviceId), null, timeout, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary><c>PUT /v1/agent/check/update/&lt;checkId&gt;</c> with <c>{"Status":…,"Output":…}</c>.</summary>
-    public async Task UpdateTtlAsync(string checkId, string status, string output, CancellationToken cancellationToken)
+    public Task UpdateTtlAsync(string checkId, string status, string output, CancellationToken cancellationToken) =>
+        UpdateTtlAsync(checkId, status, output, RequestTimeout, cancellationToken);
+
+    /// <summary>The TTL update, giving up after <paramref name="timeout"/>.</summary>
+    public async Task UpdateTtlAsync(string checkId, string status, string output, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var body = JsonSerializer.Serialize(new CheckUpdateBody { Status = status, Output = output }, _json.CheckUpdateBody) + "\n";
         using var content = Json(body);
         // The check ID keeps its ':' (service:<ID>) as v3's client sends it.
-        using var response = await SendAsync(HttpMethod.Put, "v1/agent/check/update/" + EscapePath(checkId), content, RequestTimeout, cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(HttpMethod.Put, "v1/agent/check/update/" + EscapePath(checkId), content, timeout, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -272,6 +285,48 @@ public sealed class ConsulClient : IDisposable
             handler.SslOptions = CreateTlsOptions(config.Tls);
         }
         return handler;
+    }
+
+    /// <summary>
+    /// Why the TLS files of <paramref name="tls"/> cannot be loaded, or null. v3 loads them when its client is built,
+    /// at config load, and refuses the config with Go's error (<c>open client.crt: no such file or directory</c>).
+    /// </summary>
+    public static string? TlsMaterialError(ConsulTlsConfig tls)
+    {
+        ArgumentNullException.ThrowIfNull(tls);
+        static string? Missing(string path, bool directory) =>
+            path.Length == 0 || (directory ? Directory.Exists(path) : File.Exists(path)) ? null : $"open {path}: no such file or directory";
+        if ((Missing(tls.CaFile, directory: false) ?? Missing(tls.CaPath, directory: true)) is { } missing)
+        {
+            return missing;
+        }
+        if (tls.ClientCert.Length > 0 && tls.ClientKey.Length > 0)
+        {
+            if ((Missing(tls.ClientCert, directory: false) ?? Missing(tls.ClientKey, directory: false)) is { } missingPair)
+            {
+                return missingPair;
+            }
+            try
+            {
+                using var pair = X509Certificate2.CreateFromPemFile(tls.ClientCert, tls.ClientKey);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+            {
+                return $"tls: failed to load the client certificate {tls.ClientCert} with key {tls.ClientKey}: {ex.Message}";
+            }
+        }
+        if (tls.CaFile.Length > 0)
+        {
+            try
+            {
+                new X509Certificate2Collection().ImportFromPemFile(tls.CaFile);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+            {
+                return $"Error loading CA File: {tls.CaFile}: {ex.Message}";
+            }
+        }
+        return null;
     }
 
     private static SslClientAuthenticationOptions CreateTlsOptions(ConsulTlsConfig tls)

@@ -37,7 +37,7 @@ namespace Pilot.Client.V3.Env
         /// Sets each variable in Pilot&apos;s environment; processes started later and later config renders see it. A null value sets an empty value; nothing is unset. A literal null body is a no-op, as in v3.
         /// </summary>
         /// <returns>A <see cref="global::Pilot.Client.Models.OkResponse"/></returns>
-        /// <param name="body">The request body</param>
+        /// <param name="body">Variable names are not empty and contain neither &apos;=&apos; nor NUL; values are strings without NUL, or null (set empty).</param>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
         /// <exception cref="global::Pilot.Client.Models.ProblemResponse">When receiving a 413 status code</exception>
@@ -64,7 +64,7 @@ namespace Pilot.Client.V3.Env
         /// Sets each variable in Pilot&apos;s environment; processes started later and later config renders see it. A null value sets an empty value; nothing is unset. A literal null body is a no-op, as in v3.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
-        /// <param name="body">The request body</param>
+        /// <param name="body">Variable names are not empty and contain neither &apos;=&apos; nor NUL; values are strings without NUL, or null (set empty).</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable

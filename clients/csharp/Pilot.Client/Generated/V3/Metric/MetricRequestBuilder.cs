@@ -37,7 +37,7 @@ namespace Pilot.Client.V3.Metric
         /// Applies each value to the configured metric named by its exported name or v3&apos;s namespace_subsystem_name key (counters add, gauges set, histograms and summaries observe). Numeric strings are accepted, as v3&apos;s client sends them. An unknown name or a negative counter increment rejects the whole body; nothing is applied.
         /// </summary>
         /// <returns>A <see cref="global::Pilot.Client.Models.OkResponse"/></returns>
-        /// <param name="body">The request body</param>
+        /// <param name="body">Keys are metric names; values are finite numbers, or strings holding one.</param>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
         /// <exception cref="global::Pilot.Client.Models.ProblemResponse">When receiving a 413 status code</exception>
@@ -64,7 +64,7 @@ namespace Pilot.Client.V3.Metric
         /// Applies each value to the configured metric named by its exported name or v3&apos;s namespace_subsystem_name key (counters add, gauges set, histograms and summaries observe). Numeric strings are accepted, as v3&apos;s client sends them. An unknown name or a negative counter increment rejects the whole body; nothing is applied.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
-        /// <param name="body">The request body</param>
+        /// <param name="body">Keys are metric names; values are finite numbers, or strings holding one.</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable

@@ -34,12 +34,13 @@ namespace Pilot.Client.V3.Reload
         {
         }
         /// <summary>
-        /// Re-reads the config file. When it is invalid, nothing changes and every error is returned; otherwise added, removed and changed jobs are started and stopped. The body is ignored.
+        /// Re-reads the config file. When it is invalid, nothing changes and every error is returned; otherwise added, removed and changed jobs are started and stopped. Reloads run one at a time and always run to the end, even when the client goes away. The body is ignored.
         /// </summary>
         /// <returns>A <see cref="global::Pilot.Client.Models.ReloadResponse"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
         /// <exception cref="global::Pilot.Client.Models.ProblemResponse">When receiving a 422 status code</exception>
+        /// <exception cref="global::Pilot.Client.Models.ProblemResponse">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public async Task<global::Pilot.Client.Models.ReloadResponse?> PostAsync(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
@@ -53,11 +54,12 @@ namespace Pilot.Client.V3.Reload
             var errorMapping = new Dictionary<string, ParsableFactory<IParsable>>
             {
                 { "422", global::Pilot.Client.Models.ProblemResponse.CreateFromDiscriminatorValue },
+                { "503", global::Pilot.Client.Models.ProblemResponse.CreateFromDiscriminatorValue },
             };
             return await RequestAdapter.SendAsync<global::Pilot.Client.Models.ReloadResponse>(requestInfo, global::Pilot.Client.Models.ReloadResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// Re-reads the config file. When it is invalid, nothing changes and every error is returned; otherwise added, removed and changed jobs are started and stopped. The body is ignored.
+        /// Re-reads the config file. When it is invalid, nothing changes and every error is returned; otherwise added, removed and changed jobs are started and stopped. Reloads run one at a time and always run to the end, even when the client goes away. The body is ignored.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>

@@ -4,6 +4,10 @@ using Microsoft.Kiota.Abstractions.Extensions;
 using Microsoft.Kiota.Abstractions.Serialization;
 using Microsoft.Kiota.Abstractions;
 using Pilot.Client.Models;
+using Pilot.Client.V3.Jobs.Item.Logs;
+using Pilot.Client.V3.Jobs.Item.Restart;
+using Pilot.Client.V3.Jobs.Item.Start;
+using Pilot.Client.V3.Jobs.Item.Stop;
 using System.Collections.Generic;
 using System.IO;
 using System.Threading.Tasks;
@@ -17,6 +21,26 @@ namespace Pilot.Client.V3.Jobs.Item
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class WithNameItemRequestBuilder : BaseRequestBuilder
     {
+        /// <summary>The logs property</summary>
+        public global::Pilot.Client.V3.Jobs.Item.Logs.LogsRequestBuilder Logs
+        {
+            get => new global::Pilot.Client.V3.Jobs.Item.Logs.LogsRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The restart property</summary>
+        public global::Pilot.Client.V3.Jobs.Item.Restart.RestartRequestBuilder Restart
+        {
+            get => new global::Pilot.Client.V3.Jobs.Item.Restart.RestartRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The start property</summary>
+        public global::Pilot.Client.V3.Jobs.Item.Start.StartRequestBuilder Start
+        {
+            get => new global::Pilot.Client.V3.Jobs.Item.Start.StartRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The stop property</summary>
+        public global::Pilot.Client.V3.Jobs.Item.Stop.StopRequestBuilder Stop
+        {
+            get => new global::Pilot.Client.V3.Jobs.Item.Stop.StopRequestBuilder(PathParameters, RequestAdapter);
+        }
         /// <summary>
         /// Instantiates a new <see cref="global::Pilot.Client.V3.Jobs.Item.WithNameItemRequestBuilder"/> and sets the default values.
         /// </summary>

@@ -1,0 +1,204 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Pilot.Api.V3;
+using Pilot.Supervisor.Logging;
+
+namespace Pilot.Api.Cli;
+
+/// <summary>
+/// Pilot's commands for people (<c>status</c>, <c>logs</c>, <c>stop</c>, <c>start</c>, <c>restart</c>, <c>events</c>), each a
+/// thin client of one control-plane endpoint. Results go to stdout; errors to stderr as one plain line, exit 1.
+/// </summary>
+public sealed class PilotCommands(TextWriter stdout, TextWriter stderr, TimeProvider time)
+{
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
+    // Stopping waits for the job's processes to end, bounded by its stopTimeout.
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(5);
+
+    public async Task<int> RunAsync(CliInvocation invocation, string socketPath, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(invocation);
+        using var client = new ControlClient(socketPath);
+        try
+        {
+            return invocation.Verb switch
+            {
+                CliVerb.Status => await StatusAsync(client, invocation.Json, cancellationToken).ConfigureAwait(false),
+                CliVerb.Logs when invocation.Follow => await FollowAsync(client, LogsPath(invocation) + "&follow=true", PrintLogLineAsync, cancellationToken).ConfigureAwait(false),
+                CliVerb.Logs => await LogsAsync(client, invocation, cancellationToken).ConfigureAwait(false),
+                CliVerb.Events => await FollowAsync(client, EventsPath(invocation.Target), json => PrintEventAsync(json, invocation.Json), cancellationToken).ConfigureAwait(false),
+                _ => await JobCommandAsync(client, invocation, cancellationToken).ConfigureAwait(false),
+            };
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or System.Net.Sockets.SocketException
+            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return await FailAsync(client.DescribeFailure(ex)).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<int> StatusAsync(ControlClient client, bool json, CancellationToken cancellationToken)
+    {
+        using var timeout = Bounded(RequestTimeout, cancellationToken);
+        var (status, answer) = await client.GetJsonAsync("v3/status", PilotApiJsonContext.Default.StatusResponse, timeout.Token).ConfigureAwait(false);
+        if (status is null)
+        {
+            return await FailAsync(answer.Describe()).ConfigureAwait(false);
+        }
+        if (json)
+        {
+            await stdout.WriteLineAsync(answer.Body.Trim()).ConfigureAwait(false);
+            return PilotCli.ExitOk;
+        }
+        var now = time.GetUtcNow();
+        if (status.Maintenance)
+        {
+            await stdout.WriteLineAsync("maintenance: on (services are deregistered)").ConfigureAwait(false);
+        }
+        await stdout.WriteAsync(Table(
+            ["JOB", "STATE", "HEALTH", "PID", "RESTARTS", "LAST EXIT", "UPTIME"],
+            status.Jobs.Select(j => new[]
+            {
+                j.Name, j.State, j.Health, Show(j.Pid), j.Restarts.ToString(CultureInfo.InvariantCulture), Show(j.LastExitCode),
+                j.Pid is not null && j.LastStarted is { } started ? Duration(now - started) : "-",
+            }))).ConfigureAwait(false);
+        if (status.Watches.Count > 0)
+        {
+            await stdout.WriteLineAsync().ConfigureAwait(false);
+            await stdout.WriteAsync(Table(
+                ["WATCH", "INSTANCES", "LAST CHECKED"],
+                status.Watches.Select(w => new[]
+                {
+                    w.Name, w.Instances.Count.ToString(CultureInfo.InvariantCulture),
+                    w.LastChecked is { } checkedAt ? Duration(now - checkedAt) + " ago" : "never",
+                }))).ConfigureAwait(false);
+        }
+        return PilotCli.ExitOk;
+    }
+
+    private async Task<int> LogsAsync(ControlClient client, CliInvocation invocation, CancellationToken cancellationToken)
+    {
+        using var timeout = Bounded(RequestTimeout, cancellationToken);
+        var (logs, answer) = await client.GetJsonAsync(LogsPath(invocation), PilotApiJsonContext.Default.JobLogsResponse, timeout.Token).ConfigureAwait(false);
+        if (logs is null)
+        {
+            return await FailAsync(answer.Describe()).ConfigureAwait(false);
+        }
+        foreach (var line in logs.Lines)
+        {
+            await stdout.WriteLineAsync(FormatLogLine(line)).ConfigureAwait(false);
+        }
+        return PilotCli.ExitOk;
+    }
+
+    private async Task<int> JobCommandAsync(ControlClient client, CliInvocation invocation, CancellationToken cancellationToken)
+    {
+        var command = invocation.Verb.ToString().ToLowerInvariant();
+        using var timeout = Bounded(CommandTimeout, cancellationToken);
+        var answer = await client.PostAsync($"v3/jobs/{Uri.EscapeDataString(invocation.Target)}/{command}", null, timeout.Token).ConfigureAwait(false);
+        if (!answer.IsSuccess)
+        {
+            return await FailAsync(answer.Describe()).ConfigureAwait(false);
+        }
+        var result = JsonSerializer.Deserialize(answer.Body, PilotApiJsonContext.Default.JobCommandResponse)!;
+        var pid = result.Job.Pid is { } p ? $" (pid {p})" : "";
+        var message = (invocation.Verb, result.Changed) switch
+        {
+            (CliVerb.Stop, true) => "stopped",
+            (CliVerb.Stop, false) => "already stopped",
+            (CliVerb.Start, false) => "already running" + pid,
+            (CliVerb.Start, true) => "started" + pid,
+            _ => "restarted" + pid,
+        };
+        await stdout.WriteLineAsync($"{result.Job.Name}: {message}").ConfigureAwait(false);
+        return PilotCli.ExitOk;
+    }
+
+    /// <summary>Prints a stream until Pilot ends it or the user interrupts (SIGINT/SIGTERM end it cleanly, exit 0).</summary>
+    private async Task<int> FollowAsync(ControlClient client, string path, Func<string, Task> onData, CancellationToken cancellationToken)
+    {
+        using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
+        try
+        {
+            var failure = await client.ReadEventStreamAsync(path, onData, interrupted.Token).ConfigureAwait(false);
+            return failure is null ? PilotCli.ExitOk : await FailAsync(failure.Describe()).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
+        {
+            return PilotCli.ExitOk;
+        }
+
+        void Interrupt(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            interrupted.Cancel();
+        }
+    }
+
+    private Task PrintLogLineAsync(string json) =>
+        stdout.WriteLineAsync(FormatLogLine(JsonSerializer.Deserialize(json, PilotApiJsonContext.Default.LogLineResponse)!));
+
+    private Task PrintEventAsync(string json, bool raw)
+    {
+        if (raw)
+        {
+            return stdout.WriteLineAsync(json);
+        }
+        var e = JsonSerializer.Deserialize(json, PilotApiJsonContext.Default.EventResponse)!;
+        return stdout.WriteLineAsync($"{LogWriter.Rfc3339Nano(time.GetLocalNow())} {e.Code} {e.Source}");
+    }
+
+    /// <summary>As Pilot prints a job's line in its default format: time, source, pid, text.</summary>
+    private static string FormatLogLine(LogLineResponse line) =>
+        $"{LogWriter.Rfc3339Nano(line.Time.ToLocalTime())} {line.Source} {line.Pid.ToString(CultureInfo.InvariantCulture)} {line.Text}";
+
+    private static string LogsPath(CliInvocation invocation) =>
+        $"v3/jobs/{Uri.EscapeDataString(invocation.Target)}/logs?lines={(invocation.Lines ?? Control.JobHandlers.DefaultLines).ToString(CultureInfo.InvariantCulture)}";
+
+    private static string EventsPath(string source) => source.Length == 0 ? "v3/events" : "v3/events?source=" + Uri.EscapeDataString(source);
+
+    private async Task<int> FailAsync(string message)
+    {
+        await stderr.WriteLineAsync(message).ConfigureAwait(false);
+        return PilotCli.ExitFailure;
+    }
+
+    private static CancellationTokenSource Bounded(TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(limit);
+        return timeout;
+    }
+
+    private static string Show(int? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "-";
+
+    /// <summary>Go-style short durations: 45s, 3m12s, 2h5m, 3d4h.</summary>
+    public static string Duration(TimeSpan span)
+    {
+        if (span < TimeSpan.Zero)
+        {
+            span = TimeSpan.Zero;
+        }
+        return span.TotalDays >= 1 ? $"{(int)span.TotalDays}d{span.Hours}h"
+            : span.TotalHours >= 1 ? $"{(int)span.TotalHours}h{span.Minutes}m"
+            : span.TotalMinutes >= 1 ? $"{(int)span.TotalMinutes}m{span.Seconds}s"
+            : $"{(int)span.TotalSeconds}s";
+    }
+
+    /// <summary>Left-aligned columns separated by two spaces.</summary>
+    public static string Table(string[] header, IEnumerable<string[]> rows)
+    {
+        var all = rows.Prepend(header).ToList();
+        var widths = Enumerable.Range(0, header.Length).Select(i => all.Max(r => r[i].Length)).ToArray();
+        var text = new StringBuilder();
+        foreach (var row in all)
+        {
+            text.AppendLine(string.Join("  ", row.Select((cell, i) => i == row.Length - 1 ? cell : cell.PadRight(widths[i]))).TrimEnd());
+        }
+        return text.ToString();
+    }
+}

@@ -1,0 +1,39 @@
+namespace Pilot.Supervisor.Health;
+
+/// <summary>
+/// What a job runs on each heartbeat tick: an exec (<see cref="ExecHealthCheck"/>) as in v3; an HTTP or TCP check can
+/// implement the same. The job drives it through its mailbox: it starts a probe, and the probe's result comes back as
+/// an input; it never blocks the job.
+/// </summary>
+public interface IHealthCheck
+{
+    /// <summary>Event source of its results: <c>check.&lt;job&gt;</c>.</summary>
+    string Name { get; }
+
+    /// <summary>Starts one probe. Never throws: a probe that cannot start completes at once as <see cref="HealthCheckOutcome.CouldNotStart"/>.</summary>
+    IHealthProbe Start();
+}
+
+/// <summary>One probe in flight.</summary>
+public interface IHealthProbe
+{
+    /// <summary>Completes with the result; never faults.</summary>
+    Task<HealthCheckResult> Completion { get; }
+
+    /// <summary>Passes a forwarded signal on (an exec check: to its process group; a network probe ignores it).</summary>
+    void Signal(int signal);
+
+    /// <summary>
+    /// Ends what is left of the probe — while it runs (its job stops) or after it finished (leftovers of its process
+    /// group): SIGTERM, then SIGKILL after <paramref name="grace"/>. True when SIGKILL was needed.
+    /// </summary>
+    Task<bool> StopAsync(TimeSpan grace, Action? beforeKill = null);
+}
+
+public enum HealthCheckOutcome { Passed, Failed, CouldNotStart }
+
+/// <summary>A probe's result. <see cref="Detail"/>: v3's error text (<c>exit status 1</c>, <c>signal: killed</c>, a start error).</summary>
+public sealed record HealthCheckResult(HealthCheckOutcome Outcome, string Detail)
+{
+    public bool Passed => Outcome == HealthCheckOutcome.Passed;
+}

@@ -1,0 +1,312 @@
+using Pilot.Supervisor.Control;
+using Pilot.Supervisor.Events;
+using Pilot.Supervisor.Processes;
+using static Pilot.Supervisor.Control.JobState;
+using LogLevel = Pilot.Supervisor.Config.LogLevel;
+
+namespace Pilot.Supervisor.Jobs;
+
+/// <summary>How a job starts: its loop begins, bus events and triggers, launching the exec, the run ending, restarts.</summary>
+public static partial class JobMachine
+{
+    private sealed partial class Transition
+    {
+        private void OnBegin()
+        {
+            switch (_m.State)
+            {
+                case Idle:
+                    _m = _m with { State = Waiting };
+                    if (_job.Config.Health is { } health && health.Interval > TimeSpan.Zero)
+                    {
+                        Emit(new ArmTimer(JobTimer.Heartbeat, health.Interval, Periodic: true));
+                    }
+                    if (_m.WhenTimeoutArmed)
+                    {
+                        Emit(new ArmTimer(JobTimer.WhenTimeout, _job.Config.When.Timeout!.Value, Periodic: false));
+                    }
+                    if (_job.Config.When.Interval is { } every)
+                    {
+                        Emit(new ArmTimer(JobTimer.Interval, every, Periodic: true));
+                    }
+                    break;
+                default:
+                    Impossible();
+                    break;
+            }
+        }
+
+        private void OnBusEvent(Event e)
+        {
+            switch (_m.State)
+            {
+                case Waiting or Running or RestartQueued or Exited or Holding or Stopped:
+                    _m = _m with { LastEvent = Now };
+                    OnLiveEvent(e);
+                    break;
+                case Stopping:
+                    _m = _m with { LastEvent = Now };
+                    if (e.Code == EventCode.Stopped && _m.AwaitedDependents.Contains(e.Source))
+                    {
+                        _m = _m with { AwaitedDependents = _m.AwaitedDependents.Remove(e.Source) };
+                        if (_m.AwaitedDependents.IsEmpty)
+                        {
+                            EnterTerminating(deadlineArmed: true);
+                        }
+                    }
+                    break;
+                case Terminating or Deregistering:
+                    // v3 discards events while it stops.
+                    _m = _m with { LastEvent = Now };
+                    break;
+                default:
+                    Impossible();
+                    break;
+            }
+        }
+
+        /// <summary>v3's cases in v3's order (timers and check results have inputs of their own); the first match wins.</summary>
+        private void OnLiveEvent(Event e)
+        {
+            if (e == Event.GlobalShutdown)
+            {
+                OnQuit();
+            }
+            else if (e == new Event(EventCode.EnterMaintenance, Event.GlobalSource))
+            {
+                SetHealth(HealthStatus.Maintenance);
+                Call(ServiceCall.EnterMaintenance);
+                if (e == _m.Trigger)
+                {
+                    OnTrigger();
+                }
+            }
+            else if (e == new Event(EventCode.ExitMaintenance, Event.GlobalSource))
+            {
+                SetHealth(HealthStatus.Unknown);
+                Call(ServiceCall.ExitMaintenance);
+                if (e == _m.Trigger)
+                {
+                    OnTrigger();
+                }
+            }
+            else if ((e.Source == Name || e.Source == _job.CheckName) && e.Code is EventCode.ExitSuccess or EventCode.ExitFailed)
+            {
+                // Its own exits: handled when the run or probe ends (RunExited, CheckFinished), never again from the bus.
+            }
+            else if (e.Code == EventCode.Signal && e.Source is "SIGHUP" or "SIGUSR2")
+            {
+                if (e == _m.Trigger && !IsHeldByOperator)
+                {
+                    StartExec();
+                }
+            }
+            else if (_m.Trigger != default && e == _m.Trigger)
+            {
+                OnTrigger();
+            }
+        }
+
+        /// <summary>v3's quit/shutdown case: no more restarts; pre-stop and post-stop jobs stay until their trigger has run.</summary>
+        private void OnQuit()
+        {
+            if (IsHeldByOperator)
+            {
+                HaltForGood();
+                return;
+            }
+            _m = _m with { RestartsRemain = 0, State = _m.State == RestartQueued ? Running : _m.State };
+            if (_m.Trigger.Code is EventCode.Stopping or EventCode.Stopped && _job.Config.Exec is not null)
+            {
+                if (_m.StartsRemain == JobMemory.Unlimited)
+                {
+                    _m = _m with { StartsRemain = 1 };
+                }
+                return;
+            }
+            HaltForGood();
+        }
+
+        /// <summary>v3's trigger case: no starts left halts; else use one (clearing the trigger on the last) and start.</summary>
+        private void OnTrigger()
+        {
+            if (IsHeldByOperator)
+            {
+                return;
+            }
+            if (_m.StartsRemain == 0)
+            {
+                _m = _m with { Trigger = default };
+                Halt();
+                return;
+            }
+            if (_m.StartsRemain != JobMemory.Unlimited)
+            {
+                var starts = _m.StartsRemain - 1;
+                // Do not take the trigger again while this run is still going.
+                _m = _m with { StartsRemain = starts, Trigger = starts == 0 || _m.RestartsRemain == 0 ? default : _m.Trigger };
+            }
+            StartExec();
+        }
+
+        /// <summary>v3's startExec: the when-timeout no longer counts, health is unknown again, the exec starts or is queued.</summary>
+        private void StartExec()
+        {
+            if (_m.WhenTimeoutArmed)
+            {
+                _m = _m with { WhenTimeoutArmed = false };
+                Emit(new DisarmTimer(JobTimer.WhenTimeout));
+            }
+            SetHealth(HealthStatus.Unknown);
+            if (_job.Config.Exec is null)
+            {
+                // Nothing to run: the job is active (heartbeats) until it halts.
+                _m = _m with { State = Running };
+                return;
+            }
+            switch (_m.State)
+            {
+                case Waiting or Exited or Stopped:
+                    _m = _m with { State = Starting };
+                    Emit(new LaunchRun());
+                    break;
+                case Running:
+                    // v3 blocked its loop here until the run ended; Pilot queues one start (later ones coalesce into it).
+                    Emit(new WriteLog(LogLevel.Info, $"job {Name}: previous run (pid {_m.Run?.Pid}) is still alive, start queued until it exits"));
+                    _m = _m with { State = RestartQueued };
+                    break;
+                case Holding:
+                    _m = _m with { State = RestartQueued };
+                    break;
+                case RestartQueued:
+                    break;
+                default:
+                    Impossible();
+                    break;
+            }
+        }
+
+        private void OnRunStarted(IRunningProcess run)
+        {
+            switch (_m.State)
+            {
+                case Starting:
+                    _m = _m with { State = Running, Run = run, LastStarted = Now };
+                    Emit(new SetPidVariable(_job.PidVariable!, run.Pid));
+                    if (_job.Config.Timeout is { } limit && limit > TimeSpan.Zero)
+                    {
+                        Emit(new ArmTimer(JobTimer.RunTimeout, limit, Periodic: false));
+                    }
+                    break;
+                default:
+                    Impossible();
+                    break;
+            }
+        }
+
+        private void OnRunStartFailed(string message)
+        {
+            switch (_m.State)
+            {
+                case Starting:
+                    Emit(new WriteLog(LogLevel.Error, $"unable to start {Name}: {message}"));
+                    PublishEvent(EventCode.ExitFailed, Name);
+                    PublishEvent(EventCode.Error, message);
+                    _m = _m with { State = Exited };
+                    switch (Decide())
+                    {
+                        case AfterExit.Restart:
+                            UseRestart();
+                            // Behind what is already queued, as v3 restarts when its exitFailed comes back from the bus:
+                            // a launch that always fails must not keep the loop from shutdown.
+                            Emit(new Enqueue(new RestartDue()));
+                            break;
+                        case AfterExit.Halt:
+                            HaltAfterLastRun();
+                            break;
+                        case AfterExit.Wait:
+                            break;
+                    }
+                    break;
+                default:
+                    Impossible();
+                    break;
+            }
+        }
+
+        private void OnRunExited(IRunningProcess run, ProcessExit exit)
+        {
+            if (!ReferenceEquals(_m.Run, run) || _m.State is not (Running or RestartQueued or Holding or Stopping or Terminating))
+            {
+                Impossible();
+                return;
+            }
+            _m = _m with { Run = null, LastExit = exit, LastExited = Now };
+            if (_job.Config.Timeout is { } limit && limit > TimeSpan.Zero)
+            {
+                Emit(new DisarmTimer(JobTimer.RunTimeout));
+            }
+            Emit(new SetPidVariable(_job.PidVariable!, null));
+            if (_m.State is not (Terminating or Holding))
+            {
+                // Leftovers of the run's process group go with it, as in v3 (a termination already under way sees to them itself).
+                Emit(new TerminateGroups(run, null, Budget, Report: false));
+            }
+            PublishExit(Name, exit.Success, exit.ToString());
+            switch (_m.State)
+            {
+                case Running:
+                    _m = _m with { State = Exited };
+                    switch (Decide())
+                    {
+                        case AfterExit.Restart:
+                            UseRestart();
+                            StartExec();
+                            break;
+                        case AfterExit.Halt:
+                            HaltAfterLastRun();
+                            break;
+                        case AfterExit.Wait:
+                            break;
+                    }
+                    break;
+                case RestartQueued:
+                    _m = _m with { State = Exited };
+                    StartExec();
+                    break;
+                case Holding:
+                    FinishOperatorStop();
+                    break;
+                case Stopping or Terminating:
+                    break;
+                default:
+                    Impossible();
+                    break;
+            }
+        }
+
+        private void OnRestartDue()
+        {
+            switch (_m.State)
+            {
+                case Exited:
+                    StartExec();
+                    break;
+                case Waiting or Running or RestartQueued or Holding or Stopped or Stopping or Terminating or Deregistering:
+                    // Something else started or stopped the job since the restart was decided.
+                    break;
+                default:
+                    Impossible();
+                    break;
+            }
+        }
+
+        private void HaltAfterLastRun()
+        {
+            Emit(new WriteLog(LogLevel.Debug, $"job exited but restart not permitted: {Name}"));
+            _m = _m with { Trigger = default };
+            SetHealth(HealthStatus.Unknown);
+            Halt();
+        }
+    }
+}

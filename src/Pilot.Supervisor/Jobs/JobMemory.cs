@@ -1,0 +1,92 @@
+using System.Collections.Immutable;
+using Pilot.Supervisor.Config;
+using Pilot.Supervisor.Control;
+using Pilot.Supervisor.Events;
+using Pilot.Supervisor.Health;
+using Pilot.Supervisor.Processes;
+
+namespace Pilot.Supervisor.Jobs;
+
+/// <summary>What a job is, fixed for its life: its config, its stopping-dependents, and what it is wired to.</summary>
+public sealed record JobDefinition(JobConfig Config, ImmutableHashSet<string> StopDependents, bool HasService, bool HasCheck)
+{
+    public string Name => Config.Name;
+
+    /// <summary>Event source of the health check: <c>check.&lt;job&gt;</c>.</summary>
+    public string CheckName => "check." + Config.Name;
+
+    /// <summary>The telemetry service job: no exec, always healthy (v3's <c>alwaysHealthy</c>).</summary>
+    public bool IsAlwaysHealthy => Config.Name == JobConfig.TelemetryJobName && Config.Exec is null;
+
+    /// <summary>The <c>CONTAINERPILOT_*_PID</c> variable set while a run is alive; null for a job without exec.</summary>
+    public string? PidVariable => Config.Exec is { } exec ? EnvNames.PidVariable(Config.Name) : null;
+
+    public static JobDefinition Of(JobConfig config, IEnumerable<string>? stopDependents = null, bool hasService = false) =>
+        new(config, [.. stopDependents ?? []], hasService, config.Health?.Exec is not null);
+}
+
+/// <summary>When an input is handled: the time, and the global <c>stopTimeout</c> in force (a reload may change it).</summary>
+public readonly record struct JobMoment(DateTimeOffset Now, TimeSpan GlobalStopTimeout);
+
+/// <summary>
+/// Everything a job's state machine knows, replaced as a whole on every step (only the job's loop holds it).
+/// <see cref="State"/> decides what an input means; the rest is v3's data: the counters, the trigger (cleared when it
+/// must not start the job again), what is alive, and what the snapshot shows.
+/// </summary>
+public sealed record JobMemory
+{
+    public const int Unlimited = -1;
+
+    public JobState State { get; init; }
+    public HealthStatus Health { get; init; }
+    /// <summary>The event that starts the job; <c>default</c> once v3 would have cleared it.</summary>
+    public Event Trigger { get; init; }
+    public int StartsRemain { get; init; }
+    public int RestartsRemain { get; init; }
+    /// <summary>The <c>when.timeout</c> still counts (no start yet).</summary>
+    public bool WhenTimeoutArmed { get; init; }
+    /// <summary>The live run, if any.</summary>
+    public IRunningProcess? Run { get; init; }
+    /// <summary>The health probe in flight, if any.</summary>
+    public IHealthProbe? Probe { get; init; }
+    /// <summary>While <see cref="JobState.Stopping"/>: the stopping-dependents whose <c>stopped</c> has not come yet.</summary>
+    public ImmutableHashSet<string> AwaitedDependents { get; init; } = [];
+    /// <summary>When halting: the end of the stop budget, after which SIGKILL follows.</summary>
+    public DateTimeOffset? StopDeadline { get; init; }
+    public int Restarts { get; init; }
+    public ProcessExit? LastExit { get; init; }
+    public DateTimeOffset? LastStarted { get; init; }
+    public DateTimeOffset? LastExited { get; init; }
+    public DateTimeOffset? LastEvent { get; init; }
+    /// <summary>While <see cref="JobState.Holding"/>: a restart (or a start) runs the exec once the stop is done.</summary>
+    public bool StartAfterStop { get; init; }
+    /// <summary>An operator stop's deregistration is in flight (its <see cref="Deregistered"/> is not a halt's).</summary>
+    public bool StopDeregistering { get; init; }
+    /// <summary>Commands answered once the operator stop under way is done.</summary>
+    public ImmutableList<TaskCompletionSource<CommandReply>> PendingReplies { get; init; } = [];
+
+    public static JobMemory Initial(JobDefinition job) => new()
+    {
+        State = JobState.Idle,
+        Health = job.IsAlwaysHealthy ? HealthStatus.Healthy : HealthStatus.Unknown,
+        Trigger = job.Config.When.Trigger,
+        StartsRemain = job.Config.When.StartsLimit,
+        RestartsRemain = job.Config.Restarts,
+        WhenTimeoutArmed = job.Config.When.Timeout is { } timeout && timeout > TimeSpan.Zero,
+    };
+
+    public JobSnapshot ToSnapshot(JobDefinition job, long version) => new()
+    {
+        Name = job.Name,
+        State = State,
+        Health = Health,
+        Pid = Run?.Pid,
+        Restarts = Restarts,
+        LastExitCode = LastExit is { } exit ? exit.Signal is { } signal ? 128 + signal : exit.ExitCode : null,
+        LastStarted = LastStarted,
+        LastExited = LastExited,
+        LastEvent = LastEvent,
+        IsService = job.Config.IsService,
+        Version = version,
+    };
+}

@@ -1,0 +1,31 @@
+using Pilot.Api.Hosting;
+using Shouldly;
+
+namespace Pilot.Api.Tests.Hosting;
+
+/// <summary>When the heap is given back: in the first quiet period after a burst, once per burst.</summary>
+public sealed class HeapTrimPolicyTests
+{
+    private const long Burst = 16L * 1024 * 1024;
+
+    private static bool[] Run(params long[] periods)
+    {
+        var policy = new HeapTrimPolicy(Burst);
+        return [.. periods.Select(policy.ShouldTrim)];
+    }
+
+    [Fact]
+    public void Quiet_NeverTrims() => Run(0, 1024, Burst - 1, 0).ShouldAllBe(trim => !trim);
+
+    [Fact]
+    public void Burst_TrimsInTheFirstQuietPeriodAfterIt_Once() =>
+        Run(0, Burst, Burst * 10, 0, 0, 0).ShouldBe([false, false, false, true, false, false]);
+
+    [Fact]
+    public void EveryBurst_GetsItsOwnTrim() =>
+        Run(Burst, 0, Burst, 100, 0).ShouldBe([false, true, false, true, false]);
+
+    [Fact]
+    public void BurstSpreadOverSeveralBusyPeriods_CountsAsOne() =>
+        Run(Burst / 4, Burst / 4, Burst / 4, Burst / 4, 0, 0).ShouldBe([false, false, false, false, true, false]);
+}

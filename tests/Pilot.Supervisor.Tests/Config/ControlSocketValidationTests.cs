@@ -1,0 +1,44 @@
+using Pilot.Supervisor.Config;
+using Shouldly;
+
+namespace Pilot.Supervisor.Tests.Config;
+
+/// <summary>control.socket must fit sun_path: 108 bytes on Linux with the terminating NUL.</summary>
+public sealed class ControlSocketValidationTests
+{
+    private static ConfigResult Load(string socket) =>
+        ConfigLoader.Parse($"{{\n  control: {{\n    socket: '{socket}'\n  }},\n  jobs: [ {{ name: 'a', exec: 'true' }} ]\n}}", new Dictionary<string, string>());
+
+    private static string PathOfBytes(int bytes) => "/tmp/" + new string('s', bytes - "/tmp/".Length);
+
+    [Fact]
+    public void SocketPath_Of107Bytes_IsValid()
+    {
+        var result = Load(PathOfBytes(107));
+
+        result.Errors.ShouldBeEmpty();
+        result.Config!.Control.SocketPath.Length.ShouldBe(107);
+    }
+
+    [Theory]
+    [InlineData(108)]
+    [InlineData(300)]
+    public void SocketPath_LongerThanSunPath_IsAnErrorNamingControlSocket(int bytes)
+    {
+        var error = Load(PathOfBytes(bytes)).Errors.ShouldHaveSingleItem();
+
+        error.Path.ShouldBe("control.socket");
+        error.Line.ShouldBe(3);
+        error.Message.ShouldContain($"{bytes} bytes");
+        error.Message.ShouldContain("at most 107");
+    }
+
+    [Fact]
+    public void SocketPath_CountsUtf8Bytes_NotCharacters()
+    {
+        // /tmp/ and 54 two-byte characters: 113 bytes in 59 characters.
+        var error = Load("/tmp/" + new string('é', 54)).Errors.ShouldHaveSingleItem();
+
+        error.Path.ShouldBe("control.socket");
+    }
+}

@@ -1,0 +1,261 @@
+using Pilot.Supervisor.Control;
+using Pilot.Supervisor.Events;
+using Pilot.Supervisor.Health;
+using Pilot.Supervisor.Jobs;
+using Pilot.Supervisor.Processes;
+using Shouldly;
+using static Pilot.Supervisor.Tests.Jobs.JobMachineFixtures;
+using LogLevel = Pilot.Supervisor.Config.LogLevel;
+
+namespace Pilot.Supervisor.Tests.Jobs;
+
+/// <summary>
+/// The job state machine as a table: from a memory reached by real inputs, one input gives one state and exactly
+/// these effects, in this order. No process, no clock, no bus.
+/// </summary>
+public sealed class JobMachineTableTests
+{
+    private static readonly StubRun Run = new(4242);
+    private static readonly StubProbe Probe = new();
+    private static readonly Publish StoppingApp = new(new Event(EventCode.Stopping, "app"));
+    private static readonly Publish StoppedApp = new(new Event(EventCode.Stopped, "app"));
+    private static readonly WriteLog NotPermitted = new(LogLevel.Debug, "job exited but restart not permitted: app");
+
+    private sealed record Row(JobDefinition Job, JobMemory Before, JobInput Input, JobState After, JobEffect[] Effects, TimeSpan Elapsed = default);
+
+    private static JobMemory Running(JobDefinition job) => Drive(job, new Begin(), Bus(job.Config.When.Trigger), new RunStarted(Run));
+
+    private static JobMemory Exited(JobDefinition job) => Drive(job, new Begin(), Bus(job.Config.When.Trigger), new RunStarted(Run), Exit(Run, 0));
+
+    private static JobEffect[] ExitEffects(int code, bool leftovers = true) =>
+    [
+        new SetPidVariable(PidVariable, null),
+        .. leftovers ? new JobEffect[] { new TerminateGroups(Run, null, GlobalStop, Report: false) } : [],
+        .. code == 0
+            ? new JobEffect[] { new WriteLog(LogLevel.Debug, "app exited without error"), new Publish(new Event(EventCode.ExitSuccess, "app")) }
+            : [
+                new WriteLog(LogLevel.Error, $"app exited with error: exit status {code}"),
+                new Publish(new Event(EventCode.ExitFailed, "app")),
+                new Publish(new Event(EventCode.Error, $"app: exit status {code}")),
+            ],
+    ];
+
+    private static readonly Dictionary<string, Row> Rows = new()
+    {
+        // Starting.
+        ["Begin_ArmsNothing_WhenNoTimersAreConfigured"] = new(Once, Drive(Once), new Begin(), JobState.Waiting, []),
+        ["Begin_ArmsTheInterval_WhenPeriodic"] = new(Periodic, Drive(Periodic), new Begin(), JobState.Waiting,
+            [new ArmTimer(JobTimer.Interval, TimeSpan.FromSeconds(5), Periodic: true)]),
+        ["Begin_ArmsTheWhenTimeout"] = new(Late, Drive(Late), new Begin(), JobState.Waiting,
+            [new ArmTimer(JobTimer.WhenTimeout, TimeSpan.FromSeconds(10), Periodic: false)]),
+        ["Trigger_LaunchesTheExec"] = new(Once, Drive(Once, new Begin()), Bus(Startup), JobState.Starting, [new LaunchRun()]),
+        ["Startup_IsIgnored_ByAJobWaitingForAnother"] = new(AfterSetup, Drive(AfterSetup, new Begin()), Bus(Startup), JobState.Waiting, []),
+        ["OtherJobsExitSuccess_LaunchesTheJobWaitingForIt"] = new(AfterSetup, Drive(AfterSetup, new Begin(), Bus(Startup)),
+            Bus(EventCode.ExitSuccess, "setup"), JobState.Starting, [new LaunchRun()]),
+        ["Trigger_DisarmsTheWhenTimeout"] = new(Late, Drive(Late, new Begin()), Bus(DbHealthy), JobState.Starting,
+            [new DisarmTimer(JobTimer.WhenTimeout), new LaunchRun()]),
+        ["Launched_SetsThePidVariable"] = new(Once, Drive(Once, new Begin(), Bus(Startup)), new RunStarted(Run), JobState.Running,
+            [new SetPidVariable(PidVariable, 4242)]),
+        ["Launched_ArmsTheRunTimeout"] = new(Periodic, Drive(Periodic, new Begin(), Bus(Startup)), new RunStarted(Run), JobState.Running,
+            [new SetPidVariable(PidVariable, 4242), new ArmTimer(JobTimer.RunTimeout, TimeSpan.FromSeconds(5), Periodic: false)]),
+        ["LaunchFailed_PublishesExitFailedAndError_ThenHalts_WithoutRestarts"] = new(Once, Drive(Once, new Begin(), Bus(Startup)),
+            new RunStartFailed("exec: \"app\": executable file not found in $PATH"), JobState.Completed,
+            [
+                new WriteLog(LogLevel.Error, "unable to start app: exec: \"app\": executable file not found in $PATH"),
+                new Publish(new Event(EventCode.ExitFailed, "app")),
+                new Publish(new Event(EventCode.Error, "exec: \"app\": executable file not found in $PATH")),
+                NotPermitted, StoppingApp, new LeaveBus(), StoppedApp,
+            ]),
+        ["LaunchFailed_QueuesTheRestart_BehindTheMailbox"] = new(Unlimited, Drive(Unlimited, new Begin(), Bus(Startup)),
+            new RunStartFailed("no"), JobState.Exited,
+            [
+                new WriteLog(LogLevel.Error, "unable to start app: no"),
+                new Publish(new Event(EventCode.ExitFailed, "app")),
+                new Publish(new Event(EventCode.Error, "no")),
+                new Enqueue(new RestartDue()),
+            ]),
+        ["RestartDue_Launches_WhenExited"] = new(Unlimited, Drive(Unlimited, new Begin(), Bus(Startup), new RunStartFailed("no")),
+            new RestartDue(), JobState.Starting, [new LaunchRun()]),
+
+        // A run ends.
+        ["RunExited_Halts_WhenNoRestartsAndNoStartsRemain"] = new(Once, Running(Once), Exit(Run, 0), JobState.Completed,
+            [.. ExitEffects(0), NotPermitted, StoppingApp, new LeaveBus(), StoppedApp]),
+        ["RunExited_Restarts_WhileRestartsRemain"] = new(Restarting, Running(Restarting), Exit(Run, 1), JobState.Starting,
+            [.. ExitEffects(1), new LaunchRun()]),
+        ["RunExited_WaitsForTheNextTrigger_WhenEach"] = new(Each, Running(Each), Exit(Run, 0), JobState.Exited, ExitEffects(0)),
+        ["RunExited_IsIgnoredByTheSchedule_WhenPeriodic"] = new(Periodic, Running(Periodic), Exit(Run, 0), JobState.Exited,
+            [new DisarmTimer(JobTimer.RunTimeout), .. ExitEffects(0)]),
+        ["OwnExitEventFromTheBus_IsIgnored"] = new(Each, Exited(Each), Bus(EventCode.ExitSuccess, "app"), JobState.Exited, []),
+
+        // Triggers while a run is alive.
+        ["Trigger_QueuesOneStart_WhileTheRunIsAlive"] = new(Each, Running(Each), Bus(DbHealthy), JobState.RestartQueued,
+            [new WriteLog(LogLevel.Info, "job app: previous run (pid 4242) is still alive, start queued until it exits")]),
+        ["Trigger_Coalesces_WhenAStartIsQueued"] = new(Each, Drive(Each, new Begin(), Bus(DbHealthy), new RunStarted(Run), Bus(DbHealthy)),
+            Bus(DbHealthy), JobState.RestartQueued, []),
+        ["RunExited_RunsTheQueuedStart"] = new(Each, Drive(Each, new Begin(), Bus(DbHealthy), new RunStarted(Run), Bus(DbHealthy)),
+            Exit(Run, 0), JobState.Starting, [.. ExitEffects(0), new LaunchRun()]),
+        ["Trigger_LaunchesAgain_WhenEachAndExited"] = new(Each, Exited(Each), Bus(DbHealthy), JobState.Starting, [new LaunchRun()]),
+        ["Sighup_StartsTheExec_WhenItIsTheTrigger"] = new(OnSighup, Drive(OnSighup, new Begin()), Bus(EventCode.Signal, "SIGHUP"),
+            JobState.Starting, [new LaunchRun()]),
+
+        // Timers.
+        ["Heartbeat_DoesNothing_BeforeTheFirstStart"] = new(Checked, Drive(Checked, new Begin()), new TimerFired(JobTimer.Heartbeat), JobState.Waiting, []),
+        ["Heartbeat_StartsTheCheck_WhenRunning"] = new(Checked, Running(Checked), new TimerFired(JobTimer.Heartbeat), JobState.Running, [new StartCheck()]),
+        ["Heartbeat_IsSkipped_WhileTheCheckRuns"] = new(Checked, Running(Checked) with { Probe = Probe }, new TimerFired(JobTimer.Heartbeat), JobState.Running,
+            [new WriteLog(LogLevel.Debug, "check.app: previous check still running, tick skipped")]),
+        ["Heartbeat_DoesNothing_InMaintenance"] = new(Checked, Drive(Checked, new Begin(), Bus(Startup), new RunStarted(Run),
+            Bus(EventCode.EnterMaintenance, Event.GlobalSource)), new TimerFired(JobTimer.Heartbeat), JobState.Running, []),
+        ["RunTimeout_KillsTheRunsGroup"] = new(Periodic, Running(Periodic), new TimerFired(JobTimer.RunTimeout), JobState.Running,
+            [new WriteLog(LogLevel.Warn, "app timeout after 5s: 'app'"), new SignalRun(Run, SignalNames.SIGKILL)]),
+        ["Interval_StartsTheNextRun_WhileRestartsRemain"] = new(Periodic, Exited(Periodic), new TimerFired(JobTimer.Interval), JobState.Starting,
+            [new LaunchRun()]),
+        ["Interval_IsSkipped_WhileTheRunIsAlive"] = new(Periodic, Running(Periodic), new TimerFired(JobTimer.Interval), JobState.Running,
+            [new WriteLog(LogLevel.Warn, "job app: previous run is still alive at the next interval, tick skipped")]),
+        ["Interval_Halts_WhenRestartsRanOut"] = new(Periodic, Exited(Periodic) with { RestartsRemain = 0 }, new TimerFired(JobTimer.Interval),
+            JobState.Completed,
+            [new WriteLog(LogLevel.Debug, "interval expired but restart not permitted: app"), new DisarmTimer(JobTimer.Interval), StoppingApp, new LeaveBus(), StoppedApp]),
+        ["WhenTimeout_PublishesTimerExpiredAndHalts_BeforeTheFirstStart"] = new(Late, Drive(Late, new Begin()), new TimerFired(JobTimer.WhenTimeout),
+            JobState.Completed,
+            [new Publish(new Event(EventCode.TimerExpired, "app")), StoppingApp, new LeaveBus(), StoppedApp]),
+
+        // Health results.
+        ["CheckStarted_IsRemembered"] = new(Checked, Running(Checked), new CheckStarted(Probe), JobState.Running, []),
+        ["CheckPassed_PublishesHealthyAndHeartbeats"] = new(Service, Running(Service) with { Probe = Probe },
+            new CheckFinished(Probe, new HealthCheckResult(HealthCheckOutcome.Passed, "exit status 0")), JobState.Running,
+            [
+                new TerminateGroups(null, Probe, TimeSpan.FromSeconds(3), Report: false),
+                new WriteLog(LogLevel.Debug, "check.app exited without error"),
+                new Publish(new Event(EventCode.ExitSuccess, "check.app")),
+                new Publish(new Event(EventCode.StatusHealthy, "app")),
+                new CallService(ServiceCall.Heartbeat),
+            ]),
+        ["CheckFailed_PublishesUnhealthy"] = new(Checked, Running(Checked) with { Probe = Probe },
+            new CheckFinished(Probe, new HealthCheckResult(HealthCheckOutcome.Failed, "exit status 1")), JobState.Running,
+            [
+                new TerminateGroups(null, Probe, GlobalStop, Report: false),
+                new WriteLog(LogLevel.Error, "check.app exited with error: exit status 1"),
+                new Publish(new Event(EventCode.ExitFailed, "check.app")),
+                new Publish(new Event(EventCode.Error, "check.app: exit status 1")),
+                new Publish(new Event(EventCode.StatusUnhealthy, "app")),
+            ]),
+        ["EnterMaintenance_DeregistersTheService"] = new(Service, Running(Service), Bus(EventCode.EnterMaintenance, Event.GlobalSource),
+            JobState.Running, [new CallService(ServiceCall.EnterMaintenance)]),
+
+        // Halting.
+        ["Shutdown_HaltsAWaitingJob"] = new(Each, Drive(Each, new Begin()), Bus(Shutdown), JobState.Completed, [StoppingApp, new LeaveBus(), StoppedApp]),
+        ["Shutdown_LeavesAPreStopJobWaitingForItsTrigger"] = new(PreStop, Drive(PreStop, new Begin()), Bus(Shutdown), JobState.Waiting, []),
+        ["Shutdown_TerminatesTheRun_WithTheWholeBudget"] = new(Once, Running(Once), Bus(Shutdown), JobState.Terminating,
+            [StoppingApp, new TerminateGroups(Run, null, GlobalStop, Report: true)]),
+        ["Shutdown_DropsTheQueuedStart"] = new(Each, Drive(Each, new Begin(), Bus(DbHealthy), new RunStarted(Run), Bus(DbHealthy)), Bus(Shutdown),
+            JobState.Terminating, [StoppingApp, new TerminateGroups(Run, null, GlobalStop, Report: true)]),
+        ["Shutdown_WaitsForStoppingDependents_WithinTheJobsStopTimeout"] = new(Service, Running(Service), Bus(Shutdown), JobState.Stopping,
+            [new DisarmTimer(JobTimer.Heartbeat), StoppingApp, new ArmTimer(JobTimer.StopDeadline, TimeSpan.FromSeconds(3), Periodic: false)]),
+        ["DependentStopped_TerminatesWithWhatIsLeftOfTheBudget"] = new(Service, Drive(Service, new Begin(), Bus(Startup), new RunStarted(Run), Bus(Shutdown)),
+            Bus(EventCode.Stopped, "pre-stop"), JobState.Terminating,
+            [new DisarmTimer(JobTimer.StopDeadline), new TerminateGroups(Run, null, TimeSpan.FromSeconds(1), Report: true)],
+            Elapsed: TimeSpan.FromSeconds(2)),
+        ["StopDeadline_TerminatesWithNoGraceLeft"] = new(Service, Drive(Service, new Begin(), Bus(Startup), new RunStarted(Run), Bus(Shutdown)),
+            new TimerFired(JobTimer.StopDeadline), JobState.Terminating,
+            [
+                new WriteLog(LogLevel.Warn, "job app: stopTimeout reached while waiting for pre-stop"),
+                new TerminateGroups(Run, null, TimeSpan.Zero, Report: true),
+            ],
+            Elapsed: TimeSpan.FromSeconds(3)),
+        ["RunExited_WhileTerminating_PublishesTheExitOnly"] = new(Once, Drive(Once, new Begin(), Bus(Startup), new RunStarted(Run), Bus(Shutdown)),
+            new RunExited(Run, new ProcessExit(143, SignalNames.SIGTERM)), JobState.Terminating,
+            [
+                new SetPidVariable(PidVariable, null),
+                new WriteLog(LogLevel.Error, "app exited with error: signal: terminated"),
+                new Publish(new Event(EventCode.ExitFailed, "app")),
+                new Publish(new Event(EventCode.Error, "app: signal: terminated")),
+            ]),
+        ["TerminationFinished_Completes_AndReportsAKill"] = new(Once,
+            Drive(Once, new Begin(), Bus(Startup), new RunStarted(Run), Bus(Shutdown), Exit(Run, 0)), new TerminationFinished(Killed: true), JobState.Completed,
+            [new WriteLog(LogLevel.Info, "killing processes for job \"app\""), new LeaveBus(), StoppedApp]),
+        ["TerminationFinished_Deregisters_AService"] = new(Service,
+            Drive(Service, new Begin(), Bus(Startup), new RunStarted(Run), Bus(Shutdown), new TimerFired(JobTimer.StopDeadline), Exit(Run, 0)),
+            new TerminationFinished(Killed: false), JobState.Deregistering, [new Deregister()]),
+        ["Deregistered_Completes"] = new(Service,
+            Drive(Service, new Begin(), Bus(Startup), new RunStarted(Run), Bus(Shutdown), new TimerFired(JobTimer.StopDeadline), Exit(Run, 0),
+                new TerminationFinished(false)),
+            new Deregistered(), JobState.Completed, [new LeaveBus(), StoppedApp]),
+        ["Retire_HaltsAPreStopJob_ThatShutdownWouldLeave"] = new(PreStop, Drive(PreStop, new Begin()), new Command(JobCommand.Retire), JobState.Completed,
+            [new Publish(new Event(EventCode.Stopping, "pre-stop")), new LeaveBus(), new Publish(new Event(EventCode.Stopped, "pre-stop"))]),
+
+        // Commands.
+        ["Stop_TerminatesTheRun_AndHolds"] = new(Unlimited, Running(Unlimited), new Command(JobCommand.Stop), JobState.Holding,
+            [StoppingApp, new TerminateGroups(Run, null, GlobalStop, Report: false)]),
+        ["RunExited_WhileHolding_DoesNotRestart"] = new(Unlimited, Drive(Unlimited, new Begin(), Bus(Startup), new RunStarted(Run), new Command(JobCommand.Stop)),
+            Exit(Run, 0), JobState.Stopped, [.. ExitEffects(0, leftovers: false), StoppedApp]),
+        ["Trigger_IsIgnored_WhileHeld"] = new(Each, Drive(Each, new Begin(), new Command(JobCommand.Stop)), Bus(DbHealthy), JobState.Stopped, []),
+        ["Start_LaunchesAHeldJob"] = new(Each, Drive(Each, new Begin(), new Command(JobCommand.Stop)), new Command(JobCommand.Start), JobState.Starting,
+            [new Publish(new Event(EventCode.Startup, "app")), new LaunchRun()]),
+        ["Start_LeavesARunningJobAlone"] = new(Each, Running(Each), new Command(JobCommand.Start), JobState.Running, []),
+        ["Restart_TerminatesTheRun_AndStartsOnceStopped"] = new(Unlimited, Running(Unlimited), new Command(JobCommand.Restart), JobState.Holding,
+            [StoppingApp, new TerminateGroups(Run, null, GlobalStop, Report: false)]),
+        ["RunExited_WhileRestarting_PublishesStoppedAndStartup_ThenLaunches"] = new(Unlimited,
+            Drive(Unlimited, new Begin(), Bus(Startup), new RunStarted(Run), new Command(JobCommand.Restart)),
+            Exit(Run, 0), JobState.Starting, [.. ExitEffects(0, leftovers: false), StoppedApp, new Publish(new Event(EventCode.Startup, "app")), new LaunchRun()]),
+        ["Shutdown_HaltsAHeldJob"] = new(Each, Drive(Each, new Begin(), new Command(JobCommand.Stop)), Bus(Shutdown), JobState.Completed,
+            [StoppingApp, new LeaveBus(), StoppedApp]),
+        ["Kill_SigkillsTheRun"] = new(Once, Running(Once), new Command(JobCommand.Kill), JobState.Running,
+            [new WriteLog(LogLevel.Info, "killing processes for job \"app\""), new SignalRun(Run, SignalNames.SIGKILL)]),
+        ["ForwardedSignal_GoesToTheRunAndTheCheck"] = new(Checked, Running(Checked) with { Probe = Probe }, new ForwardSignal(SignalNames.SIGUSR1),
+            JobState.Running, [new SignalRun(Run, SignalNames.SIGUSR1), new SignalCheck(Probe, SignalNames.SIGUSR1)]),
+
+        // A job without exec is active once started.
+        ["Trigger_MakesAJobWithoutExecRun"] = new(NoExec, Drive(NoExec, new Begin()), Bus(Startup), JobState.Running, []),
+
+        // Inputs that cannot happen are reported, naming the input and the state, and change nothing.
+        ["RunExited_CannotHappen_WhileWaiting"] = new(Once, Drive(Once, new Begin()), Exit(Run, 0), JobState.Waiting,
+            [new ReportInternalError("job app: RunExited cannot happen in state Waiting")]),
+        ["BusEvent_CannotHappen_BeforeBegin"] = new(Once, Drive(Once), Bus(Startup), JobState.Idle,
+            [new ReportInternalError("job app: BusEvent {Startup global} cannot happen in state Idle")]),
+        ["Begin_CannotHappen_Twice"] = new(Once, Running(Once), new Begin(), JobState.Running,
+            [new ReportInternalError("job app: Begin cannot happen in state Running")]),
+        ["TerminationFinished_CannotHappen_WithoutATermination"] = new(Each, Exited(Each), new TerminationFinished(false), JobState.Exited,
+            [new ReportInternalError("job app: TerminationFinished cannot happen in state Exited")]),
+    };
+
+    public static TheoryData<string> RowNames => [.. Rows.Keys];
+
+    [Theory]
+    [MemberData(nameof(RowNames))]
+    public void JobMachine_FollowsTheTable(string row)
+    {
+        var (job, before, input, after, effects, elapsed) = Rows[row];
+
+        var step = JobMachine.Handle(job, before, input, At(elapsed));
+
+        step.Memory.State.ShouldBe(after);
+        step.Effects.ShouldBe(effects);
+        if (effects.OfType<ReportInternalError>().Any())
+        {
+            step.Memory.ShouldBe(before);
+        }
+    }
+
+    [Fact]
+    public void JobMachine_CountsRestarts_AndClearsTheTriggerOnTheLastStart()
+    {
+        var started = Drive(Restarting, new Begin(), Bus(Startup));
+        started.StartsRemain.ShouldBe(0);
+        started.Trigger.ShouldBe(default);
+
+        var restarted = Drive(Restarting, new Begin(), Bus(Startup), new RunStarted(Run), Exit(Run, 1));
+        restarted.RestartsRemain.ShouldBe(1);
+        restarted.Restarts.ShouldBe(1);
+    }
+
+    [Fact]
+    public void JobMachine_KeepsThePreStopJobForOneStart_AfterShutdown()
+    {
+        var each = JobDefinition.Of(PreStop.Config with { When = PreStop.Config.When with { StartsLimit = -1 } });
+
+        var memory = Drive(each, new Begin(), Bus(Shutdown));
+
+        memory.State.ShouldBe(JobState.Waiting);
+        memory.StartsRemain.ShouldBe(1);
+        memory.RestartsRemain.ShouldBe(0);
+    }
+}
