@@ -342,8 +342,8 @@ public sealed class JobTests
         var stop = await job.SendAsync(JobCommand.Stop);
         (stop.Job.State, stop.Changed).ShouldBe((JobState.Stopped, true));
         first.Signals.ShouldBe([SignalNames.SIGTERM]);
-        h.Recorder.Events.ShouldContain(E(EventCode.Stopping, "each-job"));
-        h.Recorder.Events.ShouldContain(E(EventCode.Stopped, "each-job"));
+        await h.WaitAsync(E(EventCode.Stopping, "each-job"));
+        await h.WaitAsync(E(EventCode.Stopped, "each-job"));
         h.Bus.Publish(E(EventCode.StatusChanged, "watch.db"));
         await h.SyncAsync();
         h.Launcher.Named("each-job").Count().ShouldBe(1, "a stopped job ignores its trigger");
