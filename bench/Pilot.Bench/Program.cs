@@ -11,6 +11,7 @@ namespace Pilot.Bench;
 /// <code>
 /// Pilot.Bench [--runs N] [--out results.md] [--only startup,storm,rss,control] [--pilot NAME=PATH]... [--no-peers]
 /// Pilot.Bench --rss-curve [--minutes 10] [--every 30] [--pilot NAME=PATH]... [--out curve.md]
+/// Pilot.Bench --idle-allocations [--minutes 10] [--every 30] [--out allocations.md]
 /// </code>
 /// Pilots: each <c>--pilot</c>, else <c>$PILOT_BIN</c> (default: the Release build) and <c>$PILOT_AOT_BIN</c>.
 /// ContainerPilot: <c>$CONTAINERPILOT_BIN</c>, else <c>../shared/oracle/containerpilot</c> beside the checkout.
@@ -20,10 +21,16 @@ internal static class Program
     private const string Usage =
         "usage: Pilot.Bench [--runs N] [--out FILE] [--only SECTION,...] [--pilot NAME=PATH]... [--no-peers]\n" +
         "       Pilot.Bench --rss-curve [--minutes M] [--every SECONDS] [--pilot NAME=PATH]... [--out FILE]\n" +
+        "       Pilot.Bench --idle-allocations [--minutes M] [--every SECONDS] [--out FILE]\n" +
         "sections: startup, crash, storm, rss, control";
 
     public static async Task<int> Main(string[] args)
     {
+        // --idle-allocations hosts Pilot here: its children come back through this binary as `__exec`.
+        if (Pilot.Supervisor.Processes.ExecShim.TryRun(args))
+        {
+            return Pilot.Supervisor.Processes.ExecShim.CannotExecuteExitCode;
+        }
         var options = new BenchOptions();
         try
         {
@@ -35,6 +42,16 @@ internal static class Program
             return 2;
         }
         using var scratch = new Scratch();
+        if (options.IdleAllocations)
+        {
+            var report = await IdleAllocations.RunAsync(scratch, jobs: 10, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(options.Minutes), TimeSpan.FromSeconds(options.Every));
+            Console.WriteLine(report);
+            if (options.Output is not null)
+            {
+                await File.WriteAllTextAsync(options.Output, report);
+            }
+            return 0;
+        }
         var pilots = options.Pilots(scratch);
         var containerPilot = SupervisorSubject.ContainerPilot(scratch);
         var supervisors = containerPilot is null ? pilots : [.. pilots, containerPilot];
@@ -127,6 +144,7 @@ internal sealed class BenchOptions
     public string? Output { get; private set; }
     public bool Peers { get; private set; } = true;
     public bool RssCurve { get; private set; }
+    public bool IdleAllocations { get; private set; }
     public double Minutes { get; private set; } = 10;
     public int Every { get; private set; } = 30;
 
@@ -154,6 +172,9 @@ internal sealed class BenchOptions
                     break;
                 case "--rss-curve":
                     RssCurve = true;
+                    break;
+                case "--idle-allocations":
+                    IdleAllocations = true;
                     break;
                 case "--minutes":
                     Minutes = double.Parse(args[++i], CultureInfo.InvariantCulture);

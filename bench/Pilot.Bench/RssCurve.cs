@@ -60,7 +60,7 @@ internal sealed class RssCurve
     public string ToMarkdown(string machine)
     {
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {machine}. VmRSS (MiB) of each supervisor running 10 idle jobs (`sleep 600`), side by side.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {machine}. VmRSS (MiB) of each supervisor running 10 idle jobs (`sleep 86400`), side by side.");
         text.AppendLine();
         text.AppendLine("| time (s) | " + string.Join(" | ", _subjects) + " |");
         text.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---|", _subjects.Count)));

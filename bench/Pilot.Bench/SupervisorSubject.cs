@@ -47,8 +47,9 @@ internal sealed class SupervisorSubject(string name, string binary, string confi
         return Bench.Start(binary, "-config", config);
     }
 
+    /// <summary>Jobs that outlive any measurement (a 10-minute RSS curve included): Pilot exits when every job has halted.</summary>
     public static string SleepJobs(int count) =>
-        string.Join(", ", Enumerable.Range(0, count).Select(i => $"{{ name: \"idle{i}\", exec: \"sleep 600\" }}"));
+        string.Join(", ", Enumerable.Range(0, count).Select(i => $"{{ name: \"idle{i}\", exec: \"sleep 86400\" }}"));
 
     public async Task<double> StartToFirstExecAsync()
     {

@@ -1,170 +1,210 @@
-using FluentValidation;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Pilot.Api.Hosting;
 using Pilot.Api.V3;
-using Pilot.Supervisor.Config;
+using Pilot.Supervisor.Control;
 
 namespace Pilot.Api.Control;
 
+/// <summary>What the control plane answers for and to whom it reports.</summary>
+public sealed record ControlPlaneOptions
+{
+    public required ISupervisorControl Supervisor { get; init; }
+
+    /// <summary>Told about every reply except a 404 for an unknown path.</summary>
+    public IControlRequestObserver Observer { get; init; } = new ControlRequestCounter();
+
+    public ILoggerFactory Loggers { get; init; } = NullLoggerFactory.Instance;
+
+    /// <summary>Swagger UI is served in <c>Development</c> (or with <see cref="DevListener"/>); default: <c>DOTNET_ENVIRONMENT</c> / <c>ASPNETCORE_ENVIRONMENT</c>.</summary>
+    public string EnvironmentName { get; init; } = IsolatedWebHost.EnvironmentFromVariables();
+
+    /// <summary>The opt-in plain-HTTP listener for a browser (<c>-dev-http</c>); null: the socket only.</summary>
+    public DevListener? DevListener { get; init; }
+}
+
 /// <summary>
-/// The HTTP control plane: Kestrel on the Unix socket only, the v3 routes, the OpenAPI document.
-/// Used by the <c>pilot</c> run path and, with a fake <see cref="Pilot.Supervisor.Control.ISupervisorControl"/>, by tests:
+/// The HTTP control plane: Kestrel on the Unix socket only (<see cref="ControlListener"/>), driven directly with the v3
+/// routes matched by hand (<see cref="ControlRoutes"/>), problem bodies also for what Kestrel rejects itself
+/// (<see cref="RejectionProblems"/>), the OpenAPI document embedded at build time, and Swagger UI in Development or on the
+/// opt-in <see cref="DevListener"/>. Used by the <c>pilot</c> run path and, with a fake <see cref="ISupervisorControl"/>, by tests:
 /// <code>
-/// var builder = ControlPlane.CreateBuilder(config.Control);
-/// builder.Services.AddSingleton&lt;ISupervisorControl&gt;(fake);
-/// var app = builder.Build().MapControlPlane();
-/// await app.StartControlPlaneAsync(config.Control, ct);
+/// using var listener = ControlListener.Bind(config.Control);
+/// await using var control = await ControlPlane.StartAsync(listener, new ControlPlaneOptions { Supervisor = fake }, ct);
 /// </code>
 /// </summary>
-public static class ControlPlane
+public sealed class ControlPlane : IAsyncDisposable
 {
     public const int MaxRequestBodyBytes = 64 * 1024;
     /// <summary>The host name clients put in their requests (v3's client uses it too).</summary>
     public const string HostName = "control";
 
-    /// <summary>A slim web application builder listening on <see cref="ControlConfig.SocketPath"/> and nowhere else.</summary>
-    public static WebApplicationBuilder CreateBuilder(ControlConfig control, string? environmentName = null, DevListener? devListener = null)
+    private readonly KestrelHost _kestrel;
+    private readonly ILogger _log;
+    private readonly string _socketPath;
+    private readonly CancellationTokenSource _stopping;
+    private Task? _stopped;
+
+    private ControlPlane(KestrelHost kestrel, ILogger log, string socketPath, CancellationTokenSource stopping)
     {
-        var builder = IsolatedWebHost.CreateBuilder(environmentName);
-        builder.AddControlPlane(control, devListener);
-        return builder;
+        _kestrel = kestrel;
+        _log = log;
+        _socketPath = socketPath;
+        _stopping = stopping;
     }
 
-    /// <param name="devListener">The opt-in plain-HTTP listener for a browser (<c>-dev-http</c>); null: the socket only.</param>
-    public static WebApplicationBuilder AddControlPlane(this WebApplicationBuilder builder, ControlConfig control, DevListener? devListener = null)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(control);
-        if (string.IsNullOrEmpty(control.SocketPath))
-        {
-            throw new ArgumentException("control server not loading due to missing config", nameof(control));
-        }
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            // Explicit endpoints replace ASPNETCORE_URLS / HTTP_PORTS: there is no TCP listener.
-            kestrel.ListenUnixSocket(control.SocketPath, listen => listen.Use(RejectionProblems.Middleware));
-            if (devListener is not null)
-            {
-                kestrel.Listen(devListener.EndPoint);
-            }
-            kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
-            kestrel.AddServerHeader = false;
-        });
-        // Kestrel and routing chatter would interleave with Pilot's own log format.
-        builder.Logging.AddFilter("Microsoft", Microsoft.Extensions.Logging.LogLevel.Warning);
-        // Pilot's own debug lines (v3's control: lines among them) reach the log writer, which applies logging.level.
-        builder.Logging.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Debug);
-        builder.Services.AddControlPlaneServices();
-        if (devListener is not null)
-        {
-            builder.Services.AddSingleton(devListener);
-        }
-        return builder;
-    }
+    /// <summary>Where Kestrel listens: the socket's path as <c>http://unix:PATH</c>, and the dev listener's address when on.</summary>
+    public ICollection<string> Addresses => _kestrel.Addresses;
 
-    /// <summary>Everything the endpoints need except <see cref="Pilot.Supervisor.Control.ISupervisorControl"/>.</summary>
-    public static IServiceCollection AddControlPlaneServices(this IServiceCollection services)
+    public static async Task<ControlPlane> StartAsync(ControlListener listener, ControlPlaneOptions options, CancellationToken cancellationToken)
     {
-        services.ConfigureHttpJsonOptions(o =>
-        {
-            o.SerializerOptions.TypeInfoResolverChain.Insert(0, PilotApiJsonContext.Default);
-            // Numbers are written as numbers; the web default (numbers also read from strings) would make every integer of
-            // the OpenAPI document `integer | string`, which is not what the server sends.
-            o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
-        });
-        services.AddRouting();
-        services.TryAddSingleton<IValidator<EnvironmentBody>, EnvironmentBodyValidator>();
-        services.TryAddSingleton<IValidator<MetricBody>, MetricBodyValidator>();
-        services.TryAddSingleton<ControlRequestCounter>();
-        services.TryAddSingleton<IControlRequestObserver>(sp => sp.GetRequiredService<ControlRequestCounter>());
-        services.AddPilotOpenApi();
-        return services;
-    }
-
-    /// <summary>Middleware and routes: problem bodies for every failure, request counting, v3 routes, OpenAPI, Swagger UI in Development or with the dev listener.</summary>
-    public static WebApplication MapControlPlane(this WebApplication app)
-    {
-        ArgumentNullException.ThrowIfNull(app);
-        var observer = app.Services.GetRequiredService<IControlRequestObserver>();
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Pilot.Api.Control");
-        var devListener = app.Services.GetService<DevListener>();
-        if (devListener is not null)
-        {
-            app.Use((context, next) => DevListener.GuardAsync(context, next));
-        }
-        app.Use(async (context, next) =>
-        {
-            try
-            {
-                await next(context).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted)
-            {
-                logger.LogError(ex, "control plane: {Method} {Path} failed", context.Request.Method, context.Request.Path);
-                context.Response.Clear();
-                await Problems.WriteAsync(context, StatusCodes.Status500InternalServerError, ex.Message).ConfigureAwait(false);
-            }
-            finally
-            {
-                // v3 counts every reply except a 404 for an unknown path; a route template keeps labels bounded.
-                var endpoint = context.GetEndpoint();
-                if (endpoint is not null || context.Response.StatusCode != StatusCodes.Status404NotFound)
-                {
-                    var path = (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? context.Request.Path.Value ?? "";
-                    observer.RequestCompleted(context.Response.StatusCode, path);
-                }
-            }
-        });
-        // 404 (unknown path) and 405 (wrong method, with its Allow header) get a problem body too.
-        app.UseStatusCodePages(static context =>
-        {
-            var http = context.HttpContext;
-            var detail = http.Response.StatusCode switch
-            {
-                StatusCodes.Status404NotFound => $"no route for {http.Request.Path}",
-                StatusCodes.Status405MethodNotAllowed => $"{http.Request.Method} is not allowed on {http.Request.Path}",
-                _ => null,
-            };
-            return Problems.WriteAsync(http, http.Response.StatusCode, detail);
-        });
-
-        app.MapV3Endpoints();
-        app.MapOpenApi(OpenApiSetup.DocumentPath);
-        if (app.Environment.IsDevelopment() || devListener is not null)
-        {
-            app.UseSwaggerUI(o => o.SwaggerEndpoint($"/openapi/{OpenApiSetup.DocumentName}.json", "Pilot control plane v3"));
-        }
-        return app;
-    }
-
-    /// <summary>
-    /// Starts the application on the socket: a stale socket file is replaced, a live one is refused
-    /// (<see cref="ControlSocketInUseException"/>), and the file gets <see cref="ControlConfig.SocketMode"/> right after binding.
-    /// </summary>
-    public static async Task StartControlPlaneAsync(this WebApplication app, ControlConfig control, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(app);
-        ArgumentNullException.ThrowIfNull(control);
+        ArgumentNullException.ThrowIfNull(listener);
+        ArgumentNullException.ThrowIfNull(options);
         // v3's own lines, verbatim at v3's levels: scripts and log pipelines grep them.
-        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("control");
+        var log = options.Loggers.CreateLogger("control");
         log.LogDebug("control: initialized router for control server");
-        ControlSocket.PrepareForBind(control.SocketPath);
-        log.LogDebug("control: listening to {Path}", control.SocketPath);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        ControlSocket.ApplyMode(control.SocketPath, control.SocketMode);
-        log.LogInformation("control: serving at {Path}", control.SocketPath);
-        app.Lifetime.ApplicationStopping.Register(() => log.LogDebug("control: stopping control server"));
-        app.Lifetime.ApplicationStopped.Register(() =>
+        log.LogDebug("control: listening to {Path}", listener.SocketPath);
+        var stopping = new CancellationTokenSource();
+        var pipeline = new ControlPipeline(options, log, stopping.Token);
+        KestrelHost kestrel;
+        try
         {
-            log.LogDebug("control: stopped serving at {Path}", control.SocketPath);
-            log.LogDebug("control: completed graceful shutdown of control server");
-        });
+            kestrel = await KestrelHost.StartAsync(
+                kestrel =>
+                {
+                    kestrel.ListenHandle(listener.KestrelHandle, listen => listen.Use(RejectionProblems.Middleware));
+                    if (options.DevListener is { } dev)
+                    {
+                        kestrel.Listen(dev.EndPoint);
+                    }
+                    kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
+                },
+                pipeline.HandleAsync,
+                options.Loggers,
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            stopping.Dispose();
+            throw;
+        }
+        log.LogInformation("control: serving at {Path}", listener.SocketPath);
+        if (options.DevListener is not null)
+        {
+            WarnAboutDevListener(options.Loggers, kestrel.Addresses);
+        }
+        return new ControlPlane(kestrel, log, listener.SocketPath, stopping);
     }
+
+    private static void WarnAboutDevListener(ILoggerFactory loggers, IEnumerable<string> addresses)
+    {
+        var logger = loggers.CreateLogger("Pilot.Api.Control");
+        foreach (var address in addresses.Where(a => !a.StartsWith("http://unix:", StringComparison.Ordinal)))
+        {
+            logger.LogWarning(
+                "control: also serving over plain HTTP at {Address} ({Flag}; development only, no authentication); Swagger UI at {Address}/swagger",
+                address, DevListener.FlagName, address);
+        }
+    }
+
+    /// <summary>Ends open streams (events, followed logs), then stops Kestrel: requests in flight get <paramref name="cancellationToken"/>'s time.</summary>
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        lock (_stopping)
+        {
+            return _stopped ??= StopOnceAsync(cancellationToken);
+        }
+    }
+
+    private async Task StopOnceAsync(CancellationToken cancellationToken)
+    {
+        _log.LogDebug("control: stopping control server");
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _kestrel.StopAsync(cancellationToken).ConfigureAwait(false);
+        _log.LogDebug("control: stopped serving at {Path}", _socketPath);
+        _log.LogDebug("control: completed graceful shutdown of control server");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using (var timeout = new CancellationTokenSource(KestrelHost.StopLimit))
+        {
+            await StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+        await _kestrel.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+}
+
+/// <summary>
+/// One request: its route's handler, a problem body for every failure (404 unknown path, 405 wrong method with its
+/// <c>Allow</c> header, 500 with the exception's message), and the count of the reply.
+/// </summary>
+internal sealed class ControlPipeline
+{
+    private readonly ControlServices _services;
+    private readonly IControlRequestObserver _observer;
+    private readonly ILogger _logger;
+    private readonly RequestDelegate? _swaggerUi;
+    private readonly bool _guardDevListener;
+
+    public ControlPipeline(ControlPlaneOptions options, ILogger controlLog, CancellationToken stopping)
+    {
+        _services = new ControlServices(options.Supervisor, new EnvironmentBodyValidator(), new MetricBodyValidator(), controlLog, stopping);
+        _observer = options.Observer;
+        _logger = options.Loggers.CreateLogger("Pilot.Api.Control");
+        _guardDevListener = options.DevListener is not null;
+        if (_guardDevListener || string.Equals(options.EnvironmentName, "Development", StringComparison.OrdinalIgnoreCase))
+        {
+            _swaggerUi = SwaggerUi.Create(options.Loggers, options.EnvironmentName, NotFoundAsync);
+        }
+    }
+
+    public Task HandleAsync(HttpContext context) =>
+        _guardDevListener ? DevListener.GuardAsync(context, () => HandleRouteAsync(context)) : HandleRouteAsync(context);
+
+    private async Task HandleRouteAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var response = context.Response;
+        // v3 counts every reply except a 404 for an unknown path; a route template keeps labels bounded.
+        string? countAs = null;
+        try
+        {
+            var match = ControlRoutes.Find(request.Path.Value ?? "/", request.Method);
+            if (match.Route is not { } route)
+            {
+                await (_swaggerUi ?? NotFoundAsync)(context).ConfigureAwait(false);
+            }
+            else if (match.WrongMethod)
+            {
+                countAs = request.Path.Value;
+                response.Headers.Allow = route.Method;
+                await Problems.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, $"{request.Method} is not allowed on {request.Path}")
+                    .ConfigureAwait(false);
+            }
+            else
+            {
+                countAs = route.Template;
+                await route.Handle(context, _services, match.Parameter).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested && !response.HasStarted)
+        {
+            _logger.LogError(ex, "control plane: {Method} {Path} failed", request.Method, request.Path);
+            response.Clear();
+            await Problems.WriteAsync(context, StatusCodes.Status500InternalServerError, ex.Message).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (countAs is not null || response.StatusCode != StatusCodes.Status404NotFound)
+            {
+                _observer.RequestCompleted(response.StatusCode, countAs ?? request.Path.Value ?? "");
+            }
+        }
+    }
+
+    private static Task NotFoundAsync(HttpContext context) =>
+        Problems.WriteAsync(context, StatusCodes.Status404NotFound, $"no route for {context.Request.Path}");
 }

@@ -68,3 +68,74 @@ public static class ControlSocket
     /// </summary>
     public static void ApplyMode(string path, int mode) => File.SetUnixFileMode(path, (UnixFileMode)mode);
 }
+
+/// <summary>
+/// The control socket, bound and listening before anything else starts (v3 listens before it starts jobs, so a job may
+/// call <c>pilot -putenv</c> at once: its connection waits in the backlog until Kestrel accepts it). Kestrel is handed a
+/// duplicate of the descriptor (<c>ListenHandle</c>) and closes that one; this object keeps the original and, when
+/// disposed, closes it and removes the socket file.
+/// </summary>
+public sealed class ControlListener : IDisposable
+{
+    private const int Backlog = 512;
+    private readonly Socket _socket;
+
+    private ControlListener(Socket socket, string path, ulong handle)
+    {
+        _socket = socket;
+        SocketPath = path;
+        KestrelHandle = handle;
+    }
+
+    public string SocketPath { get; }
+
+    /// <summary>A close-on-exec duplicate of the listening descriptor, for Kestrel's <c>ListenHandle</c>.</summary>
+    public ulong KestrelHandle { get; }
+
+    /// <summary>
+    /// Replaces a stale socket file (a live one: <see cref="ControlSocketInUseException"/>), binds, listens and sets
+    /// <see cref="ControlConfig.SocketMode"/> on the file.
+    /// </summary>
+    public static ControlListener Bind(Pilot.Supervisor.Config.ControlConfig control)
+    {
+        ArgumentNullException.ThrowIfNull(control);
+        if (string.IsNullOrEmpty(control.SocketPath))
+        {
+            throw new ArgumentException("control server not loading due to missing config", nameof(control));
+        }
+        ControlSocket.PrepareForBind(control.SocketPath);
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Bind(new UnixDomainSocketEndPoint(control.SocketPath));
+            socket.Listen(Backlog);
+            ControlSocket.ApplyMode(control.SocketPath, control.SocketMode);
+            var duplicate = SocketInterop.DuplicateCloseOnExec(socket.SafeHandle.DangerousGetHandle());
+            return new ControlListener(socket, control.SocketPath, duplicate);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Closes the original descriptor; .NET removes the file a socket it bound leaves behind.</summary>
+    public void Dispose() => _socket.Dispose();
+}
+
+internal static partial class SocketInterop
+{
+    private const int F_DUPFD_CLOEXEC = 1030;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(int fd, int command, int argument);
+
+    public static ulong DuplicateCloseOnExec(nint fd)
+    {
+        var duplicate = Fcntl((int)fd, F_DUPFD_CLOEXEC, 0);
+        return duplicate >= 0
+            ? (ulong)duplicate
+            : throw new IOException($"cannot duplicate the control socket: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+    }
+}

@@ -7,18 +7,6 @@ using Pilot.Supervisor.Control;
 
 namespace Pilot.Api.Control;
 
-/// <summary>A control-plane answer independent of the web framework: a status, a content type and the body text.</summary>
-public sealed record ControlReply(int Status, string ContentType, string Body)
-{
-    public static ControlReply Json<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
-        new(StatusCodes.Status200OK, "application/json", JsonSerializer.Serialize(value, type));
-
-    public static ControlReply Problem(int status, string detail) =>
-        new(status, Problems.ContentType, JsonSerializer.Serialize(Problems.Create(status, detail), PilotApiJsonContext.Default.ProblemResponse));
-
-    public IResult ToResult() => TypedResults.Text(Body, ContentType, System.Text.Encoding.UTF8, Status);
-}
-
 /// <summary>
 /// The per-job operations (<c>/v3/jobs/{name}/stop|start|restart</c>, <c>/v3/jobs/{name}/logs</c>) as request → reply
 /// functions over <see cref="ISupervisorControl"/>; the route table only binds them.
@@ -36,7 +24,7 @@ public static class JobHandlers
         return result.Outcome switch
         {
             JobCommandOutcome.NotFound => NoSuchJob(name),
-            JobCommandOutcome.Halted => ControlReply.Problem(StatusCodes.Status409Conflict,
+            JobCommandOutcome.Halted => Problems.Result(StatusCodes.Status409Conflict,
                 $"job \"{name}\" has completed (halted for good); only a reload starts it again"),
             _ => ControlReply.Json(
                 new JobCommandResponse(result.Outcome == JobCommandOutcome.Done, result.Job!.ToResponse()),
@@ -50,21 +38,26 @@ public static class JobHandlers
         ArgumentNullException.ThrowIfNull(control);
         if (lines is < 0)
         {
-            return ControlReply.Problem(StatusCodes.Status400BadRequest, $"lines: must be 0 or more, got {lines}");
+            return Problems.Result(StatusCodes.Status400BadRequest, $"lines: must be 0 or more, got {lines}");
         }
         return control.GetStatus().Jobs.Any(j => j.Name == name) ? null : NoSuchJob(name);
     }
 
-    /// <summary>Binds <c>GET /v3/jobs/{name}/logs</c>: JSON, or with <paramref name="follow"/> a server-sent event stream.</summary>
-    public static Task ServeLogsAsync(HttpContext context, ISupervisorControl control, string name, int? lines, bool follow)
+    /// <summary>
+    /// Serves <c>GET /v3/jobs/{name}/logs</c>: JSON, or with <paramref name="follow"/> a server-sent event stream that ends
+    /// when the client goes away or <paramref name="stopping"/> (Pilot stops).
+    /// </summary>
+    public static async Task ServeLogsAsync(HttpContext context, ISupervisorControl control, string name, int? lines, bool follow, CancellationToken stopping)
     {
         ArgumentNullException.ThrowIfNull(context);
         var problem = CheckLogsRequest(control, name, lines);
         if (problem is null && follow)
         {
-            return WriteEventStreamAsync(context.Response, FollowLogsAsync(control, name, lines, context.RequestAborted), context.RequestAborted);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+            await WriteEventStreamAsync(context.Response, FollowLogsAsync(control, name, lines, stop.Token), stop.Token).ConfigureAwait(false);
+            return;
         }
-        return (problem ?? GetLogs(control, name, lines)).ToResult().ExecuteAsync(context);
+        await (problem ?? GetLogs(control, name, lines)).ExecuteAsync(context).ConfigureAwait(false);
     }
 
     public static ControlReply GetLogs(ISupervisorControl control, string name, int? lines)
@@ -107,7 +100,7 @@ public static class JobHandlers
         }
     }
 
-    /// <summary>Writes server-sent event frames, flushing each, until the client goes away.</summary>
+    /// <summary>Writes server-sent event frames, flushing each, until <paramref name="cancellationToken"/> ends the stream.</summary>
     public static async Task WriteEventStreamAsync(HttpResponse response, IAsyncEnumerable<string> frames, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(response);
@@ -124,12 +117,12 @@ public static class JobHandlers
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // The client went away: the normal end of a stream.
+            // The client went away, or Pilot is stopping: the normal end of a stream.
         }
     }
 
     private static ControlReply NoSuchJob(string name) =>
-        ControlReply.Problem(StatusCodes.Status404NotFound, $"there is no job named \"{name}\"");
+        Problems.Result(StatusCodes.Status404NotFound, $"there is no job named \"{name}\"");
 
     internal static string PathOf(JobCommand command) => command.ToString().ToLower(CultureInfo.InvariantCulture);
 }

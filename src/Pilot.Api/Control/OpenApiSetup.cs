@@ -1,7 +1,12 @@
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.OpenApi;
+using Pilot.Api.Hosting;
+using Pilot.Api.V3;
 
 namespace Pilot.Api.Control;
 
@@ -11,6 +16,36 @@ public sealed record OpenApiExample(int? StatusCode, string Json)
     public static OpenApiExample Request(string json) => new(null, json);
 
     public static OpenApiExample Response(int statusCode, string json) => new(statusCode, json);
+}
+
+/// <summary>
+/// The control plane described as minimal APIs (<see cref="V3Endpoints.MapV3Endpoints"/>), served with the OpenAPI
+/// document Microsoft.AspNetCore.OpenApi generates from that description. This is where <c>openapi/pilot.v3.json</c>
+/// comes from (OpenApiDocumentTests compares, and with <c>PILOT_UPDATE_OPENAPI=1</c> rewrites, the file); the binary
+/// embeds the file and never runs this, so its generator costs Pilot nothing at start-up.
+/// </summary>
+public static class ControlPlaneDocumentation
+{
+    /// <summary>A web application on <paramref name="listener"/> serving the generated document at <c>/openapi/v3.json</c>.</summary>
+    public static WebApplication Build(ControlListener listener)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        var builder = IsolatedWebHost.CreateBuilder(Environments.Production);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenHandle(listener.KestrelHandle));
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, PilotApiJsonContext.Default);
+            // Numbers are written as numbers; the web default (numbers also read from strings) would make every integer of
+            // the document `integer | string`, which is not what the server sends.
+            o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
+        });
+        builder.Services.AddRouting();
+        builder.Services.AddPilotOpenApi();
+        var app = builder.Build();
+        app.MapV3Endpoints();
+        app.MapOpenApi(OpenApiSetup.DocumentPath);
+        return app;
+    }
 }
 
 /// <summary>
@@ -28,8 +63,8 @@ public sealed record OpenApiEventStream(Type Item, string ExampleJson)
 /// <summary>The OpenAPI document of the control plane (<c>/openapi/v3.json</c>), stable enough to check in.</summary>
 internal static class OpenApiSetup
 {
-    public const string DocumentName = "v3";
-    public const string DocumentPath = "/openapi/{documentName}.json";
+    public const string DocumentName = OpenApiDocument.DocumentName;
+    public const string DocumentPath = ControlRoutes.OpenApiTemplate;
 
     public static void AddPilotOpenApi(this IServiceCollection services) =>
         services.AddOpenApi(DocumentName, options =>

@@ -17,10 +17,10 @@ internal static class Problems
         Errors = errors is { Count: > 0 } ? errors : null,
     };
 
-    public static IResult Result(int status, string? detail, IReadOnlyList<ProblemError>? errors = null) =>
-        TypedResults.Json(Create(status, detail, errors), PilotApiJsonContext.Default.ProblemResponse, ContentType, status);
+    public static ControlReply Result(int status, string? detail, IReadOnlyList<ProblemError>? errors = null) =>
+        ControlReply.Json(Create(status, detail, errors), PilotApiJsonContext.Default.ProblemResponse, status, ContentType);
 
-    public static IResult Unprocessable(string detail, IReadOnlyList<ProblemError>? errors = null) =>
+    public static ControlReply Unprocessable(string detail, IReadOnlyList<ProblemError>? errors = null) =>
         Result(StatusCodes.Status422UnprocessableEntity, detail, errors);
 
     public static Task WriteAsync(HttpContext context, int status, string? detail)

@@ -9,7 +9,7 @@ namespace Pilot.Api.Control;
 /// </summary>
 internal static class RequestBodyReader
 {
-    public readonly record struct Outcome(List<KeyValuePair<string, JsonElement>>? Entries, IResult? Problem);
+    public readonly record struct Outcome(List<KeyValuePair<string, JsonElement>>? Entries, ControlReply? Problem);
 
     public static async Task<Outcome> ReadObjectAsync(HttpRequest request, CancellationToken cancellationToken)
     {

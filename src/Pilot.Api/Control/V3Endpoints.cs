@@ -4,15 +4,20 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.OpenApi;
 using Pilot.Api.V3;
 using Pilot.Supervisor.Control;
 
 namespace Pilot.Api.Control;
 
-/// <summary>The v3 control-plane routes (exact paths, as v3) plus Pilot's read-only additions.</summary>
+/// <summary>
+/// The v3 control-plane handlers (request → reply) and their description as minimal APIs. <see cref="ControlRoutes"/>
+/// dispatches requests to the handlers; <see cref="MapV3Endpoints"/> describes the same routes with summaries and
+/// examples, from which the OpenAPI document is generated (<see cref="ControlPlaneDocumentation"/>). A new route goes in
+/// both places; <c>ControlRoutes_MatchTheOpenApiDocument</c> fails when they differ.
+/// </summary>
 public static class V3Endpoints
 {
     private const string Json = "application/json";
@@ -49,7 +54,8 @@ public static class V3Endpoints
                     OpenApiExample.Response(422, """{"type":"about:blank","title":"Unprocessable Entity","status":422,"detail":"the body has invalid entries","errors":[{"path":"A=B","message":"\"A=B\" is not a valid environment variable name: it contains '=' or NUL"}]}"""));
         }
 
-        v3.MapPost("/reload", ReloadAsync)
+        v3.MapPost("/reload", ([FromServices] ISupervisorControl control, CancellationToken cancellationToken) =>
+                ReloadAsync(control, NullLogger.Instance, cancellationToken))
             .WithName("Reload")
             .WithSummary("Reload the config file")
             .WithDescription(
@@ -121,8 +127,8 @@ public static class V3Endpoints
         foreach (var command in new[] { JobCommand.Stop, JobCommand.Start, JobCommand.Restart })
         {
             v3.MapPost($"/jobs/{{name}}/{JobHandlers.PathOf(command)}",
-                    async (string name, [FromServices] ISupervisorControl control, CancellationToken cancellationToken) =>
-                        (await JobHandlers.RunCommandAsync(control, name, command, cancellationToken).ConfigureAwait(false)).ToResult())
+                    (string name, [FromServices] ISupervisorControl control, CancellationToken cancellationToken) =>
+                        JobHandlers.RunCommandAsync(control, name, command, cancellationToken))
                 .WithName(command + "Job")
                 .WithSummary(command switch
                 {
@@ -149,7 +155,7 @@ public static class V3Endpoints
         }
 
         v3.MapGet("/jobs/{name}/logs", (HttpContext context, string name, int? lines, bool? follow, [FromServices] ISupervisorControl control) =>
-                JobHandlers.ServeLogsAsync(context, control, name, lines, follow == true))
+                JobHandlers.ServeLogsAsync(context, control, name, lines, follow == true, CancellationToken.None))
             .WithName("GetJobLogs")
             .WithSummary("One job's recent output (and its health check's)")
             .WithDescription(
@@ -165,7 +171,8 @@ public static class V3Endpoints
                 new OpenApiEventStream(typeof(LogLineResponse), """{"time":"2024-01-01T00:00:01+00:00","source":"check.app","pid":43,"stream":"stdout","text":"ok"}"""),
                 OpenApiExample.Response(404, """{"type":"about:blank","title":"Not Found","status":404,"detail":"there is no job named \"ap\""}"""));
 
-        v3.MapGet("/events", StreamEventsAsync)
+        v3.MapGet("/events", (HttpContext context, string? source, [FromServices] ISupervisorControl control) =>
+                StreamEventsAsync(context, source, control, CancellationToken.None))
             .WithName("StreamEvents")
             .WithSummary("Stream bus events (server-sent events)")
             .WithDescription(
@@ -177,7 +184,7 @@ public static class V3Endpoints
         return endpoints;
     }
 
-    private static async Task<IResult> PutEnvironmentAsync(
+    internal static async Task<ControlReply> PutEnvironmentAsync(
         HttpRequest request,
         [FromServices] ISupervisorControl control,
         [FromServices] IValidator<EnvironmentBody> validator,
@@ -202,7 +209,7 @@ public static class V3Endpoints
         return Ok(OkResponse.Instance);
     }
 
-    private static async Task<IResult> PutMetricAsync(
+    internal static async Task<ControlReply> PutMetricAsync(
         HttpRequest request,
         [FromServices] ISupervisorControl control,
         [FromServices] IValidator<MetricBody> validator,
@@ -232,9 +239,9 @@ public static class V3Endpoints
         return Ok(OkResponse.Instance);
     }
 
-    private static async Task<IResult> ReloadAsync([FromServices] ISupervisorControl control, [FromServices] ILoggerFactory loggers, CancellationToken cancellationToken)
+    /// <param name="log">The <c>control</c> logger: v3's own lines.</param>
+    internal static async Task<ControlReply> ReloadAsync(ISupervisorControl control, ILogger log, CancellationToken cancellationToken)
     {
-        var log = loggers.CreateLogger("control");
         log.LogDebug("control: reloading app via control plane");
         // The supervisor owns the reload: this only waits for it, bounded on its own, and a client that goes away
         // (or this wait ending) never cuts the reload short.
@@ -260,34 +267,33 @@ public static class V3Endpoints
                 "the new config is invalid; the running config is kept", [.. result.Errors.Select(e => e.ToProblemError())]);
     }
 
-    private static async Task<IResult> SetMaintenanceAsync(ISupervisorControl control, bool enable, CancellationToken cancellationToken)
+    internal static async Task<ControlReply> SetMaintenanceAsync(ISupervisorControl control, bool enable, CancellationToken cancellationToken)
     {
         var updated = await control.SetMaintenanceAsync(enable, cancellationToken).ConfigureAwait(false);
         return Ok(new MaintenanceResponse(updated));
     }
 
-    private static IResult Ping() => Ok(OkResponse.Instance);
+    internal static ControlReply Ping() => Ok(OkResponse.Instance);
 
-    private static IResult GetStatus([FromServices] ISupervisorControl control) =>
-        TypedResults.Json(control.GetStatus().ToResponse(), PilotApiJsonContext.Default.StatusResponse);
+    internal static ControlReply GetStatus([FromServices] ISupervisorControl control) =>
+        ControlReply.Json(control.GetStatus().ToResponse(), PilotApiJsonContext.Default.StatusResponse);
 
-    private static IResult GetJob(string name, [FromServices] ISupervisorControl control)
+    internal static ControlReply GetJob(string name, [FromServices] ISupervisorControl control)
     {
         var job = control.GetStatus().Jobs.FirstOrDefault(j => j.Name == name);
         return job is null
             ? Problems.Result(StatusCodes.Status404NotFound, $"there is no job named \"{name}\"")
-            : TypedResults.Json(job.ToResponse(), PilotApiJsonContext.Default.JobResponse);
+            : ControlReply.Json(job.ToResponse(), PilotApiJsonContext.Default.JobResponse);
     }
 
-    private static async Task StreamEventsAsync(
-        HttpContext context, string? source, [FromServices] ISupervisorControl control, [FromServices] IHostApplicationLifetime lifetime)
+    /// <param name="stopping">Cancelled when Pilot stops: an open stream must not hold the exit.</param>
+    internal static async Task StreamEventsAsync(HttpContext context, string? source, ISupervisorControl control, CancellationToken stopping)
     {
         var cancellationToken = context.RequestAborted;
         var response = context.Response;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
-        // The stream ends when Pilot stops: an open stream must not hold the exit until the host's shutdown timeout.
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
         var events = control.WatchEvents(string.IsNullOrEmpty(source) ? null : source, stop.Token)
             .GetAsyncEnumerator(stop.Token);
         // Start the first wait before announcing the subscription: an async iterator subscribes
@@ -318,11 +324,11 @@ public static class V3Endpoints
         }
     }
 
-    private static IResult Ok(OkResponse value) => TypedResults.Json(value, PilotApiJsonContext.Default.OkResponse);
+    private static ControlReply Ok(OkResponse value) => ControlReply.Json(value, PilotApiJsonContext.Default.OkResponse);
 
-    private static IResult Ok(MaintenanceResponse value) => TypedResults.Json(value, PilotApiJsonContext.Default.MaintenanceResponse);
+    private static ControlReply Ok(MaintenanceResponse value) => ControlReply.Json(value, PilotApiJsonContext.Default.MaintenanceResponse);
 
-    private static IResult Ok(ReloadResponse value) => TypedResults.Json(value, PilotApiJsonContext.Default.ReloadResponse);
+    private static ControlReply Ok(ReloadResponse value) => ControlReply.Json(value, PilotApiJsonContext.Default.ReloadResponse);
 
     private static ProblemError[] ToErrors(FluentValidation.Results.ValidationResult validation) =>
         [.. validation.Errors.Select(e => new ProblemError(e.PropertyName, e.ErrorMessage))];

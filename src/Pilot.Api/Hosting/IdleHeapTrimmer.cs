@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Runtime;
-using Microsoft.Extensions.Hosting;
 using Pilot.Supervisor.Logging;
 using LogLevel = Pilot.Supervisor.Config.LogLevel;
 
@@ -12,7 +11,7 @@ namespace Pilot.Api.Hosting;
 /// a burst is over, one aggressive compacting collection returns the memory to the OS. It lives in Pilot's own
 /// process: nothing of it reaches children (no <c>DOTNET_*</c> variables).
 /// </summary>
-internal sealed class IdleHeapTrimmer(TimeProvider time, LogWriter log) : IHostedService, IAsyncDisposable
+internal sealed class IdleHeapTrimmer(TimeProvider time, LogWriter log) : IAsyncDisposable
 {
     /// <summary>How often the allocation rate is looked at.</summary>
     public static readonly TimeSpan Period = TimeSpan.FromSeconds(5);
@@ -26,11 +25,10 @@ internal sealed class IdleHeapTrimmer(TimeProvider time, LogWriter log) : IHoste
     private ITimer? _timer;
     private long _allocated;
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public void Start()
     {
         _allocated = GC.GetTotalAllocatedBytes();
         _timer = time.CreateTimer(_ => Tick(), null, Period, Period);
-        return Task.CompletedTask;
     }
 
     private void Tick()
@@ -48,8 +46,6 @@ internal sealed class IdleHeapTrimmer(TimeProvider time, LogWriter log) : IHoste
             _allocated = GC.GetTotalAllocatedBytes();
         }
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => DisposeAsync().AsTask();
 
     public async ValueTask DisposeAsync()
     {

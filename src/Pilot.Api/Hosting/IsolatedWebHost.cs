@@ -6,7 +6,8 @@ using Microsoft.Extensions.Hosting;
 namespace Pilot.Api.Hosting;
 
 /// <summary>
-/// Web hosts for Pilot's own listeners that take nothing from the container they run in. The default builders read
+/// The web host of the control plane's description (<see cref="Pilot.Api.Control.ControlPlaneDocumentation"/>, which only
+/// tests run; Pilot's own listeners use <see cref="KestrelHost"/>), taking nothing from the container it runs in. The default builders read
 /// <c>appsettings*.json</c> from the working directory with a recursive file watcher on it (with the working directory
 /// at <c>/</c>, Pilot as PID 1 would watch the whole file system) and would bind any <c>Kestrel:Endpoints</c> the
 /// application's own config declares; they also take <c>ASPNETCORE_*</c> configuration meant for the application.
@@ -27,7 +28,7 @@ internal static class IsolatedWebHost
     }
 
     /// <summary>The usual variables still choose the environment (Swagger UI is served in Development).</summary>
-    private static string EnvironmentFromVariables() =>
+    public static string EnvironmentFromVariables() =>
         Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") is { Length: > 0 } dotnet ? dotnet
         : Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") is { Length: > 0 } aspnet ? aspnet
         : Environments.Production;

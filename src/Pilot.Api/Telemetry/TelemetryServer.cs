@@ -1,12 +1,7 @@
 using System.Collections.Immutable;
 using System.Net;
 using System.Text.Json.Serialization;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Pilot.Api.Hosting;
 using Pilot.Supervisor.Config;
@@ -23,10 +18,11 @@ namespace Pilot.Api.Telemetry;
 /// <c>telemetry.port</c>, serving <c>/metrics</c> (Prometheus text) and <c>/status</c> (v3's JSON). It lives beside the
 /// jobs and is restarted on reload. Nothing of the control plane is served here.
 /// </summary>
-internal sealed class TelemetryServer(CollectorRegistry registry, IServiceProvider services, ILogger<TelemetryServer> logger)
+internal sealed class TelemetryServer(CollectorRegistry registry, Func<ISupervisorControl> supervisor, ILoggerFactory loggers)
     : ISupervisedComponent, IAsyncDisposable
 {
-    private WebApplication? _app;
+    private readonly ILogger _logger = loggers.CreateLogger<TelemetryServer>();
+    private KestrelHost? _host;
 
     /// <summary>Where it listens once started (with the real port when <c>telemetry.port</c> is 0).</summary>
     public Uri? Address { get; private set; }
@@ -45,56 +41,57 @@ internal sealed class TelemetryServer(CollectorRegistry registry, IServiceProvid
         var endpoint = new IPEndPoint(IPAddress.Parse(ip), telemetry.Port);
         for (var attempt = 1; ; attempt++)
         {
-            var app = Build(endpoint, config);
             try
             {
-                await app.StartAsync(cancellationToken).ConfigureAwait(false);
-                _app = app;
-                var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+                _host = await KestrelHost.StartAsync(kestrel => kestrel.Listen(endpoint), context => HandleAsync(context, config), loggers, cancellationToken)
+                    .ConfigureAwait(false);
+                var bound = _host.Addresses.First();
                 Address = new Uri(bound);
                 // v3 prints the listener's address as Go's net.Addr does: host:port, no scheme.
-                logger.LogInformation("telemetry: serving at {Address}", $"{Address.Host}:{Address.Port}");
+                _logger.LogInformation("telemetry: serving at {Address}", $"{Address.Host}:{Address.Port}");
                 return;
             }
             catch (IOException ex) when (attempt < 10)
             {
-                await app.DisposeAsync().ConfigureAwait(false);
-                logger.LogDebug("telemetry: listen attempt {Attempt} failed: {Error}", attempt, ex.Message);
+                _logger.LogDebug("telemetry: listen attempt {Attempt} failed: {Error}", attempt, ex.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
             }
             catch (IOException ex)
             {
-                await app.DisposeAsync().ConfigureAwait(false);
                 throw new ComponentStartException($"error listening to socket at {endpoint}: {ex.Message}", ex);
             }
         }
     }
 
-    private WebApplication Build(IPEndPoint endpoint, PilotConfig config)
+    /// <summary><c>/metrics</c> on any method, <c>/status</c> on GET; anything else answered as Go's ServeMux does.</summary>
+    private async Task HandleAsync(HttpContext context, PilotConfig config)
     {
-        var builder = IsolatedWebHost.CreateBuilder();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(endpoint));
-        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, TelemetryJsonContext.Default));
-        var app = builder.Build();
-        app.Map("/metrics", (RequestDelegate)(async context =>
+        var path = context.Request.Path.Value ?? "/";
+        if (path.Length > 1 && path[^1] == '/')
+        {
+            path = path[..^1];
+        }
+        if (path.Equals("/metrics", StringComparison.OrdinalIgnoreCase))
         {
             context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
             await registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
-        }));
-        app.Map("/status", (RequestDelegate)(async context =>
+        }
+        else if (path.Equals("/status", StringComparison.OrdinalIgnoreCase))
         {
             if (!HttpMethods.IsGet(context.Request.Method))
             {
                 await PlainTextAsync(context, StatusCodes.Status405MethodNotAllowed, "Method Not Allowed\n").ConfigureAwait(false);
                 return;
             }
-            var status = StatusDocument.From(services.GetRequiredService<ISupervisorControl>().GetStatus(), config);
+            var status = StatusDocument.From(supervisor().GetStatus(), config);
             await context.Response.WriteAsJsonAsync(status, TelemetryJsonContext.Default.StatusDocument, cancellationToken: context.RequestAborted).ConfigureAwait(false);
             await context.Response.WriteAsync("\n", context.RequestAborted).ConfigureAwait(false);
-        }));
-        // Go's ServeMux answer for every other path.
-        app.Map("/{**path}", (RequestDelegate)(context => PlainTextAsync(context, StatusCodes.Status404NotFound, "404 page not found\n")));
-        return app;
+        }
+        else
+        {
+            // Go's ServeMux answer for every other path.
+            await PlainTextAsync(context, StatusCodes.Status404NotFound, "404 page not found\n").ConfigureAwait(false);
+        }
     }
 
     /// <summary>A plain-text answer as Go's <c>http.Error</c> writes it.</summary>
@@ -107,10 +104,10 @@ internal sealed class TelemetryServer(CollectorRegistry registry, IServiceProvid
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (Interlocked.Exchange(ref _app, null) is { } app)
+        if (Interlocked.Exchange(ref _host, null) is { } host)
         {
-            await app.StopAsync(cancellationToken).ConfigureAwait(false);
-            await app.DisposeAsync().ConfigureAwait(false);
+            await host.StopAsync(cancellationToken).ConfigureAwait(false);
+            await host.DisposeAsync().ConfigureAwait(false);
         }
     }
 

@@ -53,11 +53,8 @@ public sealed class ControlSocketTests
     public async Task Socket_IsRefused_WhenAnotherPilotAnswersOnIt()
     {
         await using var first = await ControlPlaneHost.StartAsync();
-        var second = ControlPlaneHost.Build(first.Control, new FakeSupervisorControl());
-        await using (second)
-        {
-            await Should.ThrowAsync<ControlSocketInUseException>(() => second.StartControlPlaneAsync(first.Control, first.Token));
-        }
+
+        Should.Throw<ControlSocketInUseException>(() => ControlListener.Bind(first.Control));
 
         var (status, _, _) = await first.Client.GetJsonAsync("/v3/ping", first.Token);
         status.ShouldBe(HttpStatusCode.OK);
@@ -90,13 +87,26 @@ public sealed class ControlSocketTests
     {
         await using var host = await ControlPlaneHost.StartAsync();
 
-        host.App.Urls.ShouldHaveSingleItem().ShouldBe($"http://unix:{host.SocketPath}");
+        // Kestrel serves the socket Pilot bound (a descriptor handed over), and nothing else.
+        host.ControlPlane.Addresses.ShouldHaveSingleItem().ShouldBe($"http://unix:{host.SocketPath}");
+        new FileInfo($"/proc/self/fd/{host.Listener.KestrelHandle}").LinkTarget.ShouldStartWith("socket:");
     }
 
     [Fact]
-    public void CreateBuilder_Throws_WhenSocketPathIsEmpty()
+    public void Socket_IsRemoved_WhenTheListenerIsDisposed()
     {
-        Should.Throw<ArgumentException>(() => ControlPlane.CreateBuilder(new ControlConfig { SocketPath = "" }))
+        using var directory = new TempDirectory();
+        var control = new ControlConfig { SocketPath = directory.File("control.sock") };
+
+        ControlListener.Bind(control).Dispose();
+
+        File.Exists(control.SocketPath).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void Bind_Throws_WhenSocketPathIsEmpty()
+    {
+        Should.Throw<ArgumentException>(() => ControlListener.Bind(new ControlConfig { SocketPath = "" }))
             .Message.ShouldContain("control server not loading due to missing config");
     }
 }

@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using Pilot.Api.Cli;
 using Pilot.Api.Control;
 using Pilot.Supervisor.Config;
@@ -14,9 +12,12 @@ internal sealed class ControlPlaneHost : IAsyncDisposable
     /// <summary>An upper bound for failing tests only (a green test never waits for it); generous for a loaded 2-core CI.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
-    private ControlPlaneHost(WebApplication app, TempDirectory directory, ControlConfig control, FakeSupervisorControl supervisor)
+    private ControlPlaneHost(ControlPlane controlPlane, ControlListener listener, ControlRequestCounter counter, TempDirectory directory,
+        ControlConfig control, FakeSupervisorControl supervisor)
     {
-        App = app;
+        ControlPlane = controlPlane;
+        Listener = listener;
+        Counter = counter;
         Directory = directory;
         Control = control;
         Supervisor = supervisor;
@@ -35,13 +36,14 @@ internal sealed class ControlPlaneHost : IAsyncDisposable
         return cts;
     }
 
-    public WebApplication App { get; }
+    public ControlPlane ControlPlane { get; }
+    public ControlListener Listener { get; }
     public TempDirectory Directory { get; }
     public ControlConfig Control { get; }
     public string SocketPath => Control.SocketPath;
     public FakeSupervisorControl Supervisor { get; }
     public HttpClient Client { get; }
-    public ControlRequestCounter Counter => App.Services.GetRequiredService<ControlRequestCounter>();
+    public ControlRequestCounter Counter { get; }
 
     public static async Task<ControlPlaneHost> StartAsync(
         TempDirectory? directory = null, int? socketMode = null, string environmentName = "Production")
@@ -53,17 +55,16 @@ internal sealed class ControlPlaneHost : IAsyncDisposable
             control = control with { SocketMode = mode };
         }
         var supervisor = new FakeSupervisorControl();
-        var app = Build(control, supervisor, environmentName);
+        var counter = new ControlRequestCounter();
+        var listener = ControlListener.Bind(control);
         using var timeout = CreateTimeout();
-        await app.StartControlPlaneAsync(control, timeout.Token);
-        return new ControlPlaneHost(app, directory, control, supervisor);
-    }
-
-    public static WebApplication Build(ControlConfig control, ISupervisorControl supervisor, string environmentName = "Production")
-    {
-        var builder = ControlPlane.CreateBuilder(control, environmentName);
-        builder.Services.AddSingleton(supervisor);
-        return builder.Build().MapControlPlane();
+        var controlPlane = await ControlPlane.StartAsync(listener, new ControlPlaneOptions
+        {
+            Supervisor = supervisor,
+            Observer = counter,
+            EnvironmentName = environmentName,
+        }, timeout.Token);
+        return new ControlPlaneHost(controlPlane, listener, counter, directory, control, supervisor);
     }
 
     public async ValueTask DisposeAsync()
@@ -71,8 +72,9 @@ internal sealed class ControlPlaneHost : IAsyncDisposable
         Client.Dispose();
         _timeout.Dispose();
         using var timeout = new CancellationTokenSource(Timeout);
-        await App.StopAsync(timeout.Token);
-        await App.DisposeAsync();
+        await ControlPlane.StopAsync(timeout.Token);
+        await ControlPlane.DisposeAsync();
+        Listener.Dispose();
         Directory.Dispose();
     }
 }
