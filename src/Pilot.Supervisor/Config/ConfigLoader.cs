@@ -264,6 +264,10 @@ public static class ConfigLoader
             health = new HealthConfig
             {
                 Exec = V3Rules.ParseArgs(h.Exec).Command,
+                Http = h.Http is { } url && HealthCheckRules.HttpUrl(url).Url is { } uri
+                    ? new HttpCheckConfig(uri, HealthCheckRules.Status(h.Status).Range ?? StatusRange.Default)
+                    : null,
+                Tcp = h.Tcp is { } tcp ? HealthCheckRules.TcpAddress(tcp).Address : null,
                 Interval = interval,
                 TtlSeconds = (int)Math.Clamp(h.Ttl, 0, int.MaxValue),
                 Timeout = checkTimeout is { } ct && ct > TimeSpan.Zero ? ct : null,

@@ -104,11 +104,19 @@ public sealed record WhenConfig
 public sealed record HealthConfig
 {
     public CommandSpec? Exec { get; init; }
+    // Pilot extensions (issue 17): network checks, no process spawned. At most one of Exec, Http, Tcp is set.
+    /// <summary><c>health.http</c> with <c>health.status</c>: an HTTP GET whose status must fall in the range.</summary>
+    public HttpCheckConfig? Http { get; init; }
+    /// <summary><c>health.tcp</c>: a TCP connect to <c>host:port</c>.</summary>
+    public TcpCheckConfig? Tcp { get; init; }
     public TimeSpan Interval { get; init; }
     public int TtlSeconds { get; init; }
     /// <summary>Check timeout; defaults to <see cref="Interval"/>; null = none (0 or negative in the file).</summary>
     public TimeSpan? Timeout { get; init; }
     public bool RawLogging { get; init; }
+
+    /// <summary>What the check runs: <c>exec</c>, <c>http</c>, <c>tcp</c>, or null (TTL heartbeats only, as v3 without <c>exec</c>).</summary>
+    public string? Kind => Exec is not null ? "exec" : Http is not null ? "http" : Tcp is not null ? "tcp" : null;
 }
 
 public sealed record JobConsulConfig

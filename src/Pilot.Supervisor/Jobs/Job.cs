@@ -41,10 +41,7 @@ public sealed partial class Job
     {
         _runtime = runtime;
         _service = service;
-        _check = check ?? (config.Health is { Exec: { } probe } health
-            ? new ExecHealthCheck("check." + config.Name, probe, health.RawLogging, health.Timeout, runtime.Launcher, runtime.Log, runtime.Time,
-                runtime.WriteOutput)
-            : null);
+        _check = check ?? HealthChecks.For(config, runtime);
         _definition = new JobDefinition(config, [.. stoppingDependents ?? []], service is not null, _check is not null);
         _memory = JobMemory.Initial(_definition);
         _snapshot = _memory.ToSnapshot(_definition, runtime.NextVersion());

@@ -22,7 +22,7 @@ public sealed record JobDefinition(JobConfig Config, ImmutableHashSet<string> St
     public string? PidVariable => Config.Exec is { } exec ? EnvNames.PidVariable(Config.Name) : null;
 
     public static JobDefinition Of(JobConfig config, IEnumerable<string>? stopDependents = null, bool hasService = false) =>
-        new(config, [.. stopDependents ?? []], hasService, config.Health?.Exec is not null);
+        new(config, [.. stopDependents ?? []], hasService, config.Health?.Kind is not null);
 }
 
 /// <summary>When an input is handled: the time, and the global <c>stopTimeout</c> in force (a reload may change it).</summary>

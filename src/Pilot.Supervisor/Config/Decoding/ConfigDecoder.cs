@@ -21,7 +21,9 @@ internal static class ConfigDecoder
         "restartLimit", "freqInterval", "whenEvent", "whenTimeout", "whenStartsLimit", "stoppingWaitEvent",
     ];
 
-    private static readonly string[] HealthKeys = ["exec", "interval", "ttl", "timeout", "logging"];
+    /// <summary>Pilot's network health checks (issue 17); declared before <see cref="HealthKeys"/>, which includes them.</summary>
+    private static readonly string[] NetworkCheckKeys = ["http", "status", "tcp"];
+    private static readonly string[] HealthKeys = ["exec", "interval", "ttl", "timeout", "logging", .. NetworkCheckKeys];
     private static readonly string[] WhenKeys = ["interval", "source", "once", "each", "timeout"];
     private static readonly string[] JobConsulKeys = ["enableTagOverride", "deregisterCriticalServiceAfter"];
     private static readonly string[] WatchKeys = ["name", "interval", "tag", "dc"];
@@ -197,6 +199,9 @@ internal static class ConfigDecoder
                 Ttl = health.Int("ttl") ?? 0,
                 Timeout = RawDuration.Parse(health.String("timeout")),
                 RawLogging = healthLogging?.Bool("raw") ?? false,
+                Http = health.String("http"),
+                Status = health.Raw("status"),
+                Tcp = health.String("tcp"),
             },
             Timeout = RawDuration.Parse(job.String("timeout")),
             Restarts = job.Raw("restarts"),

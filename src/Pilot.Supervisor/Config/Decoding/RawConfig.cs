@@ -91,6 +91,10 @@ internal sealed record RawHealth
     public long Interval { get; init; }
     public long Ttl { get; init; }
     public bool RawLogging { get; init; }
+    // Pilot's network checks (issue 17), validated in HealthCheckRules.
+    public string? Http { get; init; }
+    public Json5Node? Status { get; init; }
+    public string? Tcp { get; init; }
 }
 
 internal sealed record RawWhen

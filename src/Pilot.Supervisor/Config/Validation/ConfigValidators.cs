@@ -52,6 +52,7 @@ internal sealed class JobValidator : AbstractValidator<RawJob>
                 {
                     Fail("health.exec", $"unable to create job[{name}].health.exec: {execError}");
                 }
+                HealthCheckRules.Validate(name, health, Fail);
             }
             else if (job.Port != 0 && name != JobConfig.TelemetryJobName)
             {
