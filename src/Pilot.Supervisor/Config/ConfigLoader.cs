@@ -300,6 +300,10 @@ public static class ConfigLoader
             return new WhenConfig();
         }
         var timeout = when.Timeout.Value;
+        if (CronRules.IsSet(when) && CronSchedule.Parse(when.Cron).Schedule is { } cron)
+        {
+            return new WhenConfig { Cron = cron };
+        }
         if (when.Interval.Value is { } interval)
         {
             return new WhenConfig { Interval = interval };
@@ -352,7 +356,7 @@ public static class ConfigLoader
         foreach (var (job, rawJob) in config.Jobs.Zip(raw.Jobs))
         {
             var where = $"{rawJob.Path} (line {rawJob.LineOf("when")})";
-            if (rawJob.When is { } when && !when.Interval.IsSet && when.Source is not ("SIGHUP" or "SIGUSR2"))
+            if (rawJob.When is { } when && !when.Interval.IsSet && !CronRules.IsSet(when) && when.Source is not ("SIGHUP" or "SIGUSR2"))
             {
                 if (when.IsEmpty || (when.Once.Length == 0 && when.Each.Length == 0))
                 {
@@ -378,7 +382,7 @@ public static class ConfigLoader
     private static IEnumerable<List<string>> OnceCycles(ImmutableArray<JobConfig> jobs)
     {
         // Names may repeat (v3 does not check): a name waits only if every job of that name waits.
-        static bool WaitsOnce(JobConfig j) => j.When.StartsLimit == 1 && j.When.Trigger.Source != Event.GlobalSource && j.When.Interval is null;
+        static bool WaitsOnce(JobConfig j) => j.When.StartsLimit == 1 && j.When.Trigger.Source != Event.GlobalSource && !j.When.IsPeriodic;
         var waitsFor = jobs
             .GroupBy(j => j.Name, StringComparer.Ordinal)
             .Where(g => g.All(WaitsOnce))

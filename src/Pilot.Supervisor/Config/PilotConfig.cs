@@ -97,8 +97,11 @@ public sealed record WhenConfig
     public TimeSpan? Timeout { get; init; }
     /// <summary>True when written with <c>each</c> (affects <c>restarts: unlimited</c> validation).</summary>
     public bool IsEach { get; init; }
+    /// <summary>Pilot extension <c>when.cron</c> (issue 17): a periodic job run at the schedule's times instead of every <see cref="Interval"/>.</summary>
+    public CronSchedule? Cron { get; init; }
 
-    public bool IsPeriodic => Interval is not null;
+    /// <summary>Run by its own timer (<c>interval</c> or <c>cron</c>): each tick starts it, its exits never restart it.</summary>
+    public bool IsPeriodic => Interval is not null || Cron is not null;
 }
 
 public sealed record HealthConfig

@@ -65,6 +65,10 @@ public sealed record JobMemory
     /// <summary>Commands answered once the operator stop under way is done.</summary>
     public ImmutableList<TaskCompletionSource<CommandReply>> PendingReplies { get; init; } = [];
 
+    // Pilot extensions (issue 17).
+    /// <summary>A <c>when.cron</c> job: the time its timer is armed for (the next scheduled run).</summary>
+    public DateTimeOffset? NextCronRun { get; init; }
+
     public static JobMemory Initial(JobDefinition job) => new()
     {
         State = JobState.Idle,

@@ -24,7 +24,7 @@ internal static class ConfigDecoder
     /// <summary>Pilot's network health checks (issue 17); declared before <see cref="HealthKeys"/>, which includes them.</summary>
     private static readonly string[] NetworkCheckKeys = ["http", "status", "tcp"];
     private static readonly string[] HealthKeys = ["exec", "interval", "ttl", "timeout", "logging", .. NetworkCheckKeys];
-    private static readonly string[] WhenKeys = ["interval", "source", "once", "each", "timeout"];
+    private static readonly string[] WhenKeys = ["interval", "source", "once", "each", "timeout", "cron"];
     private static readonly string[] JobConsulKeys = ["enableTagOverride", "deregisterCriticalServiceAfter"];
     private static readonly string[] WatchKeys = ["name", "interval", "tag", "dc"];
     private static readonly string[] TelemetryKeys = ["port", "interfaces", "tags", "metrics"];
@@ -213,6 +213,7 @@ internal static class ConfigDecoder
                 Once = when.String("once") ?? "",
                 Each = when.String("each") ?? "",
                 Timeout = RawDuration.Parse(when.String("timeout")),
+                Cron = when.String("cron") ?? "",
                 IsEmpty = when.Node.Properties.Count == 0,
             },
             RawLogging = logging?.Bool("raw") ?? false,

@@ -104,6 +104,8 @@ internal sealed record RawWhen
     public string Once { get; init; } = "";
     public string Each { get; init; } = "";
     public RawDuration Timeout { get; init; } = RawDuration.Unset;
+    /// <summary>Pilot's <c>when.cron</c> (issue 17), validated in CronRules.</summary>
+    public string Cron { get; init; } = "";
     /// <summary>Which keys were written (to tell <c>when: {}</c> from a real trigger).</summary>
     public bool IsEmpty { get; init; }
 }
