@@ -207,6 +207,7 @@ public static class ConfigLoader
             errors.Add(new ConfigError("telemetry.port", $"telemetry validation error: invalid port {rawTelemetry.Port}: a port is 0 to 65535", rawTelemetry.LineOf("port")));
         }
         var jobs = raw.Jobs.Select(BuildJob).ToImmutableArray();
+        jobs = ResolveRunAs(raw, jobs, errors);
         errors.AddRange(MachineChecks.InterfaceErrors(raw, jobs));
         var config = new PilotConfig
         {
@@ -290,6 +291,22 @@ public static class ConfigLoader
             Consul = raw.Consul is { } c ? new JobConsulConfig { EnableTagOverride = c.EnableTagOverride, DeregisterCriticalServiceAfter = c.DeregisterCriticalServiceAfter } : null,
             RawLogging = raw.RawLogging,
         };
+    }
+
+    /// <summary>Job <c>user</c> / <c>group</c> against this machine's accounts (read once per load, only when a job has them).</summary>
+    private static ImmutableArray<JobConfig> ResolveRunAs(RawConfig raw, ImmutableArray<JobConfig> jobs, List<ConfigError> errors)
+    {
+        if (raw.Jobs.All(j => j.User is null && j.Group is null))
+        {
+            return jobs;
+        }
+        var accounts = AccountDatabase.System();
+        return [.. raw.Jobs.Zip(jobs, (rawJob, job) =>
+        {
+            var (runAs, runAsErrors) = RunAsRules.Resolve(rawJob, accounts);
+            errors.AddRange(runAsErrors);
+            return job with { RunAs = runAs };
+        })];
     }
 
     /// <summary>v3's <c>when</c> resolution into one trigger and a start count (reference Part A §2, §3).</summary>

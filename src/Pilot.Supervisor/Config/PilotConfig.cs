@@ -148,6 +148,8 @@ public sealed record JobConfig
     public ImmutableArray<string> Interfaces { get; init; } = Validation.V3Rules.DefaultInterfaces;
     public JobConsulConfig? Consul { get; init; }
     public bool RawLogging { get; init; }
+    /// <summary>Pilot extension (issue 17): job <c>user</c> / <c>group</c>, for the job and its exec health check; null = Pilot's own.</summary>
+    public RunAs? RunAs { get; init; }
 
     public bool IsService => Port != 0;
     /// <summary>The telemetry service job has this name: no exec, always healthy.</summary>
@@ -160,7 +162,8 @@ public sealed record JobConfig
         && Timeout == other.Timeout && StopTimeout == other.StopTimeout && Restarts == other.Restarts
         && Health == other.Health && Port == other.Port && InitialStatus == other.InitialStatus
         && Tags.SequenceEqual(other.Tags) && Interfaces.SequenceEqual(other.Interfaces)
-        && Consul == other.Consul && RawLogging == other.RawLogging;
+        && Consul == other.Consul && RawLogging == other.RawLogging
+        && RunAs == other.RunAs;
 
     public override int GetHashCode() => HashCode.Combine(Name, Exec, Port);
 }

@@ -12,7 +12,7 @@ public static class HealthChecks
         return job.Health switch
         {
             { Exec: { } probe } health => new ExecHealthCheck(name, probe, health.RawLogging, health.Timeout, runtime.Launcher, runtime.Log, runtime.Time,
-                runtime.WriteOutput),
+                runtime.WriteOutput, job.RunAs),
             { Http: { } http } health => new HttpHealthCheck(name, http, health.Timeout, runtime.Log, runtime.Time),
             { Tcp: { } tcp } health => new TcpHealthCheck(name, tcp, health.Timeout, runtime.Log, runtime.Time),
             _ => null,

@@ -269,7 +269,7 @@ public sealed partial class Job
         IRunningProcess run;
         try
         {
-            run = _runtime.Launcher.Start(new ProcessStartRequest(Name, Config.Exec!, Config.RawLogging ? null : _runtime.WriteOutput));
+            run = _runtime.Launcher.Start(new ProcessStartRequest(Name, Config.Exec!, Config.RawLogging ? null : _runtime.WriteOutput) { RunAs = Config.RunAs });
         }
         catch (ProcessStartException ex)
         {

@@ -12,7 +12,9 @@ internal static class ConfigDecoder
     private static readonly string[] ConsulKeys = ["address", "scheme", "token", "tls"];
     private static readonly string[] TlsKeys = ["cafile", "capath", "clientcert", "clientkey", "servername", "verify"];
     private static readonly string[] JobKeys =
-        ["name", "exec", "port", "initial_status", "interfaces", "tags", "consul", "health", "timeout", "restarts", "stopTimeout", "when", "logging"];
+        ["name", "exec", "port", "initial_status", "interfaces", "tags", "consul", "health", "timeout", "restarts", "stopTimeout", "when", "logging",
+        // Pilot extensions (issue 17).
+        "user", "group"];
 
     /// <summary>Job keys v3 silently accepts because they match its private fields.</summary>
     private static readonly string[] JobPrivateKeys =
@@ -217,6 +219,8 @@ internal static class ConfigDecoder
                 IsEmpty = when.Node.Properties.Count == 0,
             },
             RawLogging = logging?.Bool("raw") ?? false,
+            User = job.String("user"),
+            Group = job.String("group"),
         };
     }
 

@@ -76,6 +76,9 @@ internal sealed record RawJob : RawSection
     public RawDuration StopTimeout { get; init; } = RawDuration.Unset;
     public RawWhen? When { get; init; }
     public bool RawLogging { get; init; }
+    // Pilot's run-as (issue 17), resolved in RunAsRules.
+    public string? User { get; init; }
+    public string? Group { get; init; }
 }
 
 internal sealed record RawJobConsul
