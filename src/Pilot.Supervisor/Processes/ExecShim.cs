@@ -78,8 +78,13 @@ public static class ExecShim
     /// <summary>setgroups, setgid, setuid, in that order (each needs the privilege the next one drops); the error text or null.</summary>
     private static string? SwitchIdentity(string uidText, string gidText, string groupsText)
     {
-        var groups = groupsText.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(g => uint.Parse(g, CultureInfo.InvariantCulture)).ToArray();
-        var gid = uint.Parse(gidText, CultureInfo.InvariantCulture);
+        static uint? Id(string text) => uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id <= int.MaxValue ? id : null;
+        var groupIds = groupsText.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Id).ToArray();
+        if (Id(gidText) is not { } gid || groupIds.Any(g => g is null) || (uidText != "-" && Id(uidText) is null))
+        {
+            return $"exec: {AsVerb} {uidText} {gidText} {groupsText}: the ids are not numbers";
+        }
+        var groups = groupIds.Select(g => g!.Value).ToArray();
         if (Native.SetGroups((nuint)groups.Length, groups) != 0)
         {
             return $"exec: setgroups {groupsText}: {Native.ErrnoText(Native.LastError)}";
@@ -88,7 +93,7 @@ public static class ExecShim
         {
             return $"exec: setgid {gidText}: {Native.ErrnoText(Native.LastError)}";
         }
-        if (uidText != "-" && Native.SetUid(uint.Parse(uidText, CultureInfo.InvariantCulture)) != 0)
+        if (uidText != "-" && Native.SetUid(Id(uidText)!.Value) != 0)
         {
             return $"exec: setuid {uidText}: {Native.ErrnoText(Native.LastError)}";
         }
