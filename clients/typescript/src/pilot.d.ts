@@ -313,6 +313,8 @@ export interface components {
             isService?: boolean;
             /** Format: int64 */
             version?: number;
+            check?: null | string;
+            user?: null | string;
         };
         LogLineResponse: {
             /** Format: date-time */

@@ -55,6 +55,10 @@ public sealed record JobResponse
     public DateTimeOffset? LastEvent { get; init; }
     public bool IsService { get; init; }
     public long Version { get; init; }
+    /// <summary>What the job's health check runs: exec, http or tcp; absent without a check.</summary>
+    public string? Check { get; init; }
+    /// <summary>The job's <c>user</c> (and <c>:group</c>) as configured; absent when it runs as Pilot's user.</summary>
+    public string? User { get; init; }
 }
 
 public sealed record WatchResponse(string Name, IReadOnlyList<WatchInstanceResponse> Instances, DateTimeOffset? LastChecked);

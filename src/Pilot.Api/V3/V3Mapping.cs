@@ -28,6 +28,8 @@ public static class V3Mapping
         LastEvent = job.LastEvent,
         IsService = job.IsService,
         Version = job.Version,
+        Check = job.Check,
+        User = job.User,
     };
 
     public static LogLineResponse ToResponse(this RecordedLine line) =>

@@ -92,5 +92,7 @@ public sealed record JobMemory
         LastEvent = LastEvent,
         IsService = job.Config.IsService,
         Version = version,
+        Check = job.Config.Health?.Kind,
+        User = job.Config.RunAs?.ToString(),
     };
 }

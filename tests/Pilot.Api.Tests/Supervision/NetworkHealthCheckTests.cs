@@ -25,6 +25,15 @@ public sealed class NetworkHealthCheckTests
         }
         """;
 
+    /// <summary>A string field of one job in <c>/v3/status</c> (null when absent).</summary>
+    internal static async Task<string?> JobFieldAsync(RunningPilot pilot, string job, string field, CancellationToken cancellationToken)
+    {
+        using var client = pilot.CreateClient();
+        using var status = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/v3/status", cancellationToken));
+        var entry = status.RootElement.GetProperty("jobs").EnumerateArray().Single(j => j.GetProperty("name").GetString() == job);
+        return entry.TryGetProperty(field, out var value) ? value.GetString() : null;
+    }
+
     [Fact]
     public async Task HttpCheck_IsHealthyInItsStatusRange_AndUnhealthyOutsideIt_OrWhenTheServerStops()
     {
@@ -36,6 +45,8 @@ public sealed class NetworkHealthCheckTests
         pilot.Output.ShouldContain($"check.web exited with error: GET {server.Url}: HTTP 503");
         server.Status = 204;
         await pilot.WaitForLineAsync("web-is-healthy", timeout.Token);
+        (await JobFieldAsync(pilot, "web", "check", timeout.Token)).ShouldBe("http");
+        (await JobFieldAsync(pilot, "on-healthy", "check", timeout.Token)).ShouldBeNull();
         var unhealthyBefore = pilot.Lines.Count(l => l.Contains("web-is-unhealthy", StringComparison.Ordinal));
 
         server.Stop();
@@ -58,6 +69,7 @@ public sealed class NetworkHealthCheckTests
 
         await pilot.WaitForLineAsync("web-is-healthy", timeout.Token);
         pilot.Output.ShouldNotContain("web-is-unhealthy");
+        (await JobFieldAsync(pilot, "web", "check", timeout.Token)).ShouldBe("tcp");
 
         listener.Stop();
 

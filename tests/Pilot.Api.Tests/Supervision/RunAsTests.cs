@@ -34,6 +34,8 @@ public sealed class RunAsTests
         (await pilot.WaitForLineAsync("check-uid=", timeout.Token)).ShouldEndWith($"check-uid={account.Uid} check-gid={account.Gid}");
         // By uid, with a group named: as initgroups(user, group), that group and the ones listing the user (not its passwd group).
         (await pilot.WaitForLineAsync("ids-uid=", timeout.Token)).ShouldEndWith($"ids-uid={account.Uid} ids-groups={account.ExtraGid}");
+        (await NetworkHealthCheckTests.JobFieldAsync(pilot, "app", "user", timeout.Token)).ShouldBe(account.User);
+        (await NetworkHealthCheckTests.JobFieldAsync(pilot, "by-ids", "user", timeout.Token)).ShouldBe($"{account.Uid}:{account.ExtraGroup}");
         pilot.Signal(15);
         (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(0, pilot.Output);
     }
