@@ -9,7 +9,7 @@ namespace Pilot.Bench;
 /// do part of the job (Debian's tini, dumb-init, supervisord, s6). Each figure is the median (with min/max) of runs that
 /// alternate between the subjects, so a noisy neighbour hits them all alike.
 /// <code>
-/// Pilot.Bench [--runs N] [--out results.md] [--only startup,storm,rss,control] [--pilot NAME=PATH]... [--no-peers]
+/// Pilot.Bench [--runs N] [--out results.md] [--only startup,storm,rss,control,health] [--pilot NAME=PATH]... [--no-peers]
 /// Pilot.Bench --rss-curve [--minutes 10] [--every 30] [--pilot NAME=PATH]... [--out curve.md]
 /// Pilot.Bench --idle-allocations [--minutes 10] [--every 30] [--out allocations.md]
 /// </code>
@@ -22,7 +22,7 @@ internal static class Program
         "usage: Pilot.Bench [--runs N] [--out FILE] [--only SECTION,...] [--pilot NAME=PATH]... [--no-peers]\n" +
         "       Pilot.Bench --rss-curve [--minutes M] [--every SECONDS] [--pilot NAME=PATH]... [--out FILE]\n" +
         "       Pilot.Bench --idle-allocations [--minutes M] [--every SECONDS] [--out FILE]\n" +
-        "sections: startup, crash, storm, rss, control";
+        "sections: startup, crash, storm, rss, control, health";
 
     public static async Task<int> Main(string[] args)
     {
@@ -121,6 +121,15 @@ internal static class Program
             {
                 await ControlPlaneLoad.MeasureAsync(table, request, supervisors);
             }
+        }
+
+        if (options.Wants("health"))
+        {
+            // Each run takes ≈15 s per subject: a few runs are enough for a CPU figure.
+            await table.MeasureAsync($"health check, exec /bin/true: CPU per check ({HealthCheckCost.Jobs} jobs, 1 s) (ms)", few,
+                [.. pilots.Select(s => s.Run(() => HealthCheckCost.CpuPerCheckAsync(s, scratch, http: false)))]);
+            await table.MeasureAsync($"health check, HTTP GET: CPU per check ({HealthCheckCost.Jobs} jobs, 1 s) (ms)", few,
+                [.. pilots.Select(s => s.Run(() => HealthCheckCost.CpuPerCheckAsync(s, scratch, http: true)))]);
         }
 
         var markdown = table.ToMarkdown(supervisors[0].Name, Bench.MachineDescription());

@@ -318,6 +318,8 @@ export interface components {
             stopSignal?: string;
             onSuccess?: string;
             onFailure?: string;
+            check?: null | string;
+            user?: null | string;
         };
         LogLineResponse: {
             /** Format: date-time */

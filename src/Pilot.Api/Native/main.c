@@ -6,10 +6,19 @@
  * System.Diagnostics.Process knows. Doing that here, before the .NET runtime starts, spares each child the runtime's
  * start-up (≈10 ms and ≈1,800 page faults on the CI machine). Everything else, and an exec that fails (its error text
  * and exit code live in ExecShim.cs), goes to the managed Main, which repeats the same steps under JIT builds.
+ *
+ * `pilot __exec_as UID GID G1,G2 PROGRAM ARGS...` (job `user`/`group`) also takes those ids after the steps above:
+ * setgroups, setgid, then setuid ("-": keep the uid). If any of them fails, the managed Main tries again and reports it.
  */
+#define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 int __managed__Main(int argc, char **argv);
@@ -50,16 +59,70 @@ static void stdin_from_dev_null(void)
     }
 }
 
+/* A decimal id (0 to INT_MAX) ending at `end`; -1 when it is not one. */
+static long parse_id(const char *text, char end, const char **rest)
+{
+    char *stop;
+    errno = 0;
+    long id = strtol(text, &stop, 10);
+    if (stop == text || *stop != end || errno != 0 || id < 0 || id > INT_MAX)
+    {
+        return -1;
+    }
+    *rest = stop;
+    return id;
+}
+
+/* setgroups(G1,G2…), setgid(GID), setuid(UID) unless "-"; 0 when all succeeded. */
+static int switch_identity(const char *uid_text, const char *gid_text, const char *groups_text)
+{
+    gid_t groups[NGROUPS_MAX];
+    size_t count = 0;
+    const char *rest = groups_text;
+    while (*rest != '\0' && count < NGROUPS_MAX)
+    {
+        long group = parse_id(rest, strchr(rest, ',') ? ',' : '\0', &rest);
+        if (group < 0)
+        {
+            return -1;
+        }
+        groups[count++] = (gid_t)group;
+        if (*rest == ',')
+        {
+            rest++;
+        }
+    }
+    long gid = parse_id(gid_text, '\0', &rest);
+    if (gid < 0 || setgroups(count, groups) != 0 || setgid((gid_t)gid) != 0)
+    {
+        return -1;
+    }
+    if (strcmp(uid_text, "-") != 0)
+    {
+        long uid = parse_id(uid_text, '\0', &rest);
+        if (uid < 0 || setuid((uid_t)uid) != 0)
+        {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc >= 3 && strcmp(argv[1], "__exec") == 0)
+    int exec_as = argc >= 6 && strcmp(argv[1], "__exec_as") == 0;
+    if (exec_as || (argc >= 3 && strcmp(argv[1], "__exec") == 0))
     {
         /* Errors ignored on purpose, as in ExecShim.cs: if it fails the child still runs, in Pilot's group. */
         setpgid(0, 0);
         restore_default_signals();
         stdin_from_dev_null();
-        execvp(argv[2], &argv[2]);
-        /* The exec failed: the managed shim tries once more and reports it in Go's words (126/127). */
+        int command = exec_as ? 5 : 2;
+        if (!exec_as || switch_identity(argv[2], argv[3], argv[4]) == 0)
+        {
+            execvp(argv[command], &argv[command]);
+        }
+        /* The switch or the exec failed: the managed shim tries once more and reports it in Go's words (126/127). */
     }
     return __managed__Main(argc, argv);
 }

@@ -73,6 +73,10 @@ public sealed record JobResponse
     public string OnSuccess { get; init; } = "continue";
     /// <summary><c>continue</c> or <c>shutdown</c>.</summary>
     public string OnFailure { get; init; } = "continue";
+    /// <summary>What the job's health check runs: exec, http or tcp; absent without a check.</summary>
+    public string? Check { get; init; }
+    /// <summary>The job's <c>user</c> (and <c>:group</c>) as configured; absent when it runs as Pilot's user.</summary>
+    public string? User { get; init; }
 }
 
 /// <summary>A job's <c>restartBackoff</c> (durations as Go durations) with its current delay and the next restart's due time.</summary>

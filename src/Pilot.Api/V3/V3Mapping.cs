@@ -47,6 +47,8 @@ public static class V3Mapping
         StopSignal = StopSignals.Name(job.StopSignal),
         OnSuccess = CamelCase(job.OnSuccess.ToString()),
         OnFailure = CamelCase(job.OnFailure.ToString()),
+        Check = job.Check,
+        User = job.User,
     };
 
     public static LogLineResponse ToResponse(this RecordedLine line) =>

@@ -209,6 +209,7 @@ public static class ConfigLoader
             errors.Add(new ConfigError("telemetry.port", $"telemetry validation error: invalid port {rawTelemetry.Port}: a port is 0 to 65535", rawTelemetry.LineOf("port")));
         }
         var jobs = raw.Jobs.Select(BuildJob).ToImmutableArray();
+        jobs = ResolveRunAs(raw, jobs, errors);
         errors.AddRange(MachineChecks.InterfaceErrors(raw, jobs));
         var config = new PilotConfig
         {
@@ -267,6 +268,10 @@ public static class ConfigLoader
             health = new HealthConfig
             {
                 Exec = V3Rules.ParseArgs(h.Exec).Command,
+                Http = h.Http is { } url && HealthCheckRules.HttpUrl(url).Url is { } uri
+                    ? new HttpCheckConfig(uri, HealthCheckRules.Status(h.Status).Range ?? StatusRange.Default)
+                    : null,
+                Tcp = h.Tcp is { } tcp ? HealthCheckRules.TcpAddress(tcp).Address : null,
                 Interval = interval,
                 TtlSeconds = (int)Math.Clamp(h.Ttl, 0, int.MaxValue),
                 Timeout = checkTimeout is { } ct && ct > TimeSpan.Zero ? ct : null,
@@ -291,6 +296,22 @@ public static class ConfigLoader
         }, raw.Lifecycle);
     }
 
+    /// <summary>Job <c>user</c> / <c>group</c> against this machine's accounts (read once per load, only when a job has them).</summary>
+    private static ImmutableArray<JobConfig> ResolveRunAs(RawConfig raw, ImmutableArray<JobConfig> jobs, List<ConfigError> errors)
+    {
+        if (raw.Jobs.All(j => j.User is null && j.Group is null))
+        {
+            return jobs;
+        }
+        var accounts = AccountDatabase.System();
+        return [.. raw.Jobs.Zip(jobs, (rawJob, job) =>
+        {
+            var (runAs, runAsErrors) = RunAsRules.Resolve(rawJob, accounts);
+            errors.AddRange(runAsErrors);
+            return job with { RunAs = runAs };
+        })];
+    }
+
     /// <summary>v3's <c>when</c> resolution into one trigger and a start count (reference Part A §2, §3).</summary>
     private static WhenConfig BuildWhen(RawJob raw)
     {
@@ -299,6 +320,10 @@ public static class ConfigLoader
             return new WhenConfig();
         }
         var timeout = when.Timeout.Value;
+        if (CronRules.IsSet(when) && CronSchedule.Parse(when.Cron).Schedule is { } cron)
+        {
+            return new WhenConfig { Cron = cron };
+        }
         if (when.Interval.Value is { } interval)
         {
             return new WhenConfig { Interval = interval };
@@ -351,7 +376,7 @@ public static class ConfigLoader
         foreach (var (job, rawJob) in config.Jobs.Zip(raw.Jobs))
         {
             var where = $"{rawJob.Path} (line {rawJob.LineOf("when")})";
-            if (rawJob.When is { } when && !when.Interval.IsSet && when.Source is not ("SIGHUP" or "SIGUSR2"))
+            if (rawJob.When is { } when && !when.Interval.IsSet && !CronRules.IsSet(when) && when.Source is not ("SIGHUP" or "SIGUSR2"))
             {
                 if (when.IsEmpty || (when.Once.Length == 0 && when.Each.Length == 0))
                 {
@@ -377,7 +402,7 @@ public static class ConfigLoader
     private static IEnumerable<List<string>> OnceCycles(ImmutableArray<JobConfig> jobs)
     {
         // Names may repeat (v3 does not check): a name waits only if every job of that name waits.
-        static bool WaitsOnce(JobConfig j) => j.When.StartsLimit == 1 && j.When.Trigger.Source != Event.GlobalSource && j.When.Interval is null;
+        static bool WaitsOnce(JobConfig j) => j.When.StartsLimit == 1 && j.When.Trigger.Source != Event.GlobalSource && !j.When.IsPeriodic;
         var waitsFor = jobs
             .GroupBy(j => j.Name, StringComparer.Ordinal)
             .Where(g => g.All(WaitsOnce))

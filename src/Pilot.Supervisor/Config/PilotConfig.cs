@@ -99,18 +99,29 @@ public sealed record WhenConfig
     public TimeSpan? Timeout { get; init; }
     /// <summary>True when written with <c>each</c> (affects <c>restarts: unlimited</c> validation).</summary>
     public bool IsEach { get; init; }
+    /// <summary>Pilot extension <c>when.cron</c> (issue 17): a periodic job run at the schedule's times instead of every <see cref="Interval"/>.</summary>
+    public CronSchedule? Cron { get; init; }
 
-    public bool IsPeriodic => Interval is not null;
+    /// <summary>Run by its own timer (<c>interval</c> or <c>cron</c>): each tick starts it, its exits never restart it.</summary>
+    public bool IsPeriodic => Interval is not null || Cron is not null;
 }
 
 public sealed record HealthConfig
 {
     public CommandSpec? Exec { get; init; }
+    // Pilot extensions (issue 17): network checks, no process spawned. At most one of Exec, Http, Tcp is set.
+    /// <summary><c>health.http</c> with <c>health.status</c>: an HTTP GET whose status must fall in the range.</summary>
+    public HttpCheckConfig? Http { get; init; }
+    /// <summary><c>health.tcp</c>: a TCP connect to <c>host:port</c>.</summary>
+    public TcpCheckConfig? Tcp { get; init; }
     public TimeSpan Interval { get; init; }
     public int TtlSeconds { get; init; }
     /// <summary>Check timeout; defaults to <see cref="Interval"/>; null = none (0 or negative in the file).</summary>
     public TimeSpan? Timeout { get; init; }
     public bool RawLogging { get; init; }
+
+    /// <summary>What the check runs: <c>exec</c>, <c>http</c>, <c>tcp</c>, or null (TTL heartbeats only, as v3 without <c>exec</c>).</summary>
+    public string? Kind => Exec is not null ? "exec" : Http is not null ? "http" : Tcp is not null ? "tcp" : null;
 }
 
 public sealed record JobConsulConfig
@@ -139,6 +150,8 @@ public sealed record JobConfig
     public ImmutableArray<string> Interfaces { get; init; } = Validation.V3Rules.DefaultInterfaces;
     public JobConsulConfig? Consul { get; init; }
     public bool RawLogging { get; init; }
+    /// <summary>Pilot extension (issue 17): job <c>user</c> / <c>group</c>, for the job and its exec health check; null = Pilot's own.</summary>
+    public RunAs? RunAs { get; init; }
 
     // Pilot extensions of the job's life (LifecycleConfig.cs); each default is v3's behaviour.
     public RestartBackoffConfig? RestartBackoff { get; init; }
@@ -158,7 +171,8 @@ public sealed record JobConfig
         && Health == other.Health && Port == other.Port && InitialStatus == other.InitialStatus
         && Tags.SequenceEqual(other.Tags) && Interfaces.SequenceEqual(other.Interfaces)
         && Consul == other.Consul && RawLogging == other.RawLogging
-        && RestartBackoff == other.RestartBackoff && StopSignal == other.StopSignal && OnSuccess == other.OnSuccess && OnFailure == other.OnFailure;
+        && RestartBackoff == other.RestartBackoff && StopSignal == other.StopSignal && OnSuccess == other.OnSuccess && OnFailure == other.OnFailure
+        && RunAs == other.RunAs;
 
     public override int GetHashCode() => HashCode.Combine(Name, Exec, Port);
 }

@@ -139,6 +139,11 @@ public sealed record JobSnapshot
     public int StopSignal { get; init; } = Processes.SignalNames.SIGTERM;
     public ExitAction OnSuccess { get; init; }
     public ExitAction OnFailure { get; init; }
+    // Pilot extensions (issue 17).
+    /// <summary>What its health check runs: <c>exec</c>, <c>http</c>, <c>tcp</c>; null without one.</summary>
+    public string? Check { get; init; }
+    /// <summary>Its <c>user</c>/<c>group</c> as written (<c>user:group</c>); null when it runs as Pilot.</summary>
+    public string? User { get; init; }
 }
 
 public sealed record WatchSnapshot(string Name, ImmutableArray<WatchInstance> Instances, DateTimeOffset? LastChecked);

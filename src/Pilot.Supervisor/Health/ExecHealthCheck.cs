@@ -20,10 +20,13 @@ public sealed class ExecHealthCheck : IHealthCheck
     private readonly LogWriter _log;
     private readonly TimeProvider _time;
     private readonly Action<OutputLine> _output;
+    private readonly RunAs? _runAs;
 
+    /// <param name="runAs">The job's <c>user</c>/<c>group</c>: its check runs as the job does.</param>
     public ExecHealthCheck(string name, CommandSpec command, bool rawLogging, TimeSpan? timeout, IProcessLauncher launcher, LogWriter log, TimeProvider time,
-        Action<OutputLine>? output = null)
+        Action<OutputLine>? output = null, RunAs? runAs = null)
     {
+        _runAs = runAs;
         _output = output ?? log.WriteOutput;
         Name = name;
         _command = command;
@@ -41,7 +44,7 @@ public sealed class ExecHealthCheck : IHealthCheck
         IRunningProcess process;
         try
         {
-            process = _launcher.Start(new ProcessStartRequest(Name, _command, _rawLogging ? null : _output));
+            process = _launcher.Start(new ProcessStartRequest(Name, _command, _rawLogging ? null : _output) { RunAs = _runAs });
         }
         catch (ProcessStartException ex)
         {

@@ -41,10 +41,7 @@ public sealed partial class Job
     {
         _runtime = runtime;
         _service = service;
-        _check = check ?? (config.Health is { Exec: { } probe } health
-            ? new ExecHealthCheck("check." + config.Name, probe, health.RawLogging, health.Timeout, runtime.Launcher, runtime.Log, runtime.Time,
-                runtime.WriteOutput)
-            : null);
+        _check = check ?? HealthChecks.For(config, runtime);
         _definition = new JobDefinition(config, [.. stoppingDependents ?? []], service is not null, _check is not null)
         {
             ShutdownDependents = [.. shutdownDependents ?? []],
@@ -279,7 +276,7 @@ public sealed partial class Job
         IRunningProcess run;
         try
         {
-            run = _runtime.Launcher.Start(new ProcessStartRequest(Name, Config.Exec!, Config.RawLogging ? null : _runtime.WriteOutput));
+            run = _runtime.Launcher.Start(new ProcessStartRequest(Name, Config.Exec!, Config.RawLogging ? null : _runtime.WriteOutput) { RunAs = Config.RunAs });
         }
         catch (ProcessStartException ex)
         {

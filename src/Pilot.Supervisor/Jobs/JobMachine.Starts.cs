@@ -29,6 +29,10 @@ public static partial class JobMachine
                     {
                         Emit(new ArmTimer(JobTimer.Interval, every, Periodic: true));
                     }
+                    else if (_job.Config.When.Cron is { } cron)
+                    {
+                        ScheduleNextCronRun(cron);
+                    }
                     break;
                 default:
                     Impossible();

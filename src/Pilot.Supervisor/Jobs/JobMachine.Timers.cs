@@ -151,6 +151,11 @@ public static partial class JobMachine
 
         private void OnIntervalTick()
         {
+            if (_job.Config.When.Cron is { } cron && _m.State is Waiting or Running or RestartQueued or Exited or Holding or Stopped
+                && !IsCronRunDue(cron))
+            {
+                return;
+            }
             switch (_m.State)
             {
                 case Waiting or Running or RestartQueued or Exited:

@@ -25,7 +25,7 @@ public sealed record JobDefinition(JobConfig Config, ImmutableHashSet<string> St
     public string? PidVariable => Config.Exec is { } exec ? EnvNames.PidVariable(Config.Name) : null;
 
     public static JobDefinition Of(JobConfig config, IEnumerable<string>? stopDependents = null, bool hasService = false) =>
-        new(config, [.. stopDependents ?? []], hasService, config.Health?.Exec is not null);
+        new(config, [.. stopDependents ?? []], hasService, config.Health?.Kind is not null);
 }
 
 /// <summary>
@@ -81,6 +81,10 @@ public sealed record JobMemory
     /// <summary>Commands answered once the operator stop under way is done.</summary>
     public ImmutableList<TaskCompletionSource<CommandReply>> PendingReplies { get; init; } = [];
 
+    // Pilot extensions (issue 17).
+    /// <summary>A <c>when.cron</c> job: the time its timer is armed for (the next scheduled run).</summary>
+    public DateTimeOffset? NextCronRun { get; init; }
+
     public static JobMemory Initial(JobDefinition job) => new()
     {
         State = JobState.Idle,
@@ -111,5 +115,7 @@ public sealed record JobMemory
         OnSuccess = job.Config.OnSuccess,
         OnFailure = job.Config.OnFailure,
         Version = version,
+        Check = job.Config.Health?.Kind,
+        User = job.Config.RunAs?.ToString(),
     };
 }

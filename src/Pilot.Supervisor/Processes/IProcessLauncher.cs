@@ -10,6 +10,9 @@ public sealed record ProcessStartRequest(string Name, CommandSpec Command, Actio
 {
     /// <summary>Extra variables on top of Pilot's current environment (which already holds <c>/v3/environ</c> puts).</summary>
     public IReadOnlyDictionary<string, string>? ExtraEnvironment { get; init; }
+
+    /// <summary>The user and groups the child runs as (the shim switches before exec); null = Pilot's own.</summary>
+    public RunAs? RunAs { get; init; }
 }
 
 /// <summary>How a run ended: an exit code, or the signal that killed it.</summary>

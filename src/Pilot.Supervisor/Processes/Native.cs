@@ -10,7 +10,7 @@ internal static partial class Native
 {
     private const string Libc = "libc";
 
-    public const int ESRCH = 3, EINTR = 4, EACCES = 13, ENOENT = 2, ECHILD = 10, ENOEXEC = 8, ENOTDIR = 20, ELOOP = 40, ENAMETOOLONG = 36;
+    public const int EPERM = 1, ESRCH = 3, EINTR = 4, EACCES = 13, ENOENT = 2, ECHILD = 10, ENOEXEC = 8, ENOTDIR = 20, ELOOP = 40, ENAMETOOLONG = 36;
     public const int WNOHANG = 1;
     public const int PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
     public const int SIG_SETMASK = 2;
@@ -33,6 +33,21 @@ internal static partial class Native
 
     [LibraryImport(Libc, EntryPoint = "getpid")]
     public static partial int GetPid();
+
+    [LibraryImport(Libc, EntryPoint = "geteuid")]
+    public static partial uint GetEuid();
+
+    [LibraryImport(Libc, EntryPoint = "getegid")]
+    public static partial uint GetEgid();
+
+    [LibraryImport(Libc, EntryPoint = "setgroups", SetLastError = true)]
+    public static partial int SetGroups(nuint size, uint[] groups);
+
+    [LibraryImport(Libc, EntryPoint = "setgid", SetLastError = true)]
+    public static partial int SetGid(uint gid);
+
+    [LibraryImport(Libc, EntryPoint = "setuid", SetLastError = true)]
+    public static partial int SetUid(uint uid);
 
     [LibraryImport(Libc, EntryPoint = "getpgid", SetLastError = true)]
     public static partial int GetPgid(int pid);
@@ -178,6 +193,7 @@ internal static partial class Native
     /// <summary>strerror text as Go prints it (lower case, e.g. "no such file or directory").</summary>
     public static string ErrnoText(int errno) => errno switch
     {
+        EPERM => "operation not permitted",
         ENOENT => "no such file or directory",
         EACCES => "permission denied",
         ENOEXEC => "exec format error",

@@ -56,7 +56,18 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
             RedirectStandardOutput = !raw,
             RedirectStandardError = !raw,
         };
-        info.ArgumentList.Add(ExecShim.Verb);
+        if (ExecShim.CredentialsFor(request.RunAs) is { } runAs)
+        {
+            info.ArgumentList.Add(ExecShim.AsVerb);
+            foreach (var argument in runAs.ShimArguments)
+            {
+                info.ArgumentList.Add(argument);
+            }
+        }
+        else
+        {
+            info.ArgumentList.Add(ExecShim.Verb);
+        }
         info.ArgumentList.Add(command.Program);
         foreach (var argument in command.Arguments)
         {

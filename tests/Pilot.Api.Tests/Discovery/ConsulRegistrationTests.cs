@@ -113,6 +113,28 @@ public sealed class ConsulRegistrationTests
     }
 
     [Fact]
+    public async Task HttpCheck_SendsTtlHeartbeatsWhilePassing_AndLetsTheTtlExpireWhenTheServerStops()
+    {
+        using var timeout = PilotProcess.Timeout();
+        await using var agent = await TestAgent.StartAsync(cancellationToken: timeout.Token);
+        using var server = new TinyHttpServer();
+        await using var pilot = RunningPilot.Start(AppConfig(agent).Replace("""exec: ["sh", "-c", "true"]""", $"http: \"{server.Url}\"", StringComparison.Ordinal));
+
+        var register = await agent.WaitForRequestAsync(r => r.Path == "/v1/agent/service/register", Wait);
+        var heartbeat = await agent.WaitForRequestAsync(r => r.Path == $"/v1/agent/check/update/service:{ServiceId}", Wait);
+
+        using (var body = JsonDocument.Parse(register.Body))
+        {
+            body.RootElement.GetProperty("Check").GetProperty("TTL").GetString().ShouldBe("3s", "the TTL check v3 registers, whatever runs the check");
+        }
+        heartbeat.Body.ShouldBe("""{"Status":"passing","Output":"ok"}""" + "\n");
+        server.Stop();
+
+        // No heartbeat any more: the agent's TTL (3 s) runs out, as with a failing exec check.
+        await agent.WaitUntilAsync(() => agent.State.GetCheck($"service:{ServiceId}")?.Status == "critical", Wait, "check critical");
+    }
+
+    [Fact]
     public async Task Maintenance_DeregistersThenRegistersAgain()
     {
         using var timeout = PilotProcess.Timeout();

@@ -42,6 +42,13 @@ internal static class JobMachineFixtures
         Timeout = TimeSpan.FromSeconds(5),
     });
 
+    /// <summary><c>when.cron</c> every 10 s (Pilot extension): periodic like an interval job, its timer armed once per run.</summary>
+    public static JobDefinition Cron => JobDefinition.Of(App with
+    {
+        When = new WhenConfig { Cron = CronSchedule.Parse("*/10 * * * * *").Schedule },
+        Restarts = 1,
+    });
+
     public static JobDefinition PreStop => JobDefinition.Of(App with
     {
         Name = "pre-stop",

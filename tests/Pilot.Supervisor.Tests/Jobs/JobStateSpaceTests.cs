@@ -20,7 +20,7 @@ public sealed class JobStateSpaceTests
     private static readonly StubProbe Probe = new();
 
     private static readonly JobDefinition[] Kinds =
-        [Once, Restarting, Unlimited, Each, OnSighup, Late, Periodic, PreStop, Checked, Service, NoExec, ShutdownOnFailure, ShutdownOnSuccess, BackingOff, Depended];
+        [Once, Restarting, Unlimited, Each, OnSighup, Late, Periodic, Cron, PreStop, Checked, Service, NoExec, ShutdownOnFailure, ShutdownOnSuccess, BackingOff, Depended];
 
     /// <summary>Each input under the name the diagram uses; null where it cannot be built from the memory.</summary>
     private static readonly (string Label, Func<JobDefinition, JobMemory, JobInput?> Make)[] Inputs =

@@ -53,6 +53,26 @@ public sealed class ExecShimTests
     }
 
     [Fact]
+    public async Task ShimAs_TakesTheGivenIdsAndGroups_BeforeExec()
+    {
+        Assert.SkipUnless(Environment.IsPrivilegedProcess, "switching to another user needs root");
+        var (exit, lines) = await RunThroughShellAsync("exec \"$PILOT_SHIM\" __exec_as 65534 65534 65534,44 sh -c 'echo $(id -u) $(id -g) $(id -G)'");
+
+        exit.Success.ShouldBeTrue(string.Join('\n', lines.Select(l => l.Text)));
+        lines.Select(l => l.Text).ShouldBe(["65534 65534 65534 44"]);
+    }
+
+    [Fact]
+    public async Task ShimAs_KeepsTheUid_WhenGivenDash()
+    {
+        Assert.SkipUnless(Environment.IsPrivilegedProcess, "setting groups needs root");
+        var (exit, lines) = await RunThroughShellAsync("exec \"$PILOT_SHIM\" __exec_as - 44 44 sh -c 'echo $(id -u) $(id -g) $(id -G)'");
+
+        exit.Success.ShouldBeTrue(string.Join('\n', lines.Select(l => l.Text)));
+        lines.Select(l => l.Text).ShouldBe(["0 44 44"]);
+    }
+
+    [Fact]
     public async Task Shim_ExitsWith127_WhenNoCommandIsGiven()
     {
         var (exit, lines) = await RunThroughShellAsync("exec \"$PILOT_SHIM\" __exec");

@@ -14,7 +14,9 @@ internal static partial class ConfigDecoder
     private static readonly string[] JobKeys =
         ["name", "exec", "port", "initial_status", "interfaces", "tags", "consul", "health", "timeout", "restarts", "stopTimeout", "when", "logging",
          // Pilot's lifecycle extensions (ConfigDecoder.Lifecycle.cs).
-         "restartBackoff", "stopSignal", "onSuccess", "onFailure"];
+         "restartBackoff", "stopSignal", "onSuccess", "onFailure",
+        // Pilot's run-as (RunAsRules).
+        "user", "group"];
 
     /// <summary>Job keys v3 silently accepts because they match its private fields.</summary>
     private static readonly string[] JobPrivateKeys =
@@ -23,8 +25,10 @@ internal static partial class ConfigDecoder
         "restartLimit", "freqInterval", "whenEvent", "whenTimeout", "whenStartsLimit", "stoppingWaitEvent",
     ];
 
-    private static readonly string[] HealthKeys = ["exec", "interval", "ttl", "timeout", "logging"];
-    private static readonly string[] WhenKeys = ["interval", "source", "once", "each", "timeout"];
+    /// <summary>Pilot's network health checks (issue 17); declared before <see cref="HealthKeys"/>, which includes them.</summary>
+    private static readonly string[] NetworkCheckKeys = ["http", "status", "tcp"];
+    private static readonly string[] HealthKeys = ["exec", "interval", "ttl", "timeout", "logging", .. NetworkCheckKeys];
+    private static readonly string[] WhenKeys = ["interval", "source", "once", "each", "timeout", "cron"];
     private static readonly string[] JobConsulKeys = ["enableTagOverride", "deregisterCriticalServiceAfter"];
     private static readonly string[] WatchKeys = ["name", "interval", "tag", "dc"];
     private static readonly string[] TelemetryKeys = ["port", "interfaces", "tags", "metrics"];
@@ -202,6 +206,9 @@ internal static partial class ConfigDecoder
                 Ttl = health.Int("ttl") ?? 0,
                 Timeout = RawDuration.Parse(health.String("timeout")),
                 RawLogging = healthLogging?.Bool("raw") ?? false,
+                Http = health.String("http"),
+                Status = health.Raw("status"),
+                Tcp = health.String("tcp"),
             },
             Timeout = RawDuration.Parse(job.String("timeout")),
             Restarts = job.Raw("restarts"),
@@ -213,10 +220,13 @@ internal static partial class ConfigDecoder
                 Once = when.String("once") ?? "",
                 Each = when.String("each") ?? "",
                 Timeout = RawDuration.Parse(when.String("timeout")),
+                Cron = when.String("cron") ?? "",
                 IsEmpty = when.Node.Properties.Count == 0,
             },
             RawLogging = logging?.Bool("raw") ?? false,
             Lifecycle = lifecycle,
+            User = job.String("user"),
+            Group = job.String("group"),
         };
     }
 

@@ -81,6 +81,9 @@ internal sealed record RawJob : RawSection
     public bool RawLogging { get; init; }
     /// <summary>Pilot extensions of the job's life (ConfigDecoder.Lifecycle.cs).</summary>
     public RawLifecycle Lifecycle { get; init; } = new();
+    // Pilot's run-as (issue 17), resolved in RunAsRules.
+    public string? User { get; init; }
+    public string? Group { get; init; }
 }
 
 internal sealed record RawJobConsul
@@ -96,6 +99,10 @@ internal sealed record RawHealth
     public long Interval { get; init; }
     public long Ttl { get; init; }
     public bool RawLogging { get; init; }
+    // Pilot's network checks (issue 17), validated in HealthCheckRules.
+    public string? Http { get; init; }
+    public Json5Node? Status { get; init; }
+    public string? Tcp { get; init; }
 }
 
 internal sealed record RawWhen
@@ -105,6 +112,8 @@ internal sealed record RawWhen
     public string Once { get; init; } = "";
     public string Each { get; init; } = "";
     public RawDuration Timeout { get; init; } = RawDuration.Unset;
+    /// <summary>Pilot's <c>when.cron</c> (issue 17), validated in CronRules.</summary>
+    public string Cron { get; init; } = "";
     /// <summary>Which keys were written (to tell <c>when: {}</c> from a real trigger).</summary>
     public bool IsEmpty { get; init; }
 }

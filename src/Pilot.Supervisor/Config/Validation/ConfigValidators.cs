@@ -52,6 +52,7 @@ internal sealed class JobValidator : AbstractValidator<RawJob>
                 {
                     Fail("health.exec", $"unable to create job[{name}].health.exec: {execError}");
                 }
+                HealthCheckRules.Validate(name, health, Fail);
             }
             else if (job.Port != 0 && name != JobConfig.TelemetryJobName)
             {
@@ -96,6 +97,7 @@ internal sealed class JobValidator : AbstractValidator<RawJob>
                 {
                     Fail("when", $"job[{name}].when can have only one of 'interval', 'once', or 'each'");
                 }
+                CronRules.Validate(name, when, Fail);
                 if (when.Interval.Error is { } intervalError)
                 {
                     Fail("when.interval", $"unable to parse job[{name}].when.interval '{when.Interval}': {intervalError}");
@@ -134,7 +136,7 @@ internal sealed class JobValidator : AbstractValidator<RawJob>
                 Fail("stopTimeout", longStop);
             }
 
-            var isPeriodic = job.When?.Interval.IsSet ?? false;
+            var isPeriodic = (job.When?.Interval.IsSet ?? false) || CronRules.IsSet(job.When);
             if (V3Rules.Restarts(job.Restarts, isPeriodic, job.When?.Each.Length > 0).Error is { } restartsError)
             {
                 Fail("restarts", $"job[{name}].restarts field '{job.Restarts!.GoFormat()}' invalid: {restartsError}");

@@ -14,6 +14,14 @@ namespace Pilot.Client.Models
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
+        /// <summary>The check property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Check { get; set; }
+#nullable restore
+#else
+        public string Check { get; set; }
+#endif
         /// <summary>The health property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -84,6 +92,14 @@ namespace Pilot.Client.Models
 #else
         public string StopSignal { get; set; }
 #endif
+        /// <summary>The user property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? User { get; set; }
+#nullable restore
+#else
+        public string User { get; set; }
+#endif
         /// <summary>The version property</summary>
         public long? Version { get; set; }
         /// <summary>The waitingFor property</summary>
@@ -119,6 +135,7 @@ namespace Pilot.Client.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
+                { "check", n => { Check = n.GetStringValue(); } },
                 { "health", n => { Health = n.GetStringValue(); } },
                 { "isService", n => { IsService = n.GetBoolValue(); } },
                 { "lastEvent", n => { LastEvent = n.GetDateTimeOffsetValue(); } },
@@ -133,6 +150,7 @@ namespace Pilot.Client.Models
                 { "restarts", n => { Restarts = n.GetIntValue(); } },
                 { "state", n => { State = n.GetStringValue(); } },
                 { "stopSignal", n => { StopSignal = n.GetStringValue(); } },
+                { "user", n => { User = n.GetStringValue(); } },
                 { "version", n => { Version = n.GetLongValue(); } },
                 { "waitingFor", n => { WaitingFor = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
             };
@@ -144,6 +162,7 @@ namespace Pilot.Client.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
+            writer.WriteStringValue("check", Check);
             writer.WriteStringValue("health", Health);
             writer.WriteBoolValue("isService", IsService);
             writer.WriteDateTimeOffsetValue("lastEvent", LastEvent);
@@ -158,6 +177,7 @@ namespace Pilot.Client.Models
             writer.WriteIntValue("restarts", Restarts);
             writer.WriteStringValue("state", State);
             writer.WriteStringValue("stopSignal", StopSignal);
+            writer.WriteStringValue("user", User);
             writer.WriteLongValue("version", Version);
             writer.WriteCollectionOfPrimitiveValues<string>("waitingFor", WaitingFor);
             writer.WriteAdditionalData(AdditionalData);
