@@ -320,6 +320,9 @@ export interface components {
             onFailure?: string;
             check?: null | string;
             user?: null | string;
+            cron?: null | string;
+            /** Format: date-time */
+            nextRun?: null | string;
         };
         LogLineResponse: {
             /** Format: date-time */

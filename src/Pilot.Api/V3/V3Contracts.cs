@@ -77,6 +77,10 @@ public sealed record JobResponse
     public string? Check { get; init; }
     /// <summary>The job's <c>user</c> (and <c>:group</c>) as configured; absent when it runs as Pilot's user.</summary>
     public string? User { get; init; }
+    /// <summary>The job's <c>when.cron</c> expression; absent without one.</summary>
+    public string? Cron { get; init; }
+    /// <summary>A cron job's next scheduled run; absent otherwise.</summary>
+    public DateTimeOffset? NextRun { get; init; }
 }
 
 /// <summary>A job's <c>restartBackoff</c> (durations as Go durations) with its current delay and the next restart's due time.</summary>

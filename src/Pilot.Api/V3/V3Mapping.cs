@@ -49,6 +49,8 @@ public static class V3Mapping
         OnFailure = CamelCase(job.OnFailure.ToString()),
         Check = job.Check,
         User = job.User,
+        Cron = job.Cron,
+        NextRun = job.NextRun,
     };
 
     public static LogLineResponse ToResponse(this RecordedLine line) =>

@@ -144,6 +144,10 @@ public sealed record JobSnapshot
     public string? Check { get; init; }
     /// <summary>Its <c>user</c>/<c>group</c> as written (<c>user:group</c>); null when it runs as Pilot.</summary>
     public string? User { get; init; }
+    /// <summary>Its <c>when.cron</c> expression; null without one.</summary>
+    public string? Cron { get; init; }
+    /// <summary>A cron job: when its next scheduled run is due; null otherwise.</summary>
+    public DateTimeOffset? NextRun { get; init; }
 }
 
 public sealed record WatchSnapshot(string Name, ImmutableArray<WatchInstance> Instances, DateTimeOffset? LastChecked);

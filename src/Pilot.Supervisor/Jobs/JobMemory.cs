@@ -117,5 +117,7 @@ public sealed record JobMemory
         Version = version,
         Check = job.Config.Health?.Kind,
         User = job.Config.RunAs?.ToString(),
+        Cron = job.Config.When.Cron?.Text,
+        NextRun = NextCronRun,
     };
 }

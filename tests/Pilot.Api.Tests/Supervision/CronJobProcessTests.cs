@@ -26,6 +26,10 @@ public sealed class CronJobProcessTests
             .Select(l => long.Parse(l[(l.IndexOf("tick-ran-at-", StringComparison.Ordinal) + "tick-ran-at-".Length)..].Trim(), System.Globalization.CultureInfo.InvariantCulture))
             .ToList();
         seconds.Skip(1).Distinct().Count().ShouldBe(seconds.Count - 1, "one scheduled run per second: " + pilot.Output);
+        (await NetworkHealthCheckTests.JobFieldAsync(pilot, "tick", "cron", timeout.Token)).ShouldBe("* * * * * *");
+        var nextRun = DateTimeOffset.Parse((await NetworkHealthCheckTests.JobFieldAsync(pilot, "tick", "nextRun", timeout.Token))!, System.Globalization.CultureInfo.InvariantCulture);
+        (nextRun - DateTimeOffset.UtcNow).ShouldBeLessThan(TimeSpan.FromSeconds(2), "the next run of an every-second schedule");
+        (await NetworkHealthCheckTests.JobFieldAsync(pilot, "main", "nextRun", timeout.Token)).ShouldBeNull();
         pilot.Signal(15);
         (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(0, pilot.Output);
     }

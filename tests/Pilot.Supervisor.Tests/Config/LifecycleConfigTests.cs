@@ -111,6 +111,11 @@ public sealed class LifecycleConfigTests
             .ShouldBe("job[app].restartBackoff cannot be used with when.interval: a periodic job runs on its ticks, not on restarts");
 
     [Fact]
+    public void RestartBackoff_IsRejected_OnACronJob() =>
+        SingleError("{ jobs: [ { name: 'app', exec: 'app', when: { cron: '*/5 * * * *' }, restartBackoff: {} } ] }").Message
+            .ShouldBe("job[app].restartBackoff cannot be used with when.cron: a periodic job runs on its ticks, not on restarts");
+
+    [Fact]
     public void ShutdownOrder_IsRejected_WithASuggestion()
     {
         var error = SingleError("{\n  shutdownOrder: 'dependency',\n}");

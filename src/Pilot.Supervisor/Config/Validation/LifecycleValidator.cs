@@ -38,9 +38,10 @@ internal sealed class LifecycleValidator : AbstractValidator<RawJob>
                     Fail("restartBackoff.max", $"{field}.max '{Text(backoff.Max, RestartBackoffConfig.DefaultMax)}' cannot be less than "
                         + $"{field}.initial '{Text(backoff.Initial, RestartBackoffConfig.DefaultInitial)}'");
                 }
-                if (job.When?.Interval.IsSet == true)
+                if (job.When?.Interval.IsSet == true || !string.IsNullOrEmpty(job.When?.Cron))
                 {
-                    Fail("restartBackoff", $"{field} cannot be used with when.interval: a periodic job runs on its ticks, not on restarts");
+                    var schedule = job.When?.Interval.IsSet == true ? "when.interval" : "when.cron";
+                    Fail("restartBackoff", $"{field} cannot be used with {schedule}: a periodic job runs on its ticks, not on restarts");
                 }
 
                 TimeSpan? Duration(RawDuration value, string key)

@@ -22,6 +22,14 @@ namespace Pilot.Client.Models
 #else
         public string Check { get; set; }
 #endif
+        /// <summary>The cron property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Cron { get; set; }
+#nullable restore
+#else
+        public string Cron { get; set; }
+#endif
         /// <summary>The health property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -48,6 +56,8 @@ namespace Pilot.Client.Models
 #else
         public string Name { get; set; }
 #endif
+        /// <summary>The nextRun property</summary>
+        public DateTimeOffset? NextRun { get; set; }
         /// <summary>The onFailure property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -136,6 +146,7 @@ namespace Pilot.Client.Models
             return new Dictionary<string, Action<IParseNode>>
             {
                 { "check", n => { Check = n.GetStringValue(); } },
+                { "cron", n => { Cron = n.GetStringValue(); } },
                 { "health", n => { Health = n.GetStringValue(); } },
                 { "isService", n => { IsService = n.GetBoolValue(); } },
                 { "lastEvent", n => { LastEvent = n.GetDateTimeOffsetValue(); } },
@@ -143,6 +154,7 @@ namespace Pilot.Client.Models
                 { "lastExited", n => { LastExited = n.GetDateTimeOffsetValue(); } },
                 { "lastStarted", n => { LastStarted = n.GetDateTimeOffsetValue(); } },
                 { "name", n => { Name = n.GetStringValue(); } },
+                { "nextRun", n => { NextRun = n.GetDateTimeOffsetValue(); } },
                 { "onFailure", n => { OnFailure = n.GetStringValue(); } },
                 { "onSuccess", n => { OnSuccess = n.GetStringValue(); } },
                 { "pid", n => { Pid = n.GetIntValue(); } },
@@ -163,6 +175,7 @@ namespace Pilot.Client.Models
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteStringValue("check", Check);
+            writer.WriteStringValue("cron", Cron);
             writer.WriteStringValue("health", Health);
             writer.WriteBoolValue("isService", IsService);
             writer.WriteDateTimeOffsetValue("lastEvent", LastEvent);
@@ -170,6 +183,7 @@ namespace Pilot.Client.Models
             writer.WriteDateTimeOffsetValue("lastExited", LastExited);
             writer.WriteDateTimeOffsetValue("lastStarted", LastStarted);
             writer.WriteStringValue("name", Name);
+            writer.WriteDateTimeOffsetValue("nextRun", NextRun);
             writer.WriteStringValue("onFailure", OnFailure);
             writer.WriteStringValue("onSuccess", OnSuccess);
             writer.WriteIntValue("pid", Pid);
