@@ -1,28 +1,12 @@
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Events;
 using Shouldly;
+using static Pilot.Supervisor.Tests.Config.ConfigText;
 
 namespace Pilot.Supervisor.Tests.Config;
 
 public sealed class ConfigLoaderTests
 {
-    private static ConfigResult Load(string text, Dictionary<string, string>? env = null) =>
-        ConfigLoader.Parse(text, env ?? new Dictionary<string, string>());
-
-    private static PilotConfig Valid(string text, Dictionary<string, string>? env = null)
-    {
-        var result = Load(text, env);
-        result.Errors.ShouldBeEmpty(string.Join("\n", result.Errors));
-        return result.Config!;
-    }
-
-    private static ConfigError SingleError(string text)
-    {
-        var result = Load(text);
-        result.IsValid.ShouldBeFalse();
-        return result.Errors.ShouldHaveSingleItem(string.Join("\n", result.Errors));
-    }
-
     [Fact]
     public void LoggingKeepLines_DefaultsTo1000_AndIsReadWhenGiven()
     {

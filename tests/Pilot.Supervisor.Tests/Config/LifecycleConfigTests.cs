@@ -1,28 +1,13 @@
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Processes;
 using Shouldly;
+using static Pilot.Supervisor.Tests.Config.ConfigText;
 
 namespace Pilot.Supervisor.Tests.Config;
 
 /// <summary>The lifecycle extensions of issue 17: defaults are v3's, values are read, bad values named with their path and line.</summary>
 public sealed class LifecycleConfigTests
 {
-    private static ConfigResult Load(string text) => ConfigLoader.Parse(text, new Dictionary<string, string>());
-
-    private static PilotConfig Valid(string text)
-    {
-        var result = Load(text);
-        result.Errors.ShouldBeEmpty(string.Join("\n", result.Errors));
-        return result.Config!;
-    }
-
-    private static ConfigError SingleError(string text)
-    {
-        var result = Load(text);
-        result.IsValid.ShouldBeFalse();
-        return result.Errors.ShouldHaveSingleItem(string.Join("\n", result.Errors));
-    }
-
     [Fact]
     public void LifecycleFields_DefaultToV3Behaviour()
     {
