@@ -89,7 +89,7 @@ public sealed class ControlSocketTests
 
         // Kestrel serves the socket Pilot bound (a descriptor handed over), and nothing else.
         host.ControlPlane.Addresses.ShouldHaveSingleItem().ShouldBe($"http://unix:{host.SocketPath}");
-        new FileInfo($"/proc/self/fd/{host.Listener.KestrelHandle}").LinkTarget.ShouldStartWith("socket:");
+        new FileInfo($"/proc/self/fd/{host.Listener.Descriptor}").LinkTarget.ShouldStartWith("socket:");
     }
 
     [Fact]
