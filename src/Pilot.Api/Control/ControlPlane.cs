@@ -23,6 +23,12 @@ public sealed record ControlPlaneOptions
 
     /// <summary>The opt-in plain-HTTP listener for a browser (<c>-dev-http</c>); null: the socket only.</summary>
     public DevListener? DevListener { get; init; }
+
+    /// <summary>How long Kestrel serves the socket without any connection before it stops until the next client.</summary>
+    public TimeSpan IdleAfter { get; init; } = OnDemandKestrel.IdleAfter;
+
+    /// <summary>Told true when Kestrel starts serving the socket on demand and false when it stops again.</summary>
+    public Action<bool>? ServingChanged { get; init; }
 }
 
 /// <summary>
@@ -89,7 +95,7 @@ public sealed class ControlPlane : IAsyncDisposable
         {
             // The dev listener (TCP, a browser) has no socket to wait on: with it, Kestrel runs all the time.
             server = options.DevListener is null
-                ? new ControlServer(new OnDemandKestrel(listener, StartKestrel, log), null)
+                ? new ControlServer(new OnDemandKestrel(listener, StartKestrel, log, options.IdleAfter, options.ServingChanged), null)
                 : new ControlServer(null, await StartKestrel(listener.DuplicateForKestrel(), static next => next).ConfigureAwait(false));
         }
         catch

@@ -15,12 +15,14 @@ namespace Pilot.Api.Control;
 /// </summary>
 internal sealed class OnDemandKestrel : IAsyncDisposable
 {
-    /// <summary>How long Kestrel stays up without any connection (several CLI calls in a row share one start).</summary>
+    /// <summary>By default, how long Kestrel stays up without any connection (several CLI calls in a row share one start).</summary>
     public static readonly TimeSpan IdleAfter = TimeSpan.FromSeconds(10);
 
     private readonly ControlListener _listener;
     private readonly Func<ulong, Func<ConnectionDelegate, ConnectionDelegate>, Task<KestrelHost>> _start;
     private readonly ILogger _log;
+    private readonly TimeSpan _idleAfter;
+    private readonly Action<bool>? _servingChanged;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ManualResetEventSlim _serverGone = new(false);
     private readonly int _wake;
@@ -33,11 +35,14 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
     private long _acceptedAtLastCheck;
 
     /// <param name="start">Starts a Kestrel listening on the given handle, with the given connection middleware first.</param>
-    public OnDemandKestrel(ControlListener listener, Func<ulong, Func<ConnectionDelegate, ConnectionDelegate>, Task<KestrelHost>> start, ILogger log)
+    public OnDemandKestrel(ControlListener listener, Func<ulong, Func<ConnectionDelegate, ConnectionDelegate>, Task<KestrelHost>> start, ILogger log,
+        TimeSpan idleAfter, Action<bool>? servingChanged)
     {
         _listener = listener;
         _start = start;
         _log = log;
+        _idleAfter = idleAfter;
+        _servingChanged = servingChanged;
         _wake = PollInterop.CreateEventFd();
         _waiter = new Thread(WaitForClients, maxStackSize: 256 * 1024) { IsBackground = true, Name = "Pilot control socket" };
         _waiter.Start();
@@ -81,7 +86,8 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
             }
             _acceptedAtLastCheck = Interlocked.Read(ref _accepted);
             _host = await _start(_listener.DuplicateForKestrel(), CountConnections).ConfigureAwait(false);
-            _idleCheck = TimeProvider.System.CreateTimer(static self => _ = ((OnDemandKestrel)self!).StopIfIdleAsync(), this, IdleAfter, IdleAfter);
+            _idleCheck = TimeProvider.System.CreateTimer(static self => _ = ((OnDemandKestrel)self!).StopIfIdleAsync(), this, _idleAfter, _idleAfter);
+            _servingChanged?.Invoke(true);
         }
         finally
         {
@@ -139,6 +145,7 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
         {
             await host.StopAsync(cancellationToken).ConfigureAwait(false);
             await host.DisposeAsync().ConfigureAwait(false);
+            _servingChanged?.Invoke(false);
         }
     }
 
