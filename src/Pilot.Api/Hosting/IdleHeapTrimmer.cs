@@ -25,8 +25,10 @@ internal sealed class IdleHeapTrimmer(TimeProvider time, LogWriter log) : IAsync
     private ITimer? _timer;
     private long _allocated;
 
+    /// <summary>Called once start-up is over: the executable's pages only start-up needed are given back now.</summary>
     public void Start()
     {
+        _ = ExecutablePages.Release();
         _allocated = GC.GetTotalAllocatedBytes();
         _timer = time.CreateTimer(_ => Tick(), null, Period, Period);
     }
@@ -41,6 +43,7 @@ internal sealed class IdleHeapTrimmer(TimeProvider time, LogWriter log) : IAsync
             var before = Environment.WorkingSet;
             GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            _ = ExecutablePages.Release();
             log.Write(LogLevel.Debug, string.Create(CultureInfo.InvariantCulture,
                 $"burst over: heap compacted, RSS {before / Mebibyte:0.0} -> {Environment.WorkingSet / Mebibyte:0.0} MiB"));
             _allocated = GC.GetTotalAllocatedBytes();
