@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -22,6 +23,12 @@ public sealed record ControlPlaneOptions
 
     /// <summary>The opt-in plain-HTTP listener for a browser (<c>-dev-http</c>); null: the socket only.</summary>
     public DevListener? DevListener { get; init; }
+
+    /// <summary>How long Kestrel serves the socket without any connection before it stops until the next client.</summary>
+    public TimeSpan IdleAfter { get; init; } = OnDemandKestrel.IdleAfter;
+
+    /// <summary>Told true when Kestrel starts serving the socket on demand and false when it stops again.</summary>
+    public Action<bool>? ServingChanged { get; init; }
 }
 
 /// <summary>
@@ -40,22 +47,25 @@ public sealed class ControlPlane : IAsyncDisposable
     /// <summary>The host name clients put in their requests (v3's client uses it too).</summary>
     public const string HostName = "control";
 
-    private readonly KestrelHost _kestrel;
+    private readonly ControlServer _server;
     private readonly ILogger _log;
     private readonly string _socketPath;
     private readonly CancellationTokenSource _stopping;
     private Task? _stopped;
 
-    private ControlPlane(KestrelHost kestrel, ILogger log, string socketPath, CancellationTokenSource stopping)
+    private ControlPlane(ControlServer server, ILogger log, string socketPath, CancellationTokenSource stopping)
     {
-        _kestrel = kestrel;
+        _server = server;
         _log = log;
         _socketPath = socketPath;
         _stopping = stopping;
     }
 
     /// <summary>Where Kestrel listens: the socket's path as <c>http://unix:PATH</c>, and the dev listener's address when on.</summary>
-    public ICollection<string> Addresses => _kestrel.Addresses;
+    public ICollection<string> Addresses => _server.Always?.Addresses ?? [$"http://unix:{_socketPath}"];
+
+    /// <summary>True while a Kestrel serves the socket (on demand: from a client's connection until it has been idle a while).</summary>
+    public bool IsServing => _server.OnDemand?.IsServing ?? true;
 
     public static async Task<ControlPlane> StartAsync(ControlListener listener, ControlPlaneOptions options, CancellationToken cancellationToken)
     {
@@ -67,22 +77,26 @@ public sealed class ControlPlane : IAsyncDisposable
         log.LogDebug("control: listening to {Path}", listener.SocketPath);
         var stopping = new CancellationTokenSource();
         var pipeline = new ControlPipeline(options, log, stopping.Token);
-        KestrelHost kestrel;
+        Task<KestrelHost> StartKestrel(ulong handle, Func<ConnectionDelegate, ConnectionDelegate> first) => KestrelHost.StartAsync(
+            kestrel =>
+            {
+                kestrel.ListenHandle(handle, listen => listen.Use(first).Use(RejectionProblems.Middleware));
+                if (options.DevListener is { } dev)
+                {
+                    kestrel.Listen(dev.EndPoint);
+                }
+                kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
+            },
+            pipeline.HandleAsync,
+            options.Loggers,
+            cancellationToken);
+        ControlServer server;
         try
         {
-            kestrel = await KestrelHost.StartAsync(
-                kestrel =>
-                {
-                    kestrel.ListenHandle(listener.KestrelHandle, listen => listen.Use(RejectionProblems.Middleware));
-                    if (options.DevListener is { } dev)
-                    {
-                        kestrel.Listen(dev.EndPoint);
-                    }
-                    kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
-                },
-                pipeline.HandleAsync,
-                options.Loggers,
-                cancellationToken).ConfigureAwait(false);
+            // The dev listener (TCP, a browser) has no socket to wait on: with it, Kestrel runs all the time.
+            server = options.DevListener is null
+                ? new ControlServer(new OnDemandKestrel(listener, StartKestrel, log, options.IdleAfter, options.ServingChanged), null)
+                : new ControlServer(null, await StartKestrel(listener.DuplicateForKestrel(), static next => next).ConfigureAwait(false));
         }
         catch
         {
@@ -90,11 +104,11 @@ public sealed class ControlPlane : IAsyncDisposable
             throw;
         }
         log.LogInformation("control: serving at {Path}", listener.SocketPath);
-        if (options.DevListener is not null)
+        if (server.Always is { } always)
         {
-            WarnAboutDevListener(options.Loggers, kestrel.Addresses);
+            WarnAboutDevListener(options.Loggers, always.Addresses);
         }
-        return new ControlPlane(kestrel, log, listener.SocketPath, stopping);
+        return new ControlPlane(server, log, listener.SocketPath, stopping);
     }
 
     private static void WarnAboutDevListener(ILoggerFactory loggers, IEnumerable<string> addresses)
@@ -121,7 +135,7 @@ public sealed class ControlPlane : IAsyncDisposable
     {
         _log.LogDebug("control: stopping control server");
         await _stopping.CancelAsync().ConfigureAwait(false);
-        await _kestrel.StopAsync(cancellationToken).ConfigureAwait(false);
+        await _server.StopAsync(cancellationToken).ConfigureAwait(false);
         _log.LogDebug("control: stopped serving at {Path}", _socketPath);
         _log.LogDebug("control: completed graceful shutdown of control server");
     }
@@ -132,9 +146,18 @@ public sealed class ControlPlane : IAsyncDisposable
         {
             await StopAsync(timeout.Token).ConfigureAwait(false);
         }
-        await _kestrel.DisposeAsync().ConfigureAwait(false);
+        await _server.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
     }
+}
+
+/// <summary>The Kestrel behind the control plane: started on demand, or always running (with the dev listener).</summary>
+internal sealed record ControlServer(OnDemandKestrel? OnDemand, KestrelHost? Always) : IAsyncDisposable
+{
+    public Task StopAsync(CancellationToken cancellationToken) =>
+        OnDemand?.StopAsync(cancellationToken) ?? Always!.StopAsync(cancellationToken);
+
+    public ValueTask DisposeAsync() => OnDemand?.DisposeAsync() ?? Always!.DisposeAsync();
 }
 
 /// <summary>

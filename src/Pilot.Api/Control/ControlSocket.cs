@@ -71,26 +71,28 @@ public static class ControlSocket
 
 /// <summary>
 /// The control socket, bound and listening before anything else starts (v3 listens before it starts jobs, so a job may
-/// call <c>pilot -putenv</c> at once: its connection waits in the backlog until Kestrel accepts it). Kestrel is handed a
-/// duplicate of the descriptor (<c>ListenHandle</c>) and closes that one; this object keeps the original and, when
-/// disposed, closes it and removes the socket file.
+/// call <c>pilot -putenv</c> at once: its connection waits in the backlog until Kestrel accepts it). Each Kestrel that
+/// serves it is handed a duplicate of the descriptor (<c>ListenHandle</c>) and closes that one; this object keeps the
+/// original and, when disposed, closes it and removes the socket file.
 /// </summary>
 public sealed class ControlListener : IDisposable
 {
     private const int Backlog = 512;
     private readonly Socket _socket;
 
-    private ControlListener(Socket socket, string path, ulong handle)
+    private ControlListener(Socket socket, string path)
     {
         _socket = socket;
         SocketPath = path;
-        KestrelHandle = handle;
     }
 
     public string SocketPath { get; }
 
-    /// <summary>A close-on-exec duplicate of the listening descriptor, for Kestrel's <c>ListenHandle</c>.</summary>
-    public ulong KestrelHandle { get; }
+    /// <summary>The listening descriptor itself, to wait for a client on (it stays open as long as this object).</summary>
+    public int Descriptor => (int)_socket.SafeHandle.DangerousGetHandle();
+
+    /// <summary>A new close-on-exec duplicate of the listening descriptor, for one Kestrel's <c>ListenHandle</c> to own.</summary>
+    public ulong DuplicateForKestrel() => SocketInterop.DuplicateCloseOnExec(_socket.SafeHandle.DangerousGetHandle());
 
     /// <summary>
     /// Replaces a stale socket file (a live one: <see cref="ControlSocketInUseException"/>), binds, listens and sets
@@ -110,8 +112,7 @@ public sealed class ControlListener : IDisposable
             socket.Bind(new UnixDomainSocketEndPoint(control.SocketPath));
             socket.Listen(Backlog);
             ControlSocket.ApplyMode(control.SocketPath, control.SocketMode);
-            var duplicate = SocketInterop.DuplicateCloseOnExec(socket.SafeHandle.DangerousGetHandle());
-            return new ControlListener(socket, control.SocketPath, duplicate);
+            return new ControlListener(socket, control.SocketPath);
         }
         catch
         {

@@ -31,7 +31,7 @@ public static class ControlPlaneDocumentation
     {
         ArgumentNullException.ThrowIfNull(listener);
         var builder = IsolatedWebHost.CreateBuilder(Environments.Production);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenHandle(listener.KestrelHandle));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenHandle(listener.DuplicateForKestrel()));
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, PilotApiJsonContext.Default);

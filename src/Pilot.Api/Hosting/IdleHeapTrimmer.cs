@@ -22,11 +22,17 @@ internal sealed class IdleHeapTrimmer(TimeProvider time, LogWriter log) : IAsync
     private const double Mebibyte = 1024 * 1024;
 
     private readonly HeapTrimPolicy _policy = new(BurstBytes);
+    /// <summary>When start-up is over and its pages of the executable can go (a one-shot run has exited by then).</summary>
+    public static readonly TimeSpan StartupSettled = TimeSpan.FromSeconds(1);
+
     private ITimer? _timer;
+    private ITimer? _startupRelease;
     private long _allocated;
 
+    /// <summary>Called once the jobs have started; the executable's pages only start-up needed go a moment later.</summary>
     public void Start()
     {
+        _startupRelease = time.CreateTimer(static _ => ExecutablePages.Release(), null, StartupSettled, Timeout.InfiniteTimeSpan);
         _allocated = GC.GetTotalAllocatedBytes();
         _timer = time.CreateTimer(_ => Tick(), null, Period, Period);
     }
@@ -41,6 +47,7 @@ internal sealed class IdleHeapTrimmer(TimeProvider time, LogWriter log) : IAsync
             var before = Environment.WorkingSet;
             GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            _ = ExecutablePages.Release();
             log.Write(LogLevel.Debug, string.Create(CultureInfo.InvariantCulture,
                 $"burst over: heap compacted, RSS {before / Mebibyte:0.0} -> {Environment.WorkingSet / Mebibyte:0.0} MiB"));
             _allocated = GC.GetTotalAllocatedBytes();
@@ -52,6 +59,10 @@ internal sealed class IdleHeapTrimmer(TimeProvider time, LogWriter log) : IAsync
         if (Interlocked.Exchange(ref _timer, null) is { } timer)
         {
             await timer.DisposeAsync().ConfigureAwait(false);
+        }
+        if (Interlocked.Exchange(ref _startupRelease, null) is { } release)
+        {
+            await release.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

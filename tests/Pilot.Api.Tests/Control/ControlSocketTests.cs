@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Pilot.Api.Cli;
 using Pilot.Api.Control;
 using Pilot.Api.Tests.Support;
 using Pilot.Supervisor.Config;
@@ -89,7 +90,28 @@ public sealed class ControlSocketTests
 
         // Kestrel serves the socket Pilot bound (a descriptor handed over), and nothing else.
         host.ControlPlane.Addresses.ShouldHaveSingleItem().ShouldBe($"http://unix:{host.SocketPath}");
-        new FileInfo($"/proc/self/fd/{host.Listener.KestrelHandle}").LinkTarget.ShouldStartWith("socket:");
+        new FileInfo($"/proc/self/fd/{host.Listener.Descriptor}").LinkTarget.ShouldStartWith("socket:");
+    }
+
+    [Fact]
+    public async Task Kestrel_RunsOnlyWhileClientsConnect_AndStartsAgainForTheNextClient()
+    {
+        var changes = System.Threading.Channels.Channel.CreateUnbounded<bool>();
+        await using var host = await ControlPlaneHost.StartAsync(idleAfter: TimeSpan.FromMilliseconds(200), servingChanged: s => changes.Writer.TryWrite(s));
+        host.ControlPlane.IsServing.ShouldBeFalse();
+
+        for (var round = 0; round < 2; round++)
+        {
+            // A client of its own per round, as each `pilot -putenv` is: its connection closes with it.
+            using (var client = ControlClient.CreateHttpClient(host.SocketPath))
+            {
+                var (status, _, _) = await client.GetJsonAsync("/v3/ping", host.Token);
+                status.ShouldBe(HttpStatusCode.OK);
+                (await changes.Reader.ReadAsync(host.Token)).ShouldBeTrue();
+            }
+            (await changes.Reader.ReadAsync(host.Token)).ShouldBeFalse();
+            host.ControlPlane.IsServing.ShouldBeFalse();
+        }
     }
 
     [Fact]

@@ -46,7 +46,8 @@ internal sealed class ControlPlaneHost : IAsyncDisposable
     public ControlRequestCounter Counter { get; }
 
     public static async Task<ControlPlaneHost> StartAsync(
-        TempDirectory? directory = null, int? socketMode = null, string environmentName = "Production")
+        TempDirectory? directory = null, int? socketMode = null, string environmentName = "Production",
+        TimeSpan? idleAfter = null, Action<bool>? servingChanged = null)
     {
         directory ??= new TempDirectory();
         var control = new ControlConfig { SocketPath = directory.File("control.sock") };
@@ -63,6 +64,8 @@ internal sealed class ControlPlaneHost : IAsyncDisposable
             Supervisor = supervisor,
             Observer = counter,
             EnvironmentName = environmentName,
+            IdleAfter = idleAfter ?? OnDemandKestrel.IdleAfter,
+            ServingChanged = servingChanged,
         }, timeout.Token);
         return new ControlPlaneHost(controlPlane, listener, counter, directory, control, supervisor);
     }
