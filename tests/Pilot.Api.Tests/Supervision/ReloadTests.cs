@@ -27,6 +27,20 @@ public sealed class ReloadTests
 
     private static int? Pid(JsonElement job) => job.TryGetProperty("pid", out var pid) && pid.ValueKind == JsonValueKind.Number ? pid.GetInt32() : null;
 
+    /// <summary>The jobs once <paramref name="job"/> shows its pid: its output can come before the step that started it is published.</summary>
+    private static async Task<Dictionary<string, JsonElement>> JobsOnceRunningAsync(HttpClient client, string job, CancellationToken token)
+    {
+        while (true)
+        {
+            var jobs = await JobsAsync(client, token);
+            if (jobs.TryGetValue(job, out var entry) && Pid(entry) is not null)
+            {
+                return jobs;
+            }
+            await Task.Delay(20, token);
+        }
+    }
+
     [Fact]
     public async Task Reload_RestartsOnlyChangedJobs_StartsAddedOnes_StopsRemovedOnes()
     {
@@ -36,7 +50,7 @@ public sealed class ReloadTests
         await pilot.WaitForLineAsync("changing-v1", timeout.Token);
         await pilot.WaitForLineAsync("removed-up", timeout.Token);
         using var client = pilot.CreateClient();
-        var steadyPid = Pid((await JobsAsync(client, timeout.Token))["steady"]);
+        var steadyPid = Pid((await JobsOnceRunningAsync(client, "steady", timeout.Token))["steady"]);
         steadyPid.ShouldNotBeNull();
 
         pilot.WriteConfig(Before
@@ -61,7 +75,7 @@ public sealed class ReloadTests
         await using var pilot = RunningPilot.Start(Before);
         await pilot.WaitForLineAsync("steady-up", timeout.Token);
         using var client = pilot.CreateClient();
-        var before = await JobsAsync(client, timeout.Token);
+        var before = await JobsOnceRunningAsync(client, "steady", timeout.Token);
 
         pilot.WriteConfig("""
             {
