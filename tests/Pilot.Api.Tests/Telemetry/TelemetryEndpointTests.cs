@@ -80,6 +80,7 @@ public sealed class TelemetryEndpointTests
         var port = LoopbackPort.Free();
         await using var pilot = StartPilot(port);
         await pilot.WaitForSocketAsync(timeout.Token);
+        await pilot.WaitForLineAsync("telemetry: serving at", timeout.Token);
         await PutMetricsAsync(pilot, timeout.Token);
         var prometheusPort = LoopbackPort.Free();
         var dir = Path.Combine(pilot.Directory, "prometheus");
@@ -106,7 +107,11 @@ public sealed class TelemetryEndpointTests
         {
             using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{prometheusPort}") };
 
-            (await QueryAsync(api, "up{job=\"pilot\"}", timeout.Token)).ShouldBe(1);
+            // A first scrape that overran its 1 s timeout on a loaded machine reads 0: wait for a scrape that got through.
+            while (await QueryAsync(api, "up{job=\"pilot\"}", timeout.Token) != 1)
+            {
+                await Task.Delay(200, timeout.Token);
+            }
             (await QueryAsync(api, "app_jobs_done_total", timeout.Token)).ShouldBe(3);
             (await QueryAsync(api, "queue_depth", timeout.Token)).ShouldBe(42);
             (await QueryAsync(api, "latency_seconds_count", timeout.Token)).ShouldBe(1);
