@@ -56,7 +56,7 @@ public static class StopSignals
         ["SIGUSR1"] = SignalNames.SIGUSR1,
         ["SIGUSR2"] = SignalNames.SIGUSR2,
         ["SIGTERM"] = SignalNames.SIGTERM,
-        ["SIGWINCH"] = 28,
+        ["SIGWINCH"] = SignalNames.SIGWINCH,
     }.ToImmutableDictionary(StringComparer.Ordinal);
 
     /// <summary><c>SIGQUIT</c>, <c>QUIT</c> (any case) or a number 1–64.</summary>
@@ -67,7 +67,7 @@ public static class StopSignals
         {
             return true;
         }
-        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out signal) && signal is >= 1 and <= 64;
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out signal) && signal is >= 1 and <= Native.MaxSignal;
     }
 
     /// <summary>The name for a signal number (its number when it has none here).</summary>

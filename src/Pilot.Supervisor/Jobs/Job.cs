@@ -337,7 +337,7 @@ public sealed partial class Job
         Track(terminate.Report ? ReportTerminationAsync(stops, ends) : Task.WhenAll(stops), "terminating processes");
     }
 
-    /// <summary>Reports the end of a halting job's processes after their own ends are in the mailbox (so exit events come before <c>stopped</c>).</summary>
+    /// <summary>Keeps <paramref name="run"/> for <see cref="KillProcessesAsync"/>, dropping groups that are gone.</summary>
     private void TrackGroup(IRunningProcess run)
     {
         lock (_groupsGate)
@@ -360,6 +360,7 @@ public sealed partial class Job
 
     private void LogKilling() => _runtime.Log.Write(LogLevel.Info, $"killing processes for job \"{Name}\"");
 
+    /// <summary>Reports the end of a halting job's processes after their own ends are in the mailbox (so exit events come before <c>stopped</c>).</summary>
     private async Task ReportTerminationAsync(List<Task<bool>> stops, List<Task> ends)
     {
         var killed = false;

@@ -1,5 +1,4 @@
 using Pilot.Supervisor.Config;
-using Pilot.Supervisor.Processes;
 using static Pilot.Supervisor.Control.JobState;
 using LogLevel = Pilot.Supervisor.Config.LogLevel;
 
@@ -34,7 +33,5 @@ public static partial class JobMachine
 
         /// <summary>What follows the end of a run: the restart policy, except that a shutdown asked for is not restarted into.</summary>
         private AfterExit DecideAfter(bool shutdownAsked) => Decide() is AfterExit.Restart && shutdownAsked ? AfterExit.Wait : Decide();
-
-        private static int ExitCodeOf(ProcessExit exit) => exit.Signal is { } signal ? 128 + signal : exit.ExitCode;
     }
 }

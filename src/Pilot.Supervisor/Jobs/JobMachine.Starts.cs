@@ -275,7 +275,7 @@ public static partial class JobMachine
                 Emit(new TerminateGroups(run, null, Budget, Report: false));
             }
             PublishExit(Name, exit.Success, exit.ToString());
-            var shutdownAsked = _m.State is Running or RestartQueued && ApplyExitPolicy(exit.Success, ExitCodeOf(exit));
+            var shutdownAsked = _m.State is Running or RestartQueued && ApplyExitPolicy(exit.Success, exit.ShellCode);
             switch (_m.State)
             {
                 case Running:

@@ -102,7 +102,7 @@ public sealed record JobMemory
         Health = Health,
         Pid = Run?.Pid,
         Restarts = Restarts,
-        LastExitCode = LastExit is { } exit ? exit.Signal is { } signal ? 128 + signal : exit.ExitCode : null,
+        LastExitCode = LastExit?.ShellCode,
         LastStarted = LastStarted,
         LastExited = LastExited,
         LastEvent = LastEvent,

@@ -20,6 +20,9 @@ public readonly record struct ProcessExit(int ExitCode, int? Signal)
 {
     public bool Success => ExitCode == 0 && Signal is null;
 
+    /// <summary>The code a shell reports for it: the exit code, or 128 + N when signal N ended it.</summary>
+    public int ShellCode => Signal is { } signal ? 128 + signal : ExitCode;
+
     /// <summary>v3's error text: <c>exit status N</c> or <c>signal: killed</c>.</summary>
     public override string ToString() => Signal is { } s ? $"signal: {SignalNames.Describe(s)}" : $"exit status {ExitCode}";
 }
@@ -53,7 +56,7 @@ public sealed class ProcessStartException(string message, Exception? inner = nul
 /// <summary>Linux signal numbers Pilot uses, and v3's way of naming them.</summary>
 public static class SignalNames
 {
-    public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15, SIGCHLD = 17;
+    public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15, SIGCHLD = 17, SIGWINCH = 28;
 
     public static string Describe(int signal) => signal switch
     {

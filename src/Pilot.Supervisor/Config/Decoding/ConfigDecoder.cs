@@ -48,8 +48,7 @@ internal static partial class ConfigDecoder
         }
         foreach (var unknown in top.Properties.Where(p => !TopLevelKeys.Contains(p.Key, StringComparer.Ordinal)))
         {
-            var suggestion = ObjectReader.Suggest(unknown.Key, TopLevelKeys);
-            context.Error(unknown.Key, $"unknown config keys: [{unknown.Key}]" + (suggestion is null ? "" : $" (did you mean '{suggestion}'?)"), unknown.Line);
+            context.Error(unknown.Key, $"unknown config keys: [{unknown.Key}]" + ObjectReader.DidYouMean(unknown.Key, TopLevelKeys), unknown.Line);
         }
         var known = new Json5Object([.. top.Properties.Where(p => TopLevelKeys.Contains(p.Key, StringComparer.Ordinal))], top.Line, top.Column);
         var reader = new ObjectReader(known, "", "", context, TopLevelKeys, sectionRoot: true);

@@ -49,10 +49,7 @@ internal sealed class ObjectReader
                 context.Warnings.Add($"{Join(path, property.Key)} (line {property.Line}): key '{property.Key}' is ignored (ContainerPilot v3 accepts and ignores it)");
                 continue;
             }
-            var suggestion = Suggest(property.Key, keys);
-            context.Error(Join(path, property.Key),
-                $"'{v3Path}' has invalid keys: {property.Key}" + (suggestion is null ? "" : $" (did you mean '{suggestion}'?)"),
-                property.Line);
+            context.Error(Join(path, property.Key), $"'{v3Path}' has invalid keys: {property.Key}" + DidYouMean(property.Key, keys), property.Line);
         }
     }
 
@@ -197,6 +194,13 @@ internal sealed class ObjectReader
         Json5Object => "map",
         _ => "invalid",
     };
+
+    /// <summary>
+    /// <c> (did you mean 'x'?)</c> for the closest of <paramref name="known"/>, or nothing; <paramref name="quote"/> as
+    /// the message around it quotes (keys and names in single quotes, choices in double quotes).
+    /// </summary>
+    public static string DidYouMean(string value, IEnumerable<string> known, char quote = '\'') =>
+        Suggest(value, known) is { } suggestion ? $" (did you mean {quote}{suggestion}{quote}?)" : "";
 
     /// <summary>The closest known key within a small edit distance, for "did you mean".</summary>
     public static string? Suggest(string key, IEnumerable<string> known)

@@ -38,7 +38,7 @@ internal sealed class LifecycleValidator : AbstractValidator<RawJob>
                     Fail("restartBackoff.max", $"{field}.max '{Text(backoff.Max, RestartBackoffConfig.DefaultMax)}' cannot be less than "
                         + $"{field}.initial '{Text(backoff.Initial, RestartBackoffConfig.DefaultInitial)}'");
                 }
-                if (job.When?.Interval.IsSet == true || !string.IsNullOrEmpty(job.When?.Cron))
+                if (job.When?.Interval.IsSet == true || CronRules.IsSet(job.When))
                 {
                     var schedule = job.When?.Interval.IsSet == true ? "when.interval" : "when.cron";
                     Fail("restartBackoff", $"{field} cannot be used with {schedule}: a periodic job runs on its ticks, not on restarts");
@@ -69,7 +69,7 @@ internal sealed class LifecycleValidator : AbstractValidator<RawJob>
             {
                 Fail("stopSignal", $"job[{name}].stopSignal: \"{signal}\" is not a signal Pilot can send "
                     + $"(one of {string.Join(", ", StopSignals.ByName.Keys.Order(StringComparer.Ordinal))} or a number 1-64)"
-                    + DidYouMean(signal.ToUpperInvariant(), StopSignals.ByName.Keys));
+                    + ObjectReader.DidYouMean(signal.ToUpperInvariant(), StopSignals.ByName.Keys, '"'));
             }
             if (ChoiceError($"job[{name}].onSuccess", raw.OnSuccess, ExitActions) is { } onSuccess)
             {
@@ -92,10 +92,7 @@ internal sealed class LifecycleValidator : AbstractValidator<RawJob>
     private static string? ChoiceError(string field, string? value, string[] choices) =>
         value is null || choices.Contains(value.ToLowerInvariant())
             ? null
-            : $"{field}: \"{value}\" must be {string.Join(" or ", choices.Select(c => $"\"{c}\""))}" + DidYouMean(value, choices);
-
-    private static string DidYouMean(string value, IEnumerable<string> known) =>
-        ObjectReader.Suggest(value, known) is { } suggestion ? $" (did you mean \"{suggestion}\"?)" : "";
+            : $"{field}: \"{value}\" must be {string.Join(" or ", choices.Select(c => $"\"{c}\""))}" + ObjectReader.DidYouMean(value, choices, '"');
 
     private static string Shown(double value) =>
         double.IsNaN(value) ? "a value that is not a number" : value.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -33,7 +33,7 @@ internal static class RunAsRules
             }
             else
             {
-                Fail("user", $"job[{job.Name}].user: unknown user \"{userText}\" (not in /etc/passwd)" + Suggest(userText, accounts.Users.Select(u => u.Name)));
+                Fail("user", $"job[{job.Name}].user: unknown user \"{userText}\" (not in /etc/passwd)" + ObjectReader.DidYouMean(userText, accounts.Users.Select(u => u.Name)));
             }
         }
 
@@ -50,7 +50,7 @@ internal static class RunAsRules
             }
             else
             {
-                Fail("group", $"job[{job.Name}].group: unknown group \"{groupText}\" (not in /etc/group)" + Suggest(groupText, accounts.Groups.Select(g => g.Name)));
+                Fail("group", $"job[{job.Name}].group: unknown group \"{groupText}\" (not in /etc/group)" + ObjectReader.DidYouMean(groupText, accounts.Groups.Select(g => g.Name)));
             }
         }
         else if (user is not null)
@@ -69,7 +69,4 @@ internal static class RunAsRules
         ImmutableArray<int> groups = user is null ? [gid.Value] : [.. accounts.GroupsOf(user.Name, gid.Value)];
         return (new RunAs { User = job.User, Group = job.Group, Uid = uid, Gid = gid.Value, Groups = groups }, errors);
     }
-
-    private static string Suggest(string name, IEnumerable<string> known) =>
-        ObjectReader.Suggest(name, known) is { } suggestion ? $" (did you mean '{suggestion}'?)" : "";
 }
