@@ -91,6 +91,8 @@ internal static class Program
                 [.. pilots.Select(s => s.Run(s.SpawnOverheadAsync))]);
             await table.MeasureAsync("per-child spawn overhead: CPU time (ms)", runs, [.. pilots.Select(s => s.Run(s.SpawnOverheadCpuAsync))]);
             await table.MeasureAsync("exit → dependent job exec (ms)", runs, [.. supervisors.Select(s => s.Run(s.ExitToDependentAsync))]);
+            await table.MeasureAsync("exit → dependent job exec, both jobs `sh -c date` (ms)", runs,
+                [.. supervisors.Select(s => s.Run(s.ExitToDependentThroughShellAsync))]);
             await table.MeasureAsync("crashing job: exit → next exec (ms)", runs,
                 [.. supervisors.Select(s => s.Run(s.RestartAsync)), .. managers.Select(m => m.Run(m.RestartAsync))]);
         }
