@@ -90,6 +90,11 @@ internal static class Program
             await table.MeasureAsync("per-child spawn overhead: `pilot __exec /bin/true` − `/bin/true` (ms)", runs,
                 [.. pilots.Select(s => s.Run(s.SpawnOverheadAsync))]);
             await table.MeasureAsync("per-child spawn overhead: CPU time (ms)", runs, [.. pilots.Select(s => s.Run(s.SpawnOverheadCpuAsync))]);
+            if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64)
+            {
+                await table.MeasureAsync("per-child spawn overhead, in-memory shim (what jobs use): `shim pilot /bin/true` − `/bin/true` (ms)", runs,
+                    [.. current.Select(s => s.Run(s.MemoryShimOverheadAsync))]);
+            }
             await table.MeasureAsync("exit → dependent job exec (ms)", runs, [.. supervisors.Select(s => s.Run(s.ExitToDependentAsync))]);
             await table.MeasureAsync("exit → dependent job exec, both jobs `sh -c date` (ms)", runs,
                 [.. supervisors.Select(s => s.Run(s.ExitToDependentThroughShellAsync))]);

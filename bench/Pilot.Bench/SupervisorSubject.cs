@@ -119,6 +119,18 @@ internal sealed class SupervisorSubject(string name, string binary, string confi
         return shimmed - direct;
     }
 
+    /// <summary>
+    /// The same for the in-memory shim Pilot starts its children through on x86-64 (<c>SHIM pilot /bin/true</c>, the
+    /// shim compiled from the same source, run from a file).
+    /// </summary>
+    public async Task<double> MemoryShimOverheadAsync()
+    {
+        var shim = NativePrograms.ExecShim(scratch) ?? throw new InvalidOperationException("no in-memory shim off x86-64");
+        var direct = await Bench.TimeRunAsync("/bin/true");
+        var shimmed = await Bench.TimeRunAsync(shim, binary, "/bin/true");
+        return shimmed - direct;
+    }
+
     /// <summary>The same as <see cref="SpawnOverheadAsync"/> in CPU time.</summary>
     public async Task<double> SpawnOverheadCpuAsync()
     {
@@ -134,7 +146,7 @@ internal sealed class SupervisorSubject(string name, string binary, string confi
     public async Task<double> ExitToDependentAsync()
     {
         var (a, b) = (ScratchFile("a"), ScratchFile("b"));
-        var stamp = StampProgram.Path(scratch);
+        var stamp = NativePrograms.Stamp(scratch);
         using var process = Start(
             $"{{ name: \"a\", exec: [\"{stamp}\", \"{a}\"] }}, " +
             $"{{ name: \"b\", exec: [\"{stamp}\", \"{b}\"], when: {{ source: \"a\", once: \"exitSuccess\" }} }}");

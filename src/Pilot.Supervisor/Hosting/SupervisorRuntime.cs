@@ -66,13 +66,24 @@ public sealed class SupervisorRuntime : IAsyncDisposable
         runtime._components.AddRange([.. options.Components, discovery, .. components?.Invoke(runtime) ?? []]);
         runtime.Supervisor = new PilotSupervisor(options with
         {
-            Launcher = options.Launcher ?? new ProcessLauncher(new ProcessLauncherOptions { TimeProvider = options.Time }),
+            Launcher = options.Launcher ?? DefaultLauncher(options.Time, log),
             ServiceRegistrations = options.ServiceRegistrations ?? discovery.CreateRegistration,
             Components = [.. runtime._components],
             UserMetrics = options.UserMetrics ?? new UserMetrics(registry, options.Config.Telemetry?.Metrics ?? []),
             PilotMetrics = options.PilotMetrics ?? pilotMetrics,
         }, log);
         return runtime;
+    }
+
+    private static ProcessLauncher DefaultLauncher(TimeProvider time, LogWriter log)
+    {
+        var launcher = new ProcessLauncher(new ProcessLauncherOptions
+        {
+            TimeProvider = time,
+            MemoryShimRefused = reason => log.Write(Config.LogLevel.Warn, $"children now start through `pilot {ExecShim.Verb}`: {reason}"),
+        });
+        log.Write(Config.LogLevel.Debug, "children start through the " + launcher.ShimDescription);
+        return launcher;
     }
 
     /// <summary>

@@ -100,6 +100,19 @@ internal static partial class Native
     [LibraryImport(Libc, EntryPoint = "close")]
     public static partial int Close(int fd);
 
+    [LibraryImport(Libc, EntryPoint = "write", SetLastError = true)]
+    public static unsafe partial nint Write(int fd, byte* buffer, nint count);
+
+    public const uint MFD_CLOEXEC = 0x1, MFD_ALLOW_SEALING = 0x2, MFD_EXEC = 0x10;
+    public const int EINVAL = 22;
+    public const int F_ADD_SEALS = 1033, F_SEAL_SEAL = 0x1, F_SEAL_SHRINK = 0x2, F_SEAL_GROW = 0x4, F_SEAL_WRITE = 0x8;
+
+    [LibraryImport(Libc, EntryPoint = "memfd_create", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int MemfdCreate(string name, uint flags);
+
+    [LibraryImport(Libc, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, int argument);
+
     public static int LastError => Marshal.GetLastPInvokeError();
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using Pilot.Supervisor.Config;
 
 namespace Pilot.Supervisor.Processes;
 
@@ -15,11 +16,21 @@ public sealed record ProcessLauncherOptions
 
     /// <summary>The managed-pid set shared with the <see cref="OrphanReaper"/>.</summary>
     public ManagedChildren Children { get; init; } = ManagedChildren.Shared;
+
+    /// <summary>
+    /// The in-memory shim children start through while it works, with <see cref="ShimPath"/> as its fallback;
+    /// null: always <c>ShimPath __exec</c>.
+    /// </summary>
+    public MemoryExecShim? MemoryShim { get; init; } = MemoryExecShim.Shared;
+
+    /// <summary>Told why, when the kernel refused to exec the in-memory shim and children fall back to <c>__exec</c>.</summary>
+    public Action<string>? MemoryShimRefused { get; init; }
 }
 
 /// <summary>
 /// Starts every child as <c>Process.Start(shim, ["__exec", program, ...args])</c>: the shim puts itself in a new
-/// process group and execs the program, so pid, exit code and pipes stay those of the <see cref="Process"/>.
+/// process group and execs the program, so pid, exit code and pipes stay those of the <see cref="Process"/>. Where it
+/// can, the shim is the in-memory one (<see cref="MemoryExecShim"/>), which saves each child a start of Pilot's binary.
 /// The child gets Pilot's environment plus <see cref="ProcessStartRequest.ExtraEnvironment"/>, Pilot's working
 /// directory, and <c>/dev/null</c> as stdin (set by the shim, as Go's os/exec does for v3).
 /// With <see cref="ProcessStartRequest.OnOutput"/> set, stdout and stderr are read as lines (see <see cref="LinePump"/>);
@@ -32,6 +43,11 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
 
     public string ShimPath => _options.ShimPath ?? Environment.ProcessPath
         ?? throw new InvalidOperationException("The path of the running executable is unknown; set ShimPath.");
+
+    /// <summary>How children start, for Pilot's debug log.</summary>
+    public string ShimDescription => _options.MemoryShim?.Path is { } memory
+        ? $"in-memory exec shim {memory}, {ShimPath} {ExecShim.Verb} as its fallback"
+        : $"{ShimPath} {ExecShim.Verb} ({_options.MemoryShim?.Unavailable ?? "in-memory shim off"})";
 
     public IRunningProcess Start(ProcessStartRequest request) => StartProcess(request);
 
@@ -47,59 +63,13 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
             throw new ProcessStartException(error);
         }
 
-        var raw = request.OnOutput is null;
-        var info = new ProcessStartInfo(ShimPath)
-        {
-            UseShellExecute = false,
-            // Not redirected: the shim replaces the inherited stdin with /dev/null before exec.
-            RedirectStandardInput = false,
-            RedirectStandardOutput = !raw,
-            RedirectStandardError = !raw,
-        };
-        if (ExecShim.CredentialsFor(request.RunAs) is { } runAs)
-        {
-            info.ArgumentList.Add(ExecShim.AsVerb);
-            foreach (var argument in runAs.ShimArguments)
-            {
-                info.ArgumentList.Add(argument);
-            }
-        }
-        else
-        {
-            info.ArgumentList.Add(ExecShim.Verb);
-        }
-        info.ArgumentList.Add(command.Program);
-        foreach (var argument in command.Arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        foreach (var name in ProcessEnvironment.EmptyNames)
-        {
-            info.Environment[name] = "";
-        }
-        if (request.ExtraEnvironment is { } extra)
-        {
-            foreach (var (key, value) in extra)
-            {
-                info.Environment[key] = value;
-            }
-        }
-
-        var process = new Process { StartInfo = info };
+        var runAs = ExecShim.CredentialsFor(request.RunAs);
+        var memoryShim = runAs is null ? _options.MemoryShim?.Path : null;
         var children = _options.Children;
+        Process process;
         lock (children.Gate)
         {
-            try
-            {
-                process.Start();
-            }
-            catch (Exception ex) when (ex is Win32Exception or InvalidOperationException)
-            {
-                process.Dispose();
-                throw new ProcessStartException($"fork/exec {ShimPath}: {ex.Message}", ex);
-            }
-
+            process = Launch(request, runAs, memoryShim);
             children.AddLocked(process.Id);
         }
 
@@ -136,5 +106,81 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
         // Observed: MonitorAsync catches everything and hands it to whoever awaits the run's exit.
         _ = running.MonitorAsync(pumps, drain, _options.TimeProvider, _options.DrainTimeout);
         return running;
+    }
+
+    /// <summary>Starts the child (under <see cref="ManagedChildren.Gate"/>).</summary>
+    private Process Launch(ProcessStartRequest request, RunAs? runAs, string? memoryShim)
+    {
+        var process = new Process { StartInfo = StartInfo(request, runAs, memoryShim) };
+        try
+        {
+            process.Start();
+            return process;
+        }
+        catch (Exception ex) when (ex is Win32Exception or InvalidOperationException)
+        {
+            process.Dispose();
+            if (memoryShim is not null && ex is Win32Exception)
+            {
+                // The kernel would not exec the memfd (a policy against it): this child and every later one use `pilot __exec`.
+                var reason = $"exec {memoryShim}: {ex.Message}";
+                _options.MemoryShim?.Refuse(reason);
+                _options.MemoryShimRefused?.Invoke(reason);
+                return Launch(request, runAs, memoryShim: null);
+            }
+            throw new ProcessStartException($"fork/exec {ShimPath}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// <c>SHIM PILOT PROGRAM ARGS...</c> through the in-memory shim, else <c>PILOT __exec PROGRAM ARGS...</c>
+    /// (<c>__exec_as UID GID GROUPS</c> for a job with <c>user</c>/<c>group</c>).
+    /// </summary>
+    private ProcessStartInfo StartInfo(ProcessStartRequest request, RunAs? runAs, string? memoryShim)
+    {
+        var raw = request.OnOutput is null;
+        var info = new ProcessStartInfo(memoryShim ?? ShimPath)
+        {
+            UseShellExecute = false,
+            // Not redirected: the shim replaces the inherited stdin with /dev/null before exec.
+            RedirectStandardInput = false,
+            RedirectStandardOutput = !raw,
+            RedirectStandardError = !raw,
+        };
+        if (memoryShim is not null)
+        {
+            info.ArgumentList.Add(ShimPath);
+        }
+        else if (runAs is not null)
+        {
+            info.ArgumentList.Add(ExecShim.AsVerb);
+            foreach (var argument in runAs.ShimArguments)
+            {
+                info.ArgumentList.Add(argument);
+            }
+        }
+        else
+        {
+            info.ArgumentList.Add(ExecShim.Verb);
+        }
+        var command = request.Command;
+        info.ArgumentList.Add(command.Program);
+        foreach (var argument in command.Arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        foreach (var name in ProcessEnvironment.EmptyNames)
+        {
+            info.Environment[name] = "";
+        }
+        if (request.ExtraEnvironment is { } extra)
+        {
+            foreach (var (key, value) in extra)
+            {
+                info.Environment[key] = value;
+            }
+        }
+        return info;
     }
 }
