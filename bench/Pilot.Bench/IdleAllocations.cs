@@ -14,11 +14,13 @@ namespace Pilot.Bench;
 /// </summary>
 internal static class IdleAllocations
 {
-    public static async Task<string> RunAsync(Scratch scratch, int jobs, TimeSpan settle, TimeSpan window, TimeSpan every)
+    /// <param name="telemetry">Also a telemetry listener (on a free loopback port), which nobody scrapes.</param>
+    public static async Task<string> RunAsync(Scratch scratch, int jobs, bool telemetry, TimeSpan settle, TimeSpan window, TimeSpan every)
     {
         var path = scratch.File("idle.json5");
+        var telemetryConfig = telemetry ? "telemetry: { port: 0, interfaces: [\"static:127.0.0.1\"] }, " : "";
         File.WriteAllText(path,
-            $"{{ control: {{ socket: \"{scratch.File("idle.sock")}\" }}, logging: {{ level: \"ERROR\" }}, jobs: [ {SupervisorSubject.SleepJobs(jobs)} ] }}");
+            $"{{ control: {{ socket: \"{scratch.File("idle.sock")}\" }}, logging: {{ level: \"ERROR\" }}, {telemetryConfig}jobs: [ {SupervisorSubject.SleepJobs(jobs)} ] }}");
         var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "");
         var loaded = ConfigLoader.LoadFile(path, environment);
@@ -48,7 +50,7 @@ internal static class IdleAllocations
 
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture,
-            $"Bytes allocated by an idle Pilot (JIT, in-process, {jobs} idle jobs), per {every.TotalSeconds:0} s, after {settle.TotalSeconds:0} s of settling:");
+            $"Bytes allocated by an idle Pilot (JIT, in-process, {jobs} idle jobs{(telemetry ? ", telemetry listener not scraped" : "")}), per {every.TotalSeconds:0} s, after {settle.TotalSeconds:0} s of settling:");
         text.AppendLine();
         text.AppendLine("| interval | bytes |");
         text.AppendLine("|---|---|");

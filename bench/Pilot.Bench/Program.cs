@@ -11,7 +11,7 @@ namespace Pilot.Bench;
 /// <code>
 /// Pilot.Bench [--runs N] [--out results.md] [--only startup,storm,rss,control,health] [--pilot NAME=PATH]... [--no-peers]
 /// Pilot.Bench --rss-curve [--minutes 10] [--every 30] [--pilot NAME=PATH]... [--out curve.md]
-/// Pilot.Bench --idle-allocations [--minutes 10] [--every 30] [--out allocations.md]
+/// Pilot.Bench --idle-allocations [--telemetry] [--minutes 10] [--every 30] [--out allocations.md]
 /// </code>
 /// Pilots: each <c>--pilot</c>, else <c>$PILOT_BIN</c> (default: the Release build) and <c>$PILOT_AOT_BIN</c>.
 /// ContainerPilot: <c>$CONTAINERPILOT_BIN</c>, else <c>../shared/oracle/containerpilot</c> beside the checkout.
@@ -21,7 +21,7 @@ internal static class Program
     private const string Usage =
         "usage: Pilot.Bench [--runs N] [--out FILE] [--only SECTION,...] [--pilot NAME=PATH]... [--no-peers]\n" +
         "       Pilot.Bench --rss-curve [--minutes M] [--every SECONDS] [--pilot NAME=PATH]... [--out FILE]\n" +
-        "       Pilot.Bench --idle-allocations [--minutes M] [--every SECONDS] [--out FILE]\n" +
+        "       Pilot.Bench --idle-allocations [--telemetry] [--minutes M] [--every SECONDS] [--out FILE]\n" +
         "sections: startup, crash, storm, rss, control, health";
 
     public static async Task<int> Main(string[] args)
@@ -44,7 +44,7 @@ internal static class Program
         using var scratch = new Scratch();
         if (options.IdleAllocations)
         {
-            var report = await IdleAllocations.RunAsync(scratch, jobs: 10, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(options.Minutes), TimeSpan.FromSeconds(options.Every));
+            var report = await IdleAllocations.RunAsync(scratch, jobs: 10, options.Telemetry, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(options.Minutes), TimeSpan.FromSeconds(options.Every));
             Console.WriteLine(report);
             if (options.Output is not null)
             {
@@ -163,6 +163,9 @@ internal sealed class BenchOptions
     public bool Peers { get; private set; } = true;
     public bool RssCurve { get; private set; }
     public bool IdleAllocations { get; private set; }
+
+    /// <summary>With <see cref="IdleAllocations"/>: a telemetry listener too.</summary>
+    public bool Telemetry { get; private set; }
     public double Minutes { get; private set; } = 10;
     public int Every { get; private set; } = 30;
 
@@ -193,6 +196,9 @@ internal sealed class BenchOptions
                     break;
                 case "--idle-allocations":
                     IdleAllocations = true;
+                    break;
+                case "--telemetry":
+                    Telemetry = true;
                     break;
                 case "--minutes":
                     Minutes = double.Parse(args[++i], CultureInfo.InvariantCulture);

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Pilot.Api.Hosting;
 
 namespace Pilot.Api.Control;
 
@@ -77,26 +78,25 @@ public static class ControlSocket
 /// </summary>
 public sealed class ControlListener : IDisposable
 {
-    private const int Backlog = 512;
-    private readonly Socket _socket;
-
-    private ControlListener(Socket socket, string path)
+    private ControlListener(ListeningSocket socket, string path)
     {
-        _socket = socket;
+        Socket = socket;
         SocketPath = path;
     }
 
     public string SocketPath { get; }
 
-    /// <summary>The listening descriptor itself, to wait for a client on (it stays open as long as this object).</summary>
-    public int Descriptor => (int)_socket.SafeHandle.DangerousGetHandle();
+    internal ListeningSocket Socket { get; }
+
+    /// <summary>The listening descriptor itself (it stays open as long as this object).</summary>
+    public int Descriptor => Socket.Descriptor;
 
     /// <summary>A new close-on-exec duplicate of the listening descriptor, for one Kestrel's <c>ListenHandle</c> to own.</summary>
-    public ulong DuplicateForKestrel() => SocketInterop.DuplicateCloseOnExec(_socket.SafeHandle.DangerousGetHandle());
+    public ulong DuplicateForKestrel() => Socket.DuplicateForKestrel();
 
     /// <summary>
-    /// Replaces a stale socket file (a live one: <see cref="ControlSocketInUseException"/>), binds, listens and sets
-    /// <see cref="ControlConfig.SocketMode"/> on the file.
+    /// Replaces a stale socket file (a live one: <see cref="ControlSocketInUseException"/>), binds, sets
+    /// <see cref="ControlConfig.SocketMode"/> on the file and listens.
     /// </summary>
     public static ControlListener Bind(Pilot.Supervisor.Config.ControlConfig control)
     {
@@ -106,37 +106,11 @@ public sealed class ControlListener : IDisposable
             throw new ArgumentException("control server not loading due to missing config", nameof(control));
         }
         ControlSocket.PrepareForBind(control.SocketPath);
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            socket.Bind(new UnixDomainSocketEndPoint(control.SocketPath));
-            socket.Listen(Backlog);
-            ControlSocket.ApplyMode(control.SocketPath, control.SocketMode);
-            return new ControlListener(socket, control.SocketPath);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        var socket = ListeningSocket.Bind(
+            new UnixDomainSocketEndPoint(control.SocketPath), () => ControlSocket.ApplyMode(control.SocketPath, control.SocketMode));
+        return new ControlListener(socket, control.SocketPath);
     }
 
     /// <summary>Closes the original descriptor; .NET removes the file a socket it bound leaves behind.</summary>
-    public void Dispose() => _socket.Dispose();
-}
-
-internal static partial class SocketInterop
-{
-    private const int F_DUPFD_CLOEXEC = 1030;
-
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
-    private static partial int Fcntl(int fd, int command, int argument);
-
-    public static ulong DuplicateCloseOnExec(nint fd)
-    {
-        var duplicate = Fcntl((int)fd, F_DUPFD_CLOEXEC, 0);
-        return duplicate >= 0
-            ? (ulong)duplicate
-            : throw new IOException($"cannot duplicate the control socket: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
-    }
+    public void Dispose() => Socket.Dispose();
 }

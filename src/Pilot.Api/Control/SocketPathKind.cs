@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Pilot.Api.Hosting;
 
 namespace Pilot.Api.Control;
 
@@ -19,7 +20,7 @@ internal enum SocketPathKind
 /// File type lookup: .NET's file APIs do not tell a socket from a regular file, and the control socket's stale-file
 /// removal must never delete anything but a socket.
 /// </summary>
-internal static unsafe partial class SocketPathKinds
+internal static unsafe class SocketPathKinds
 {
     private const int ENOENT = 2, ENOTDIR = 20;
     private const uint TypeMask = 0xF000, SocketType = 0xC000, LinkType = 0xA000, RegularType = 0x8000, DirectoryType = 0x4000;
@@ -40,7 +41,7 @@ internal static unsafe partial class SocketPathKinds
             return SocketPathKind.Unknown;
         }
         byte* stat = stackalloc byte[StatBytes];
-        if (LStat(path, stat) != 0)
+        if (Libc.LStat(path, stat) != 0)
         {
             return Marshal.GetLastPInvokeError() is ENOENT or ENOTDIR ? SocketPathKind.Nothing : SocketPathKind.Unknown;
         }
@@ -62,7 +63,4 @@ internal static unsafe partial class SocketPathKinds
         SocketPathKind.Other => "a device or FIFO",
         _ => "something Pilot cannot identify",
     };
-
-    [LibraryImport("libc", EntryPoint = "lstat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int LStat(string path, byte* stat);
 }

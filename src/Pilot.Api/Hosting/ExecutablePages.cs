@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 
 namespace Pilot.Api.Hosting;
 
@@ -13,14 +12,8 @@ namespace Pilot.Api.Hosting;
 /// writable section, or what the loader relocated) gets <c>MADV_PAGEOUT</c>, which never loses data: written pages stay
 /// (or are swapped), clean ones are reclaimed.
 /// </summary>
-internal static partial class ExecutablePages
+internal static class ExecutablePages
 {
-    private const int MADV_DONTNEED = 4;
-    private const int MADV_PAGEOUT = 21;
-
-    [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
-    private static partial int Madvise(nint address, nuint length, int advice);
-
     /// <summary>Unmaps what it can of the executable file's mappings; the count of mappings advised.</summary>
     public static int Release()
     {
@@ -49,7 +42,7 @@ internal static partial class ExecutablePages
             else if (mapping is { } m && line.StartsWith("Anonymous:", StringComparison.Ordinal))
             {
                 var written = m.Writable || !line.AsSpan("Anonymous:".Length).Trim().StartsWith("0 ", StringComparison.Ordinal);
-                if (Madvise((nint)m.Start, (nuint)(m.End - m.Start), written ? MADV_PAGEOUT : MADV_DONTNEED) == 0)
+                if (Libc.Madvise((nint)m.Start, (nuint)(m.End - m.Start), written ? Libc.MADV_PAGEOUT : Libc.MADV_DONTNEED) == 0)
                 {
                     advised++;
                 }

@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.Net;
+using System.Net.Sockets;
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Pilot.Api.Hosting;
@@ -18,14 +20,28 @@ namespace Pilot.Api.Telemetry;
 /// <c>telemetry.port</c>, serving <c>/metrics</c> (Prometheus text) and <c>/status</c> (v3's JSON). It lives beside the
 /// jobs and is restarted on reload. Nothing of the control plane is served here.
 /// </summary>
-internal sealed class TelemetryServer(CollectorRegistry registry, Func<ISupervisorControl> supervisor, ILoggerFactory loggers)
+/// <remarks>
+/// The port is bound at start (a port in use fails the start, as in v3), but Kestrel runs only while scrapers call
+/// (<see cref="OnDemandKestrel"/>): an unscraped Pilot allocates nothing. It stays up <see cref="IdleAfter"/> after the
+/// last connection, longer than Prometheus's default 1-minute scrape interval, so a scraped Pilot keeps one Kestrel.
+/// </remarks>
+/// <param name="servingChanged">Told when a Kestrel starts (true) and stops (false) serving the port.</param>
+internal sealed class TelemetryServer(
+    CollectorRegistry registry, Func<ISupervisorControl> supervisor, ILoggerFactory loggers, TimeSpan? idleAfter = null, Action<bool>? servingChanged = null)
     : ISupervisedComponent, IAsyncDisposable
 {
+    /// <summary>By default, how long Kestrel keeps serving after the last connection.</summary>
+    public static readonly TimeSpan IdleAfter = TimeSpan.FromMinutes(2);
+
     private readonly ILogger _logger = loggers.CreateLogger<TelemetryServer>();
-    private KestrelHost? _host;
+    private ListeningSocket? _socket;
+    private OnDemandKestrel? _server;
 
     /// <summary>Where it listens once started (with the real port when <c>telemetry.port</c> is 0).</summary>
     public Uri? Address { get; private set; }
+
+    /// <summary>True while a Kestrel serves the port.</summary>
+    public bool IsServing => _server?.IsServing ?? false;
 
     public async Task StartAsync(PilotConfig config, EventBus bus, CancellationToken cancellationToken)
     {
@@ -43,24 +59,26 @@ internal sealed class TelemetryServer(CollectorRegistry registry, Func<ISupervis
         {
             try
             {
-                _host = await KestrelHost.StartAsync(kestrel => kestrel.Listen(endpoint), context => HandleAsync(context, config), loggers, cancellationToken)
-                    .ConfigureAwait(false);
-                var bound = _host.Addresses.First();
-                Address = new Uri(bound);
-                // v3 prints the listener's address as Go's net.Addr does: host:port, no scheme.
-                _logger.LogInformation("telemetry: serving at {Address}", $"{Address.Host}:{Address.Port}");
-                return;
+                _socket = ListeningSocket.Bind(endpoint);
+                break;
             }
-            catch (IOException ex) when (attempt < 10)
+            catch (SocketException ex) when (attempt < 10)
             {
                 _logger.LogDebug("telemetry: listen attempt {Attempt} failed: {Error}", attempt, ex.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
             }
-            catch (IOException ex)
+            catch (SocketException ex)
             {
                 throw new ComponentStartException($"error listening to socket at {endpoint}: {ex.Message}", ex);
             }
         }
+        var bound = (IPEndPoint)_socket.LocalEndPoint!;
+        Address = new Uri($"http://{new IPEndPoint(bound.Address, bound.Port)}/");
+        Task<KestrelHost> StartKestrel(ulong handle, Func<ConnectionDelegate, ConnectionDelegate> first) => KestrelHost.StartAsync(
+            kestrel => kestrel.ListenHandle(handle, listen => listen.Use(first)), context => HandleAsync(context, config), loggers, CancellationToken.None);
+        _server = new OnDemandKestrel("telemetry", _socket, StartKestrel, _logger, idleAfter ?? IdleAfter, servingChanged);
+        // v3 prints the listener's address as Go's net.Addr does: host:port, no scheme.
+        _logger.LogInformation("telemetry: serving at {Address}", $"{Address.Host}:{Address.Port}");
     }
 
     /// <summary><c>/metrics</c> on any method, <c>/status</c> on GET; anything else answered as Go's ServeMux does.</summary>
@@ -104,11 +122,12 @@ internal sealed class TelemetryServer(CollectorRegistry registry, Func<ISupervis
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (Interlocked.Exchange(ref _host, null) is { } host)
+        if (Interlocked.Exchange(ref _server, null) is { } server)
         {
-            await host.StopAsync(cancellationToken).ConfigureAwait(false);
-            await host.DisposeAsync().ConfigureAwait(false);
+            await server.StopAsync(cancellationToken).ConfigureAwait(false);
+            await server.DisposeAsync().ConfigureAwait(false);
         }
+        Interlocked.Exchange(ref _socket, null)?.Dispose();
     }
 
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);

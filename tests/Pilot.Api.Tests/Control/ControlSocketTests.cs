@@ -112,6 +112,23 @@ public sealed class ControlSocketTests
             (await changes.Reader.ReadAsync(host.Token)).ShouldBeFalse();
             host.ControlPlane.IsServing.ShouldBeFalse();
         }
+
+        // Each Kestrel served a duplicate of the socket and closed none (its socket does not own it): Pilot did, so only
+        // the listener's own descriptor is left.
+        var socket = new FileInfo($"/proc/self/fd/{host.Listener.Descriptor}").LinkTarget;
+        Directory.EnumerateFiles("/proc/self/fd").Count(fd => SafeLinkTarget(fd) == socket).ShouldBe(1);
+    }
+
+    private static string? SafeLinkTarget(string path)
+    {
+        try
+        {
+            return new FileInfo(path).LinkTarget;
+        }
+        catch (IOException)
+        {
+            return null; // closed meanwhile
+        }
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Pilot.Api.Cli;
 using Pilot.Api.Control;
+using Pilot.Api.Hosting;
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Control;
 using Xunit;

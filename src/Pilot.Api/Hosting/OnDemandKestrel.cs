@@ -1,14 +1,14 @@
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
-using Pilot.Api.Hosting;
 
-namespace Pilot.Api.Control;
+namespace Pilot.Api.Hosting;
 
 /// <summary>
-/// Kestrel on the control socket only while clients use it. A running Kestrel's heartbeat formats a new <c>Date</c>
-/// header value and walks its connections every second, ≈240 bytes of garbage a second for as long as it runs (heap
-/// dumps of an idle Pilot, issue 14), and it has no switch. So while nobody calls, no Kestrel runs: one thread blocks in
+/// Kestrel on a listening socket (the control socket; the telemetry port) only while clients use it. A running
+/// Kestrel's heartbeat formats a new <c>Date</c> header value and walks its connections every second, ≈240 bytes of
+/// garbage a second for as long as it runs (heap dumps of an idle Pilot, issue 14), and it has no switch. So while
+/// nobody calls, no Kestrel runs: one thread blocks in
 /// <c>poll(2)</c> on the listening socket, starts Kestrel on a duplicate of it when a client connects (the client waits
 /// in the backlog meanwhile, as it does at start-up), and Kestrel stops again once it has had no connection for
 /// <see cref="IdleAfter"/>. Connections that arrive while it stops stay in the backlog and start the next one.
@@ -18,7 +18,8 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
     /// <summary>By default, how long Kestrel stays up without any connection (several CLI calls in a row share one start).</summary>
     public static readonly TimeSpan IdleAfter = TimeSpan.FromSeconds(10);
 
-    private readonly ControlListener _listener;
+    private readonly ListeningSocket _listener;
+    private readonly string _role;
     private readonly Func<ulong, Func<ConnectionDelegate, ConnectionDelegate>, Task<KestrelHost>> _start;
     private readonly ILogger _log;
     private readonly TimeSpan _idleAfter;
@@ -28,23 +29,26 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
     private readonly int _wake;
     private readonly Thread _waiter;
     private KestrelHost? _host;
+    private int _hostHandle = -1;
     private ITimer? _idleCheck;
     private volatile bool _stopping;
     private int _open;
     private long _accepted;
     private long _acceptedAtLastCheck;
 
+    /// <param name="role">What the listener is, for its log lines and its thread's name: "control", "telemetry".</param>
     /// <param name="start">Starts a Kestrel listening on the given handle, with the given connection middleware first.</param>
-    public OnDemandKestrel(ControlListener listener, Func<ulong, Func<ConnectionDelegate, ConnectionDelegate>, Task<KestrelHost>> start, ILogger log,
-        TimeSpan idleAfter, Action<bool>? servingChanged)
+    public OnDemandKestrel(string role, ListeningSocket listener, Func<ulong, Func<ConnectionDelegate, ConnectionDelegate>, Task<KestrelHost>> start,
+        ILogger log, TimeSpan idleAfter, Action<bool>? servingChanged)
     {
+        _role = role;
         _listener = listener;
         _start = start;
         _log = log;
         _idleAfter = idleAfter;
         _servingChanged = servingChanged;
         _wake = PollInterop.CreateEventFd();
-        _waiter = new Thread(WaitForClients, maxStackSize: 256 * 1024) { IsBackground = true, Name = "Pilot control socket" };
+        _waiter = new Thread(WaitForClients, maxStackSize: 256 * 1024) { IsBackground = true, Name = $"Pilot {role} socket" };
         _waiter.Start();
     }
 
@@ -67,7 +71,7 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
             catch (Exception ex) when (!_stopping)
             {
                 // The client stays in the backlog; try again shortly rather than spin on it.
-                _log.LogError(ex, "control: cannot start the control server");
+                _log.LogError(ex, "{Role}: cannot start the {Role} server", _role, _role);
                 _serverGone.Wait(TimeSpan.FromSeconds(1));
                 continue;
             }
@@ -85,7 +89,19 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
                 return;
             }
             _acceptedAtLastCheck = Interlocked.Read(ref _accepted);
-            _host = await _start(_listener.DuplicateForKestrel(), CountConnections).ConfigureAwait(false);
+            // Kestrel never closes a handle it is given (its socket does not own it): the duplicate is closed here once
+            // the Kestrel serving it is gone, or each start would leak a descriptor.
+            var handle = _listener.DuplicateForKestrel();
+            try
+            {
+                _host = await _start(handle, CountConnections).ConfigureAwait(false);
+            }
+            catch
+            {
+                _ = Libc.Close((int)handle);
+                throw;
+            }
+            _hostHandle = (int)handle;
             _idleCheck = TimeProvider.System.CreateTimer(static self => _ = ((OnDemandKestrel)self!).StopIfIdleAsync(), this, _idleAfter, _idleAfter);
             _servingChanged?.Invoke(true);
         }
@@ -128,7 +144,7 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            _log.LogError(ex, "control: stopping the idle control server failed");
+            _log.LogError(ex, "{Role}: stopping the idle {Role} server failed", _role, _role);
         }
         finally
         {
@@ -145,6 +161,7 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
         {
             await host.StopAsync(cancellationToken).ConfigureAwait(false);
             await host.DisposeAsync().ConfigureAwait(false);
+            _ = Libc.Close(Interlocked.Exchange(ref _hostHandle, -1));
             _servingChanged?.Invoke(false);
         }
     }
@@ -173,41 +190,18 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
             await StopAsync(timeout.Token).ConfigureAwait(false);
         }
         _waiter.Join();
-        _ = PollInterop.Close(_wake);
+        _ = Libc.Close(_wake);
         _serverGone.Dispose();
         _gate.Dispose();
     }
 }
 
 /// <summary><c>poll(2)</c> on a listening socket beside an <c>eventfd</c> that ends the wait.</summary>
-internal static unsafe partial class PollInterop
+internal static unsafe class PollInterop
 {
-    private const int EFD_CLOEXEC = 0x80000;
-    private const short POLLIN = 1;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
-    }
-
-    [LibraryImport("libc", EntryPoint = "eventfd", SetLastError = true)]
-    private static partial int EventFd(uint initial, int flags);
-
-    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
-    private static partial int Poll(PollFd* fds, ulong count, int timeout);
-
-    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
-    private static partial nint Write(int fd, void* buffer, nuint count);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    public static partial int Close(int fd);
-
     public static int CreateEventFd()
     {
-        var fd = EventFd(0, EFD_CLOEXEC);
+        var fd = Libc.EventFd(0, Libc.EFD_CLOEXEC);
         return fd >= 0 ? fd : throw new IOException($"eventfd failed: errno {Marshal.GetLastPInvokeError()}");
     }
 
@@ -215,15 +209,15 @@ internal static unsafe partial class PollInterop
     public static void Signal(int eventFd)
     {
         ulong one = 1;
-        _ = Write(eventFd, &one, sizeof(ulong));
+        _ = Libc.Write(eventFd, &one, sizeof(ulong));
     }
 
     /// <summary>Blocks until <paramref name="socket"/> has a client waiting (true) or <paramref name="wake"/> is signalled or a signal interrupts (false).</summary>
     public static bool WaitReadable(int socket, int wake)
     {
-        var fds = stackalloc PollFd[2];
-        fds[0] = new PollFd { Fd = socket, Events = POLLIN };
-        fds[1] = new PollFd { Fd = wake, Events = POLLIN };
-        return Poll(fds, 2, -1) > 0 && fds[1].Revents == 0 && fds[0].Revents != 0;
+        var fds = stackalloc Libc.PollFd[2];
+        fds[0] = new Libc.PollFd { Fd = socket, Events = Libc.POLLIN };
+        fds[1] = new Libc.PollFd { Fd = wake, Events = Libc.POLLIN };
+        return Libc.Poll(fds, 2, -1) > 0 && fds[1].Revents == 0 && fds[0].Revents != 0;
     }
 }
