@@ -17,7 +17,9 @@ public static partial class JobMachine
             {
                 case Idle:
                     _m = _m with { State = Waiting };
-                    if (_job.Config.Health is { } health && health.Interval > TimeSpan.Zero)
+                    // A heartbeat runs the check or tells Consul: with neither (the telemetry job without Consul) it
+                    // would only wake Pilot up every interval for nothing.
+                    if (_job.Config.Health is { } health && health.Interval > TimeSpan.Zero && (_job.HasCheck || _job.HasService))
                     {
                         Emit(new ArmTimer(JobTimer.Heartbeat, health.Interval, Periodic: true));
                     }

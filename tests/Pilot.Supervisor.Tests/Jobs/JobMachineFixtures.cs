@@ -89,6 +89,11 @@ internal static class JobMachineFixtures
 
     public static JobDefinition NoExec => new(new JobConfig { Name = "app" }, [], HasService: false, HasCheck: false);
 
+    /// <summary>The telemetry service job Pilot adds (no exec, always healthy), registered in Consul or not.</summary>
+    public static JobDefinition TelemetryJob(bool consul) => new(
+        new JobConfig { Name = JobConfig.TelemetryJobName, Port = 9090, Health = new HealthConfig { Interval = TimeSpan.FromSeconds(5), TtlSeconds = 15 } },
+        [], HasService: consul, HasCheck: false);
+
     public static JobMoment At(TimeSpan elapsed = default) => new(T0 + elapsed, GlobalStop);
 
     /// <summary>Runs inputs from the initial memory, as the loop would (no effect carried out).</summary>

@@ -100,6 +100,12 @@ public sealed class JobMachineTableTests
             JobState.Starting, [new LaunchRun()]),
 
         // Timers.
+        ["Begin_ArmsTheHeartbeat_OfTheTelemetryJob_RegisteredInConsul"] = new(TelemetryJob(consul: true), Drive(TelemetryJob(consul: true)), new Begin(),
+            JobState.Waiting, [new ArmTimer(JobTimer.Heartbeat, TimeSpan.FromSeconds(5), Periodic: true)]),
+        ["Begin_ArmsNoHeartbeat_OfTheTelemetryJob_WithoutConsul"] = new(TelemetryJob(consul: false), Drive(TelemetryJob(consul: false)), new Begin(),
+            JobState.Waiting, []),
+        ["Heartbeat_TellsConsul_ForTheTelemetryJob"] = new(TelemetryJob(consul: true), Drive(TelemetryJob(consul: true), new Begin()),
+            new TimerFired(JobTimer.Heartbeat), JobState.Waiting, [new CallService(ServiceCall.Heartbeat)]),
         ["Heartbeat_DoesNothing_BeforeTheFirstStart"] = new(Checked, Drive(Checked, new Begin()), new TimerFired(JobTimer.Heartbeat), JobState.Waiting, []),
         ["Heartbeat_StartsTheCheck_WhenRunning"] = new(Checked, Running(Checked), new TimerFired(JobTimer.Heartbeat), JobState.Running, [new StartCheck()]),
         ["Heartbeat_IsSkipped_WhileTheCheckRuns"] = new(Checked, Running(Checked) with { Probe = Probe }, new TimerFired(JobTimer.Heartbeat), JobState.Running,
