@@ -105,6 +105,14 @@ public sealed class ExecShimTests
         lines.Select(l => l.Text).ShouldBe(["exec: no command"]);
     }
 
+    /// <summary>Writes an executable (mode 0500, or 0400 when not <paramref name="executable"/>) at <paramref name="path"/>.</summary>
+    private static async Task WriteProgramAsync(string path, string text, bool executable = true)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllTextAsync(path, text, TestContext.Current.CancellationToken);
+        File.SetUnixFileMode(path, executable ? UnixFileMode.UserRead | UnixFileMode.UserExecute : UnixFileMode.UserRead);
+    }
+
     [Theory]
     [InlineData(Shim.Pilot)]
     [InlineData(Shim.Memory)]
@@ -114,8 +122,7 @@ public sealed class ExecShimTests
         try
         {
             var script = Path.Combine(directory.FullName, "no-shebang");
-            await File.WriteAllTextAsync(script, "echo ran \"$@\" from $0\n", TestContext.Current.CancellationToken);
-            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+            await WriteProgramAsync(script, "echo ran \"$@\" from $0\n");
 
             var (exit, lines) = await RunThroughShellAsync($"PATH=\"{directory.FullName}:$PATH\" exec $EXEC no-shebang one two", shim);
 
@@ -137,11 +144,9 @@ public sealed class ExecShimTests
         try
         {
             // An entry where the program exists but may not be executed comes first: execvp goes on past it.
-            var forbidden = Directory.CreateDirectory(Path.Combine(directory.FullName, "forbidden")).FullName;
-            var allowed = Directory.CreateDirectory(Path.Combine(directory.FullName, "allowed")).FullName;
-            await File.WriteAllTextAsync(Path.Combine(forbidden, "tool"), "#!/bin/sh\necho forbidden\n", TestContext.Current.CancellationToken);
-            await File.WriteAllTextAsync(Path.Combine(allowed, "tool"), "#!/bin/sh\necho allowed \"$@\"\n", TestContext.Current.CancellationToken);
-            File.SetUnixFileMode(Path.Combine(allowed, "tool"), UnixFileMode.UserRead | UnixFileMode.UserExecute);
+            var (forbidden, allowed) = (Path.Combine(directory.FullName, "forbidden"), Path.Combine(directory.FullName, "allowed"));
+            await WriteProgramAsync(Path.Combine(forbidden, "tool"), "#!/bin/sh\necho forbidden\n", executable: false);
+            await WriteProgramAsync(Path.Combine(allowed, "tool"), "#!/bin/sh\necho allowed \"$@\"\n");
 
             var (exit, lines) = await RunThroughShellAsync(
                 $"PATH=\"/nonexistent:{forbidden}:{allowed}:$PATH\" exec $EXEC tool it", shim);
