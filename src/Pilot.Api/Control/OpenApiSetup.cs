@@ -31,7 +31,8 @@ public static class ControlPlaneDocumentation
     {
         ArgumentNullException.ThrowIfNull(listener);
         var builder = IsolatedWebHost.CreateBuilder(Environments.Production);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenHandle(listener.DuplicateForKestrel()));
+        var handle = listener.DuplicateForKestrel();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenHandle(handle));
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, PilotApiJsonContext.Default);
@@ -42,6 +43,8 @@ public static class ControlPlaneDocumentation
         builder.Services.AddRouting();
         builder.Services.AddPilotOpenApi();
         var app = builder.Build();
+        // Kestrel does not close a handle it is given.
+        app.Lifetime.ApplicationStopped.Register(() => Libc.Close((int)handle));
         app.MapV3Endpoints();
         app.MapOpenApi(OpenApiSetup.DocumentPath);
         return app;
