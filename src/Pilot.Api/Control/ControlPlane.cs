@@ -96,7 +96,7 @@ public sealed class ControlPlane : IAsyncDisposable
             // The dev listener (TCP, a browser) has no socket to wait on: with it, Kestrel runs all the time.
             server = options.DevListener is null
                 ? new ControlServer(new OnDemandKestrel("control", listener.Socket, StartKestrel, log, options.IdleAfter, options.ServingChanged), null)
-                : await AlwaysRunningAsync(listener, StartKestrel).ConfigureAwait(false);
+                : new ControlServer(null, await listener.Socket.StartKestrelAsync(handle => StartKestrel(handle, static next => next)).ConfigureAwait(false));
         }
         catch
         {
@@ -109,20 +109,6 @@ public sealed class ControlPlane : IAsyncDisposable
             WarnAboutDevListener(options.Loggers, always.Addresses);
         }
         return new ControlPlane(server, log, listener.SocketPath, stopping);
-    }
-
-    private static async Task<ControlServer> AlwaysRunningAsync(ControlListener listener, Func<ulong, Func<ConnectionDelegate, ConnectionDelegate>, Task<KestrelHost>> start)
-    {
-        var handle = listener.DuplicateForKestrel();
-        try
-        {
-            return new ControlServer(null, await start(handle, static next => next).ConfigureAwait(false), (int)handle);
-        }
-        catch
-        {
-            _ = Libc.Close((int)handle);
-            throw;
-        }
     }
 
     private static void WarnAboutDevListener(ILoggerFactory loggers, IEnumerable<string> addresses)
@@ -165,25 +151,13 @@ public sealed class ControlPlane : IAsyncDisposable
     }
 }
 
-/// <summary>
-/// The Kestrel behind the control plane: started on demand, or always running (with the dev listener) on
-/// <paramref name="AlwaysHandle"/>, a duplicate of the socket Kestrel does not close itself.
-/// </summary>
-internal sealed record ControlServer(OnDemandKestrel? OnDemand, KestrelHost? Always, int AlwaysHandle = -1) : IAsyncDisposable
+/// <summary>The Kestrel behind the control plane: started on demand, or always running (with the dev listener).</summary>
+internal sealed record ControlServer(OnDemandKestrel? OnDemand, KestrelHost? Always) : IAsyncDisposable
 {
     public Task StopAsync(CancellationToken cancellationToken) =>
         OnDemand?.StopAsync(cancellationToken) ?? Always!.StopAsync(cancellationToken);
 
-    public async ValueTask DisposeAsync()
-    {
-        if (OnDemand is not null)
-        {
-            await OnDemand.DisposeAsync().ConfigureAwait(false);
-            return;
-        }
-        await Always!.DisposeAsync().ConfigureAwait(false);
-        _ = Libc.Close(AlwaysHandle);
-    }
+    public ValueTask DisposeAsync() => OnDemand?.DisposeAsync() ?? Always!.DisposeAsync();
 }
 
 /// <summary>

@@ -22,6 +22,7 @@ internal sealed class KestrelHost : IAsyncDisposable
     public static readonly TimeSpan StopLimit = TimeSpan.FromSeconds(5);
 
     private readonly KestrelServer _server;
+    private int _ownedDescriptor = -1;
 
     private KestrelHost(KestrelServer server) => _server = server;
 
@@ -48,6 +49,12 @@ internal sealed class KestrelHost : IAsyncDisposable
         return new KestrelHost(server);
     }
 
+    /// <summary>
+    /// Makes <paramref name="descriptor"/> (the handle Kestrel listens on) this host's to close when disposed: Kestrel's
+    /// socket does not own a handle it is given, so nothing else would.
+    /// </summary>
+    public void OwnDescriptor(int descriptor) => _ownedDescriptor = descriptor;
+
     public Task StopAsync(CancellationToken cancellationToken) => _server.StopAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
@@ -55,6 +62,10 @@ internal sealed class KestrelHost : IAsyncDisposable
         using var timeout = new CancellationTokenSource(StopLimit);
         await _server.StopAsync(timeout.Token).ConfigureAwait(false);
         _server.Dispose();
+        if (Interlocked.Exchange(ref _ownedDescriptor, -1) is var descriptor and >= 0)
+        {
+            _ = Libc.Close(descriptor);
+        }
     }
 
     /// <summary>One <see cref="DefaultHttpContext"/> per connection, reused from request to request as the web host does.</summary>

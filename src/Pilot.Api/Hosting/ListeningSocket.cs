@@ -56,6 +56,26 @@ internal sealed class ListeningSocket : IDisposable
             : throw new IOException($"cannot duplicate the listening socket {LocalEndPoint}: errno {Marshal.GetLastPInvokeError()}");
     }
 
+    /// <summary>
+    /// Starts a Kestrel (<paramref name="start"/>, given the handle to listen on) on a duplicate of this socket; the host
+    /// closes the duplicate when disposed, and a failed start closes it at once.
+    /// </summary>
+    public async Task<KestrelHost> StartKestrelAsync(Func<ulong, Task<KestrelHost>> start)
+    {
+        var handle = DuplicateForKestrel();
+        try
+        {
+            var host = await start(handle).ConfigureAwait(false);
+            host.OwnDescriptor((int)handle);
+            return host;
+        }
+        catch
+        {
+            _ = Libc.Close((int)handle);
+            throw;
+        }
+    }
+
     /// <summary>Closes the original descriptor; .NET removes the file a Unix socket it bound leaves behind.</summary>
     public void Dispose() => _socket.Dispose();
 }

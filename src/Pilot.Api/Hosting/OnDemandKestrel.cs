@@ -29,7 +29,6 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
     private readonly int _wake;
     private readonly Thread _waiter;
     private KestrelHost? _host;
-    private int _hostHandle = -1;
     private ITimer? _idleCheck;
     private volatile bool _stopping;
     private int _open;
@@ -89,19 +88,7 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
                 return;
             }
             _acceptedAtLastCheck = Interlocked.Read(ref _accepted);
-            // Kestrel never closes a handle it is given (its socket does not own it): the duplicate is closed here once
-            // the Kestrel serving it is gone, or each start would leak a descriptor.
-            var handle = _listener.DuplicateForKestrel();
-            try
-            {
-                _host = await _start(handle, CountConnections).ConfigureAwait(false);
-            }
-            catch
-            {
-                _ = Libc.Close((int)handle);
-                throw;
-            }
-            _hostHandle = (int)handle;
+            _host = await _listener.StartKestrelAsync(handle => _start(handle, CountConnections)).ConfigureAwait(false);
             _idleCheck = TimeProvider.System.CreateTimer(static self => _ = ((OnDemandKestrel)self!).StopIfIdleAsync(), this, _idleAfter, _idleAfter);
             _servingChanged?.Invoke(true);
         }
@@ -161,7 +148,6 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
         {
             await host.StopAsync(cancellationToken).ConfigureAwait(false);
             await host.DisposeAsync().ConfigureAwait(false);
-            _ = Libc.Close(Interlocked.Exchange(ref _hostHandle, -1));
             _servingChanged?.Invoke(false);
         }
     }

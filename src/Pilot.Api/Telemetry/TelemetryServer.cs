@@ -73,7 +73,7 @@ internal sealed class TelemetryServer(
             }
         }
         var bound = (IPEndPoint)_socket.LocalEndPoint!;
-        Address = new Uri($"http://{new IPEndPoint(bound.Address, bound.Port)}/");
+        Address = new Uri($"http://{bound}/");
         Task<KestrelHost> StartKestrel(ulong handle, Func<ConnectionDelegate, ConnectionDelegate> first) => KestrelHost.StartAsync(
             kestrel => kestrel.ListenHandle(handle, listen => listen.Use(first)), context => HandleAsync(context, config), loggers, CancellationToken.None);
         _server = new OnDemandKestrel("telemetry", _socket, StartKestrel, _logger, idleAfter ?? IdleAfter, servingChanged);

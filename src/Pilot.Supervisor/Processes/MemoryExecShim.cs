@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 
 namespace Pilot.Supervisor.Processes;
 
@@ -55,18 +54,18 @@ public sealed class MemoryExecShim
 
         // MFD_EXEC: kernels with vm.memfd_noexec = 1 make memfds non-executable unless asked; older kernels refuse the flag.
         var fd = Native.MemfdCreate("pilot-exec-shim", Native.MFD_CLOEXEC | Native.MFD_ALLOW_SEALING | Native.MFD_EXEC);
-        if (fd < 0 && Marshal.GetLastPInvokeError() == Native.EINVAL)
+        if (fd < 0 && Native.LastError == Native.EINVAL)
         {
             fd = Native.MemfdCreate("pilot-exec-shim", Native.MFD_CLOEXEC | Native.MFD_ALLOW_SEALING);
         }
         if (fd < 0)
         {
-            return new(null, $"memfd_create: {Native.ErrnoText(Marshal.GetLastPInvokeError())}");
+            return new(null, $"memfd_create: {Native.ErrnoText(Native.LastError)}");
         }
         if (!WriteAll(fd, bytes)
             || Native.Fcntl(fd, Native.F_ADD_SEALS, Native.F_SEAL_WRITE | Native.F_SEAL_GROW | Native.F_SEAL_SHRINK | Native.F_SEAL_SEAL) != 0)
         {
-            var error = Native.ErrnoText(Marshal.GetLastPInvokeError());
+            var error = Native.ErrnoText(Native.LastError);
             _ = Native.Close(fd);
             return new(null, $"writing the memfd: {error}");
         }

@@ -10,7 +10,7 @@ internal static partial class Native
 {
     private const string Libc = "libc";
 
-    public const int EPERM = 1, ESRCH = 3, EINTR = 4, EACCES = 13, ENOENT = 2, ECHILD = 10, ENOEXEC = 8, ENOTDIR = 20, ELOOP = 40, ENAMETOOLONG = 36;
+    public const int EPERM = 1, ESRCH = 3, EINTR = 4, EACCES = 13, ENOENT = 2, ECHILD = 10, ENOEXEC = 8, ENOTDIR = 20, ELOOP = 40, ENAMETOOLONG = 36, EINVAL = 22;
     public const int WNOHANG = 1;
     public const int PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
     public const int SIG_SETMASK = 2;
@@ -104,7 +104,6 @@ internal static partial class Native
     public static unsafe partial nint Write(int fd, byte* buffer, nint count);
 
     public const uint MFD_CLOEXEC = 0x1, MFD_ALLOW_SEALING = 0x2, MFD_EXEC = 0x10;
-    public const int EINVAL = 22;
     public const int F_ADD_SEALS = 1033, F_SEAL_SEAL = 0x1, F_SEAL_SHRINK = 0x2, F_SEAL_GROW = 0x4, F_SEAL_WRITE = 0x8;
 
     [LibraryImport(Libc, EntryPoint = "memfd_create", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
