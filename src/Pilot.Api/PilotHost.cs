@@ -39,7 +39,7 @@ internal static class PilotHost
         {
             await using var runtime = SupervisorRuntime.Create(
                 new PilotSupervisorOptions { ConfigPath = configPath, Config = config, Version = BuildInfo.Version },
-                runtime => [new TelemetryServer(runtime.Registry, () => runtime.Supervisor, runtime.Loggers)]);
+                runtime => [new TelemetryServer(runtime.Registry, () => runtime.Supervisor, runtime.Loggers, ListenerIdle.TelemetryIdleAfter)]);
             await using var trimmer = new IdleHeapTrimmer(TimeProvider.System, runtime.Log);
             var starting = runtime.StartAsync(signals, cancellationToken);
             await using var control = await ControlPlane.StartAsync(listener, new ControlPlaneOptions
@@ -48,6 +48,7 @@ internal static class PilotHost
                 Observer = new MetricsControlObserver(runtime.Metrics),
                 Loggers = runtime.Loggers,
                 DevListener = devListener,
+                IdleAfter = ListenerIdle.ControlIdleAfter,
             }, cancellationToken).ConfigureAwait(false);
             try
             {

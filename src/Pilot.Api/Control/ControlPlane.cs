@@ -47,13 +47,13 @@ public sealed class ControlPlane : IAsyncDisposable
     /// <summary>The host name clients put in their requests (v3's client uses it too).</summary>
     public const string HostName = "control";
 
-    private readonly ControlServer _server;
+    private readonly OnDemandKestrel _server;
     private readonly ILogger _log;
     private readonly string _socketPath;
     private readonly CancellationTokenSource _stopping;
     private Task? _stopped;
 
-    private ControlPlane(ControlServer server, ILogger log, string socketPath, CancellationTokenSource stopping)
+    private ControlPlane(OnDemandKestrel server, ILogger log, string socketPath, CancellationTokenSource stopping)
     {
         _server = server;
         _log = log;
@@ -62,10 +62,10 @@ public sealed class ControlPlane : IAsyncDisposable
     }
 
     /// <summary>Where Kestrel listens: the socket's path as <c>http://unix:PATH</c>, and the dev listener's address when on.</summary>
-    public ICollection<string> Addresses => _server.Always?.Addresses ?? [$"http://unix:{_socketPath}"];
+    public ICollection<string> Addresses => _server.Addresses is { Count: > 0 } serving ? serving : [$"http://unix:{_socketPath}"];
 
     /// <summary>True while a Kestrel serves the socket (on demand: from a client's connection until it has been idle a while).</summary>
-    public bool IsServing => _server.OnDemand?.IsServing ?? true;
+    public bool IsServing => _server.IsServing;
 
     public static async Task<ControlPlane> StartAsync(ControlListener listener, ControlPlaneOptions options, CancellationToken cancellationToken)
     {
@@ -77,10 +77,10 @@ public sealed class ControlPlane : IAsyncDisposable
         log.LogDebug("control: listening to {Path}", listener.SocketPath);
         var stopping = new CancellationTokenSource();
         var pipeline = new ControlPipeline(options, log, stopping.Token);
-        Task<KestrelHost> StartKestrel(ulong handle, Func<ConnectionDelegate, ConnectionDelegate> first) => KestrelHost.StartAsync(
+        Task<KestrelHost> StartKestrel(KestrelStart start) => KestrelHost.StartAsync(
             kestrel =>
             {
-                kestrel.ListenHandle(handle, listen => listen.Use(first).Use(RejectionProblems.Middleware));
+                kestrel.Listen(start.EndPoint, listen => listen.Use(start.First).Use(RejectionProblems.Middleware));
                 if (options.DevListener is { } dev)
                 {
                     kestrel.Listen(dev.EndPoint);
@@ -88,25 +88,29 @@ public sealed class ControlPlane : IAsyncDisposable
                 kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
             },
             pipeline.HandleAsync,
+            start.Transport,
             options.Loggers,
             cancellationToken);
-        ControlServer server;
+        // The dev listener (TCP, a browser) has no socket Pilot waits on: with it, Kestrel runs all the time.
+        var server = new OnDemandKestrel("control", listener.Socket, StartKestrel, options.Loggers, log,
+            options.DevListener is null ? options.IdleAfter : null, options.ServingChanged);
         try
         {
-            // The dev listener (TCP, a browser) has no socket to wait on: with it, Kestrel runs all the time.
-            server = options.DevListener is null
-                ? new ControlServer(new OnDemandKestrel("control", listener.Socket, StartKestrel, log, options.IdleAfter, options.ServingChanged), null)
-                : new ControlServer(null, await listener.Socket.StartKestrelAsync(handle => StartKestrel(handle, static next => next)).ConfigureAwait(false));
+            if (options.DevListener is not null)
+            {
+                await server.StartNowAsync().ConfigureAwait(false);
+            }
         }
         catch
         {
+            await server.DisposeAsync().ConfigureAwait(false);
             stopping.Dispose();
             throw;
         }
         log.LogInformation("control: serving at {Path}", listener.SocketPath);
-        if (server.Always is { } always)
+        if (options.DevListener is not null)
         {
-            WarnAboutDevListener(options.Loggers, always.Addresses);
+            WarnAboutDevListener(options.Loggers, server.Addresses);
         }
         return new ControlPlane(server, log, listener.SocketPath, stopping);
     }
@@ -149,15 +153,6 @@ public sealed class ControlPlane : IAsyncDisposable
         await _server.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
     }
-}
-
-/// <summary>The Kestrel behind the control plane: started on demand, or always running (with the dev listener).</summary>
-internal sealed record ControlServer(OnDemandKestrel? OnDemand, KestrelHost? Always) : IAsyncDisposable
-{
-    public Task StopAsync(CancellationToken cancellationToken) =>
-        OnDemand?.StopAsync(cancellationToken) ?? Always!.StopAsync(cancellationToken);
-
-    public ValueTask DisposeAsync() => OnDemand?.DisposeAsync() ?? Always!.DisposeAsync();
 }
 
 /// <summary>

@@ -1,10 +1,10 @@
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Abstractions;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -22,20 +22,21 @@ internal sealed class KestrelHost : IAsyncDisposable
     public static readonly TimeSpan StopLimit = TimeSpan.FromSeconds(5);
 
     private readonly KestrelServer _server;
-    private int _ownedDescriptor = -1;
 
     private KestrelHost(KestrelServer server) => _server = server;
 
     /// <summary>Where Kestrel listens (e.g. <c>http://unix:/path</c>, or the real port when 0 was asked).</summary>
     public ICollection<string> Addresses => _server.Features.Get<IServerAddressesFeature>()!.Addresses;
 
-    /// <summary>Starts Kestrel with the endpoint and limits <paramref name="configure"/> sets, serving <paramref name="application"/>.</summary>
-    public static async Task<KestrelHost> StartAsync(
-        Action<KestrelServerOptions> configure, RequestDelegate application, ILoggerFactory loggers, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts Kestrel with the endpoint and limits <paramref name="configure"/> sets, serving <paramref name="application"/>
+    /// over <paramref name="transport"/>.
+    /// </summary>
+    public static async Task<KestrelHost> StartAsync(Action<KestrelServerOptions> configure, RequestDelegate application,
+        IConnectionListenerFactory transport, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var options = new KestrelServerOptions { AddServerHeader = false, ApplicationServices = NoServices.Instance };
         configure(options);
-        var transport = new SocketTransportFactory(Options.Create(new SocketTransportOptions()), loggers);
         var server = new KestrelServer(Options.Create(options), transport, loggers);
         try
         {
@@ -49,12 +50,6 @@ internal sealed class KestrelHost : IAsyncDisposable
         return new KestrelHost(server);
     }
 
-    /// <summary>
-    /// Makes <paramref name="descriptor"/> (the handle Kestrel listens on) this host's to close when disposed: Kestrel's
-    /// socket does not own a handle it is given, so nothing else would.
-    /// </summary>
-    public void OwnDescriptor(int descriptor) => _ownedDescriptor = descriptor;
-
     public Task StopAsync(CancellationToken cancellationToken) => _server.StopAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
@@ -62,10 +57,6 @@ internal sealed class KestrelHost : IAsyncDisposable
         using var timeout = new CancellationTokenSource(StopLimit);
         await _server.StopAsync(timeout.Token).ConfigureAwait(false);
         _server.Dispose();
-        if (Interlocked.Exchange(ref _ownedDescriptor, -1) is var descriptor and >= 0)
-        {
-            _ = Libc.Close(descriptor);
-        }
     }
 
     /// <summary>One <see cref="DefaultHttpContext"/> per connection, reused from request to request as the web host does.</summary>

@@ -14,6 +14,8 @@ internal static unsafe partial class Libc
     public const int EFD_CLOEXEC = 0x80000;
     public const short POLLIN = 1;
     public const int MADV_DONTNEED = 4, MADV_PAGEOUT = 21;
+    public const int SOCK_CLOEXEC = 0x80000;
+    public const int EINTR = 4, EAGAIN = 11, ECONNABORTED = 103;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd
@@ -34,6 +36,9 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, EntryPoint = "write", SetLastError = true)]
     public static partial nint Write(int fd, void* buffer, nuint count);
+
+    [LibraryImport(Library, EntryPoint = "accept4", SetLastError = true)]
+    public static partial int Accept4(int socket, void* address, void* addressLength, int flags);
 
     [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);

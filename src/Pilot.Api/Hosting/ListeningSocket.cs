@@ -5,9 +5,9 @@ using System.Runtime.InteropServices;
 namespace Pilot.Api.Hosting;
 
 /// <summary>
-/// A bound, listening socket Pilot owns for a listener's whole life. Kestrel serves it through duplicates
-/// (<see cref="DuplicateForKestrel"/>), so one can be started and stopped again on the same socket (<see cref="OnDemandKestrel"/>)
-/// while clients wait in the backlog, and the address stays taken in between.
+/// A bound, listening socket Pilot owns for a listener's whole life. Pilot accepts its connections itself and hands
+/// them to whichever Kestrel runs (<see cref="OnDemandKestrel"/>), so Kestrel can be started and stopped again while
+/// clients wait in the backlog, and the address stays taken in between.
 /// </summary>
 internal sealed class ListeningSocket : IDisposable
 {
@@ -38,6 +38,8 @@ internal sealed class ListeningSocket : IDisposable
             socket.Bind(endpoint);
             beforeListen?.Invoke();
             socket.Listen(Backlog);
+            // Accepted with accept4(2) after poll(2) says a client waits: a client gone meanwhile must not block the accept.
+            socket.Blocking = false;
             return new ListeningSocket(socket);
         }
         catch
@@ -47,33 +49,16 @@ internal sealed class ListeningSocket : IDisposable
         }
     }
 
-    /// <summary>A new close-on-exec duplicate of the listening descriptor, for one Kestrel's <c>ListenHandle</c> to own.</summary>
+    /// <summary>
+    /// A new close-on-exec duplicate of the listening descriptor, for a web application that listens on it once, for its
+    /// whole life (the OpenAPI document's generator); the on-demand listeners never give Kestrel the listening socket.
+    /// </summary>
     public ulong DuplicateForKestrel()
     {
         var duplicate = Libc.Fcntl(Descriptor, Libc.F_DUPFD_CLOEXEC, 0);
         return duplicate >= 0
             ? (ulong)duplicate
             : throw new IOException($"cannot duplicate the listening socket {LocalEndPoint}: errno {Marshal.GetLastPInvokeError()}");
-    }
-
-    /// <summary>
-    /// Starts a Kestrel (<paramref name="start"/>, given the handle to listen on) on a duplicate of this socket; the host
-    /// closes the duplicate when disposed, and a failed start closes it at once.
-    /// </summary>
-    public async Task<KestrelHost> StartKestrelAsync(Func<ulong, Task<KestrelHost>> start)
-    {
-        var handle = DuplicateForKestrel();
-        try
-        {
-            var host = await start(handle).ConfigureAwait(false);
-            host.OwnDescriptor((int)handle);
-            return host;
-        }
-        catch
-        {
-            _ = Libc.Close((int)handle);
-            throw;
-        }
     }
 
     /// <summary>Closes the original descriptor; .NET removes the file a Unix socket it bound leaves behind.</summary>

@@ -1,60 +1,80 @@
+using System.Net;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Pilot.Api.Hosting;
+
+/// <summary>What a listener's Kestrel is started with: the endpoint to listen on, the transport that serves it, and the
+/// connection middleware that must run first.</summary>
+internal sealed record KestrelStart(EndPoint EndPoint, IConnectionListenerFactory Transport, Func<ConnectionDelegate, ConnectionDelegate> First);
 
 /// <summary>
 /// Kestrel on a listening socket (the control socket; the telemetry port) only while clients use it. A running
 /// Kestrel's heartbeat formats a new <c>Date</c> header value and walks its connections every second, ≈240 bytes of
 /// garbage a second for as long as it runs (heap dumps of an idle Pilot, issue 14), and it has no switch. So while
-/// nobody calls, no Kestrel runs: one thread blocks in
-/// <c>poll(2)</c> on the listening socket, starts Kestrel on a duplicate of it when a client connects (the client waits
-/// in the backlog meanwhile, as it does at start-up), and Kestrel stops again once it has had no connection for
-/// <see cref="IdleAfter"/>. Connections that arrive while it stops stay in the backlog and start the next one.
+/// nobody calls, no Kestrel runs. One thread of Pilot's accepts every connection on the listening socket (blocked in
+/// <c>poll(2)</c> meanwhile) and queues it for Kestrel (<see cref="AcceptedConnections"/>, which says why Kestrel
+/// never gets the listening socket itself); a connection that finds no Kestrel running starts one, and Kestrel stops
+/// again once it has had no connection for the idle time.
 /// </summary>
 internal sealed class OnDemandKestrel : IAsyncDisposable
 {
     /// <summary>By default, how long Kestrel stays up without any connection (several CLI calls in a row share one start).</summary>
     public static readonly TimeSpan IdleAfter = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long to wait before accepting again when the process is out of descriptors or memory.</summary>
+    private static readonly TimeSpan AcceptRetry = TimeSpan.FromMilliseconds(100);
+
     private readonly ListeningSocket _listener;
     private readonly string _role;
-    private readonly Func<ulong, Func<ConnectionDelegate, ConnectionDelegate>, Task<KestrelHost>> _start;
+    private readonly Func<KestrelStart, Task<KestrelHost>> _start;
+    private readonly ILoggerFactory _loggers;
     private readonly ILogger _log;
-    private readonly TimeSpan _idleAfter;
+    private readonly TimeSpan? _idleAfter;
     private readonly Action<bool>? _servingChanged;
+    private readonly AcceptedConnections _connections;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly ManualResetEventSlim _serverGone = new(false);
     private readonly int _wake;
-    private readonly Thread _waiter;
+    private readonly Thread _acceptor;
     private KestrelHost? _host;
     private ITimer? _idleCheck;
     private volatile bool _stopping;
     private int _open;
-    private long _accepted;
-    private long _acceptedAtLastCheck;
+    private long _handed;
+    private long _handedAtLastCheck;
 
     /// <param name="role">What the listener is, for its log lines and its thread's name: "control", "telemetry".</param>
-    /// <param name="start">Starts a Kestrel listening on the given handle, with the given connection middleware first.</param>
-    public OnDemandKestrel(string role, ListeningSocket listener, Func<ulong, Func<ConnectionDelegate, ConnectionDelegate>, Task<KestrelHost>> start,
-        ILogger log, TimeSpan idleAfter, Action<bool>? servingChanged)
+    /// <param name="start">Starts a Kestrel as <see cref="KestrelStart"/> says.</param>
+    /// <param name="idleAfter">How long Kestrel serves without a connection before it stops; null: it never stops.</param>
+    public OnDemandKestrel(string role, ListeningSocket listener, Func<KestrelStart, Task<KestrelHost>> start,
+        ILoggerFactory loggers, ILogger log, TimeSpan? idleAfter, Action<bool>? servingChanged)
     {
         _role = role;
         _listener = listener;
         _start = start;
+        _loggers = loggers;
         _log = log;
         _idleAfter = idleAfter;
         _servingChanged = servingChanged;
+        _connections = new AcceptedConnections(listener.LocalEndPoint!, loggers);
         _wake = PollInterop.CreateEventFd();
-        _waiter = new Thread(WaitForClients, maxStackSize: 256 * 1024) { IsBackground = true, Name = $"Pilot {role} socket" };
-        _waiter.Start();
+        _acceptor = new Thread(AcceptClients, maxStackSize: 256 * 1024) { IsBackground = true, Name = $"Pilot {role} socket" };
+        _acceptor.Start();
     }
 
     /// <summary>True while a Kestrel serves the socket.</summary>
     public bool IsServing => Volatile.Read(ref _host) is not null;
 
-    private void WaitForClients()
+    /// <summary>Where the running Kestrel listens (none while it is stopped).</summary>
+    public ICollection<string> Addresses => Volatile.Read(ref _host)?.Addresses ?? [];
+
+    /// <summary>Starts Kestrel now rather than at the first connection (a listener that must serve from the start).</summary>
+    public Task StartNowAsync() => EnsureServingAsync();
+
+    private void AcceptClients()
     {
         while (!_stopping)
         {
@@ -62,34 +82,59 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
             {
                 continue;
             }
-            _serverGone.Reset();
+            if (!TryAccept())
+            {
+                continue;
+            }
             try
             {
-                StartAsync().GetAwaiter().GetResult();
+                EnsureServingAsync().GetAwaiter().GetResult();
             }
             catch (Exception ex) when (!_stopping)
             {
-                // The client stays in the backlog; try again shortly rather than spin on it.
+                // The connection stays queued; the next client, or this retry, starts the server.
                 _log.LogError(ex, "{Role}: cannot start the {Role} server", _role, _role);
-                _serverGone.Wait(TimeSpan.FromSeconds(1));
-                continue;
+                PollInterop.WaitReadable(-1, _wake, (int)TimeSpan.FromSeconds(1).TotalMilliseconds);
             }
-            _serverGone.Wait();
         }
     }
 
-    private async Task StartAsync()
+    private unsafe bool TryAccept()
+    {
+        var descriptor = Libc.Accept4(_listener.Descriptor, null, null, Libc.SOCK_CLOEXEC);
+        if (descriptor >= 0)
+        {
+            _connections.Add(descriptor);
+            Interlocked.Increment(ref _handed);
+            return true;
+        }
+        var errno = Marshal.GetLastPInvokeError();
+        if (errno is not (Libc.EAGAIN or Libc.EINTR or Libc.ECONNABORTED))
+        {
+            // Out of descriptors or memory: the client stays in the backlog; try again shortly rather than spin on it.
+            _log.LogWarning("{Role}: cannot accept a connection: {Error}", _role, Marshal.GetPInvokeErrorMessage(errno));
+            PollInterop.WaitReadable(-1, _wake, (int)AcceptRetry.TotalMilliseconds);
+        }
+        return false;
+    }
+
+    /// <summary>Starts Kestrel if none runs. Under the gate, so an idle stop and a start never cross.</summary>
+    private async Task EnsureServingAsync()
     {
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            if (_stopping)
+            if (_host is not null || _stopping)
             {
                 return;
             }
-            _acceptedAtLastCheck = Interlocked.Read(ref _accepted);
-            _host = await _listener.StartKestrelAsync(handle => _start(handle, CountConnections)).ConfigureAwait(false);
-            _idleCheck = TimeProvider.System.CreateTimer(static self => _ = ((OnDemandKestrel)self!).StopIfIdleAsync(), this, _idleAfter, _idleAfter);
+            _handedAtLastCheck = Interlocked.Read(ref _handed);
+            var transport = _connections.TransportFor(() => new SocketTransportFactory(Options.Create(new SocketTransportOptions()), _loggers));
+            Volatile.Write(ref _host, await _start(new KestrelStart(_connections.EndPoint, transport, CountConnections)).ConfigureAwait(false));
+            if (_idleAfter is { } idleAfter)
+            {
+                _idleCheck = TimeProvider.System.CreateTimer(static self => _ = ((OnDemandKestrel)self!).StopIfIdleAsync(), this, idleAfter, idleAfter);
+            }
             _servingChanged?.Invoke(true);
         }
         finally
@@ -101,7 +146,6 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
     private ConnectionDelegate CountConnections(ConnectionDelegate next) => async connection =>
     {
         Interlocked.Increment(ref _open);
-        Interlocked.Increment(ref _accepted);
         try
         {
             await next(connection).ConfigureAwait(false);
@@ -120,13 +164,12 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
         }
         try
         {
-            var accepted = Interlocked.Read(ref _accepted);
-            var idle = Volatile.Read(ref _open) == 0 && accepted == _acceptedAtLastCheck;
-            _acceptedAtLastCheck = accepted;
+            var handed = Interlocked.Read(ref _handed);
+            var idle = Volatile.Read(ref _open) == 0 && handed == _handedAtLastCheck && _connections.Waiting == 0;
+            _handedAtLastCheck = handed;
             if (idle && !_stopping)
             {
                 await StopServerAsync(CancellationToken.None).ConfigureAwait(false);
-                _serverGone.Set();
             }
         }
         catch (Exception ex)
@@ -152,12 +195,11 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops waiting for clients, then stops the running Kestrel (if any) as <see cref="KestrelHost.StopAsync"/> does.</summary>
+    /// <summary>Stops accepting, then stops the running Kestrel (if any) as <see cref="KestrelHost.StopAsync"/> does.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _stopping = true;
         PollInterop.Signal(_wake);
-        _serverGone.Set();
         await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
@@ -175,9 +217,9 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
         {
             await StopAsync(timeout.Token).ConfigureAwait(false);
         }
-        _waiter.Join();
+        _acceptor.Join();
+        _connections.Dispose();
         _ = Libc.Close(_wake);
-        _serverGone.Dispose();
         _gate.Dispose();
     }
 }
@@ -198,12 +240,15 @@ internal static unsafe class PollInterop
         _ = Libc.Write(eventFd, &one, sizeof(ulong));
     }
 
-    /// <summary>Blocks until <paramref name="socket"/> has a client waiting (true) or <paramref name="wake"/> is signalled or a signal interrupts (false).</summary>
-    public static bool WaitReadable(int socket, int wake)
+    /// <summary>
+    /// Blocks until <paramref name="socket"/> has a client waiting (true), or <paramref name="wake"/> is signalled, a
+    /// signal interrupts or <paramref name="timeoutMilliseconds"/> pass (false). A negative socket waits on the wake alone.
+    /// </summary>
+    public static bool WaitReadable(int socket, int wake, int timeoutMilliseconds = -1)
     {
         var fds = stackalloc Libc.PollFd[2];
         fds[0] = new Libc.PollFd { Fd = socket, Events = Libc.POLLIN };
         fds[1] = new Libc.PollFd { Fd = wake, Events = Libc.POLLIN };
-        return Libc.Poll(fds, 2, -1) > 0 && fds[1].Revents == 0 && fds[0].Revents != 0;
+        return Libc.Poll(fds, 2, timeoutMilliseconds) > 0 && fds[1].Revents == 0 && fds[0].Revents != 0;
     }
 }

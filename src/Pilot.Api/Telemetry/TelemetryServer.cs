@@ -74,9 +74,10 @@ internal sealed class TelemetryServer(
         }
         var bound = (IPEndPoint)_socket.LocalEndPoint!;
         Address = new Uri($"http://{bound}/");
-        Task<KestrelHost> StartKestrel(ulong handle, Func<ConnectionDelegate, ConnectionDelegate> first) => KestrelHost.StartAsync(
-            kestrel => kestrel.ListenHandle(handle, listen => listen.Use(first)), context => HandleAsync(context, config), loggers, CancellationToken.None);
-        _server = new OnDemandKestrel("telemetry", _socket, StartKestrel, _logger, idleAfter ?? IdleAfter, servingChanged);
+        Task<KestrelHost> StartKestrel(KestrelStart start) => KestrelHost.StartAsync(
+            kestrel => kestrel.Listen(start.EndPoint, listen => listen.Use(start.First)), context => HandleAsync(context, config), start.Transport,
+            loggers, CancellationToken.None);
+        _server = new OnDemandKestrel("telemetry", _socket, StartKestrel, loggers, _logger, idleAfter ?? IdleAfter, servingChanged);
         // v3 prints the listener's address as Go's net.Addr does: host:port, no scheme.
         _logger.LogInformation("telemetry: serving at {Address}", $"{Address.Host}:{Address.Port}");
     }
