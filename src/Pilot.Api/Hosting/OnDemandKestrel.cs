@@ -135,6 +135,7 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
             {
                 _idleCheck = TimeProvider.System.CreateTimer(static self => _ = ((OnDemandKestrel)self!).StopIfIdleAsync(), this, idleAfter, idleAfter);
             }
+            _log.LogDebug("{Role}: server started for a client", _role);
             _servingChanged?.Invoke(true);
         }
         finally
@@ -170,6 +171,7 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
             if (idle && !_stopping)
             {
                 await StopServerAsync(CancellationToken.None).ConfigureAwait(false);
+                _log.LogDebug("{Role}: idle, server stopped until the next client", _role);
             }
         }
         catch (Exception ex)
