@@ -23,9 +23,15 @@ internal static class Bench
 {
     public static string PilotBin() => Checkout.PilotBinary();
 
-    public static Process Start(string program, params string[] args)
+    public static Process Start(string program, params string[] args) => Start(program, environment: null, args);
+
+    public static Process Start(string program, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var info = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);

@@ -67,7 +67,7 @@ internal static class ControlPlaneLoad
         }
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -9,7 +9,7 @@ namespace Pilot.Bench;
 /// do part of the job (Debian's tini, dumb-init, supervisord, s6). Each figure is the median (with min/max) of runs that
 /// alternate between the subjects, so a noisy neighbour hits them all alike.
 /// <code>
-/// Pilot.Bench [--runs N] [--out results.md] [--only startup,storm,rss,control,health] [--pilot NAME=PATH]... [--no-peers]
+/// Pilot.Bench [--runs N] [--out results.md] [--only startup,storm,rss,control,idle,health] [--pilot NAME=PATH]... [--no-peers]
 /// Pilot.Bench --rss-curve [--minutes 10] [--every 30] [--pilot NAME=PATH]... [--out curve.md]
 /// Pilot.Bench --idle-allocations [--telemetry] [--minutes 10] [--every 30] [--out allocations.md]
 /// </code>
@@ -22,7 +22,7 @@ internal static class Program
         "usage: Pilot.Bench [--runs N] [--out FILE] [--only SECTION,...] [--pilot NAME=PATH]... [--no-peers]\n" +
         "       Pilot.Bench --rss-curve [--minutes M] [--every SECONDS] [--pilot NAME=PATH]... [--out FILE]\n" +
         "       Pilot.Bench --idle-allocations [--telemetry] [--minutes M] [--every SECONDS] [--out FILE]\n" +
-        "sections: startup, crash, storm, rss, control, health";
+        "sections: startup, crash, storm, rss, control, idle, health";
 
     public static async Task<int> Main(string[] args)
     {
@@ -130,6 +130,11 @@ internal static class Program
             {
                 await ControlPlaneLoad.MeasureAsync(table, request, supervisors);
             }
+        }
+
+        if (options.Wants("idle"))
+        {
+            await IdleAnswers.MeasureAsync(table, supervisors);
         }
 
         if (options.Wants("health"))

@@ -37,14 +37,14 @@ internal sealed class SupervisorSubject(string name, string binary, string confi
 
     public string SocketPath => ScratchFile("control.sock");
 
-    public Process Start(string jobs, string extra = "")
+    public Process Start(string jobs, string extra = "", IReadOnlyDictionary<string, string>? environment = null)
     {
         var config = ScratchFile("config.json5");
         // stopTimeout -1: ContainerPilot sleeps the whole stopTimeout before it exits, even when every job has ended.
         System.IO.File.WriteAllText(config,
             $"{{ {configHeader}control: {{ socket: \"{SocketPath}\" }}, logging: {{ level: \"ERROR\" }}, stopTimeout: -1, {extra}jobs: [ {jobs} ] }}");
         System.IO.File.Delete(SocketPath); // a killed earlier run leaves its socket file behind
-        return Bench.Start(binary, "-config", config);
+        return Bench.Start(binary, environment, "-config", config);
     }
 
     /// <summary>Jobs that outlive any measurement (a 10-minute RSS curve included): Pilot exits when every job has halted.</summary>
