@@ -32,8 +32,8 @@ public sealed record ControlPlaneOptions
 }
 
 /// <summary>
-/// The HTTP control plane: Kestrel on the Unix socket only (<see cref="ControlListener"/>), driven directly with the v3
-/// routes matched by hand (<see cref="ControlRoutes"/>), problem bodies also for what Kestrel rejects itself
+/// The HTTP control plane: Kestrel on the Unix socket only (<see cref="ControlListener"/>), started when a client connects
+/// and stopped after idle, serving the minimal-API endpoints (<see cref="ControlApplication"/>), problem bodies also for what Kestrel rejects itself
 /// (<see cref="RejectionProblems"/>), the OpenAPI document embedded at build time, and Swagger UI in Development or on the
 /// opt-in <see cref="DevListener"/>. Used by the <c>pilot</c> run path and, with a fake <see cref="ISupervisorControl"/>, by tests:
 /// <code>
@@ -76,7 +76,7 @@ public sealed class ControlPlane : IAsyncDisposable
         log.LogDebug("control: initialized router for control server");
         log.LogDebug("control: listening to {Path}", listener.SocketPath);
         var stopping = new CancellationTokenSource();
-        var pipeline = new ControlPipeline(options, log, stopping.Token);
+        // The application is built with each Kestrel (at the first client after idle) and disposed with it.
         Task<KestrelHost> StartKestrel(KestrelStart start) => KestrelHost.StartAsync(
             kestrel =>
             {
@@ -87,7 +87,8 @@ public sealed class ControlPlane : IAsyncDisposable
                 }
                 kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
             },
-            pipeline.HandleAsync,
+            () => ControlApplication.Build(options, log, stopping.Token),
+            static application => application.Handle,
             start.Transport,
             options.Loggers,
             cancellationToken);
@@ -153,76 +154,4 @@ public sealed class ControlPlane : IAsyncDisposable
         await _server.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
     }
-}
-
-/// <summary>
-/// One request: its route's handler, a problem body for every failure (404 unknown path, 405 wrong method with its
-/// <c>Allow</c> header, 500 with the exception's message), and the count of the reply.
-/// </summary>
-internal sealed class ControlPipeline
-{
-    private readonly ControlServices _services;
-    private readonly IControlRequestObserver _observer;
-    private readonly ILogger _logger;
-    private readonly RequestDelegate? _swaggerUi;
-    private readonly bool _guardDevListener;
-
-    public ControlPipeline(ControlPlaneOptions options, ILogger controlLog, CancellationToken stopping)
-    {
-        _services = new ControlServices(options.Supervisor, new EnvironmentBodyValidator(), new MetricBodyValidator(), controlLog, stopping);
-        _observer = options.Observer;
-        _logger = options.Loggers.CreateLogger("Pilot.Api.Control");
-        _guardDevListener = options.DevListener is not null;
-        if (_guardDevListener || string.Equals(options.EnvironmentName, "Development", StringComparison.OrdinalIgnoreCase))
-        {
-            _swaggerUi = SwaggerUi.Create(options.Loggers, options.EnvironmentName, NotFoundAsync);
-        }
-    }
-
-    public Task HandleAsync(HttpContext context) =>
-        _guardDevListener ? DevListener.GuardAsync(context, () => HandleRouteAsync(context)) : HandleRouteAsync(context);
-
-    private async Task HandleRouteAsync(HttpContext context)
-    {
-        var request = context.Request;
-        var response = context.Response;
-        // v3 counts every reply except a 404 for an unknown path; a route template keeps labels bounded.
-        string? countAs = null;
-        try
-        {
-            var match = ControlRoutes.Find(request.Path.Value ?? "/", request.Method);
-            if (match.Route is not { } route)
-            {
-                await (_swaggerUi ?? NotFoundAsync)(context).ConfigureAwait(false);
-            }
-            else if (match.WrongMethod)
-            {
-                countAs = request.Path.Value;
-                response.Headers.Allow = route.Method;
-                await Problems.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, $"{request.Method} is not allowed on {request.Path}")
-                    .ConfigureAwait(false);
-            }
-            else
-            {
-                countAs = route.Template;
-                await route.Handle(context, _services, match.Parameter).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested && !response.HasStarted)
-        {
-            _logger.LogError(ex, "control plane: {Method} {Path} failed", request.Method, request.Path);
-            response.Clear();
-            await Problems.WriteAsync(context, StatusCodes.Status500InternalServerError, ex.Message).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (countAs is not null || response.StatusCode != StatusCodes.Status404NotFound)
-            {
-                _observer.RequestCompleted(response.StatusCode, countAs ?? request.Path.Value ?? "");
-            }
-        }
-    }
-
-    private static Task NotFoundAsync(HttpContext context) =>
-        Problems.WriteAsync(context, StatusCodes.Status404NotFound, $"no route for {context.Request.Path}");
 }

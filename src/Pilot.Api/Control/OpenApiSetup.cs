@@ -19,10 +19,10 @@ public sealed record OpenApiExample(int? StatusCode, string Json)
 }
 
 /// <summary>
-/// The control plane described as minimal APIs (<see cref="V3Endpoints.MapV3Endpoints"/>), served with the OpenAPI
-/// document Microsoft.AspNetCore.OpenApi generates from that description. This is where <c>openapi/pilot.v3.json</c>
-/// comes from (OpenApiDocumentTests compares, and with <c>PILOT_UPDATE_OPENAPI=1</c> rewrites, the file); the binary
-/// embeds the file and never runs this, so its generator costs Pilot nothing at start-up.
+/// The control plane's minimal-API endpoints (<see cref="V3Endpoints.MapV3Endpoints"/>, the same declarations that serve
+/// the socket) with the OpenAPI document Microsoft.AspNetCore.OpenApi generates from them. This is where
+/// <c>openapi/pilot.v3.json</c> comes from (OpenApiDocumentTests compares, and with <c>PILOT_UPDATE_OPENAPI=1</c> rewrites,
+/// the file); the binary embeds the file and never runs the generator, so it costs Pilot nothing at start-up.
 /// </summary>
 public static class ControlPlaneDocumentation
 {
@@ -67,7 +67,7 @@ public sealed record OpenApiEventStream(Type Item, string ExampleJson)
 internal static class OpenApiSetup
 {
     public const string DocumentName = OpenApiDocument.DocumentName;
-    public const string DocumentPath = ControlRoutes.OpenApiTemplate;
+    public const string DocumentPath = ControlApplication.OpenApiTemplate;
 
     public static void AddPilotOpenApi(this IServiceCollection services) =>
         services.AddOpenApi(DocumentName, options =>

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.OpenApi;
 using Pilot.Api.V3;
 using Pilot.Supervisor.Control;
@@ -13,10 +12,9 @@ using Pilot.Supervisor.Control;
 namespace Pilot.Api.Control;
 
 /// <summary>
-/// The v3 control-plane handlers (request → reply) and their description as minimal APIs. <see cref="ControlRoutes"/>
-/// dispatches requests to the handlers; <see cref="MapV3Endpoints"/> describes the same routes with summaries and
-/// examples, from which the OpenAPI document is generated (<see cref="ControlPlaneDocumentation"/>). A new route goes in
-/// both places; <c>ControlRoutes_MatchTheOpenApiDocument</c> fails when they differ.
+/// The v3 control plane as minimal APIs: each endpoint declared once (<see cref="MapV3Endpoints"/>), with its summary
+/// and examples. The same declaration serves the socket (<see cref="ControlApplication"/>) and is what the OpenAPI
+/// document is generated from (<see cref="ControlPlaneDocumentation"/>). A new endpoint is one <c>Map</c> call here.
 /// </summary>
 public static class V3Endpoints
 {
@@ -54,8 +52,8 @@ public static class V3Endpoints
                     OpenApiExample.Response(422, """{"type":"about:blank","title":"Unprocessable Entity","status":422,"detail":"the body has invalid entries","errors":[{"path":"A=B","message":"\"A=B\" is not a valid environment variable name: it contains '=' or NUL"}]}"""));
         }
 
-        v3.MapPost("/reload", ([FromServices] ISupervisorControl control, CancellationToken cancellationToken) =>
-                ReloadAsync(control, NullLogger.Instance, cancellationToken))
+        v3.MapPost("/reload", ([FromServices] ISupervisorControl control, [FromServices] ControlLog log, CancellationToken cancellationToken) =>
+                ReloadAsync(control, log.Logger, cancellationToken))
             .WithName("Reload")
             .WithSummary("Reload the config file")
             .WithDescription(
@@ -154,8 +152,8 @@ public static class V3Endpoints
                     OpenApiExample.Response(409, """{"type":"about:blank","title":"Conflict","status":409,"detail":"job \"setup\" has completed (halted for good); only a reload starts it again"}"""));
         }
 
-        v3.MapGet("/jobs/{name}/logs", (HttpContext context, string name, int? lines, bool? follow, [FromServices] ISupervisorControl control) =>
-                JobHandlers.ServeLogsAsync(context, control, name, lines, follow == true, CancellationToken.None))
+        v3.MapGet("/jobs/{name}/logs", (HttpContext context, string name, int? lines, bool? follow, [FromServices] ISupervisorControl control,
+                [FromServices] ControlStopping stopping) => JobHandlers.ServeLogsAsync(context, control, name, lines, follow == true, stopping.Token))
             .WithName("GetJobLogs")
             .WithSummary("One job's recent output (and its health check's)")
             .WithDescription(
@@ -171,8 +169,8 @@ public static class V3Endpoints
                 new OpenApiEventStream(typeof(LogLineResponse), """{"time":"2024-01-01T00:00:01+00:00","source":"check.app","pid":43,"stream":"stdout","text":"ok"}"""),
                 OpenApiExample.Response(404, """{"type":"about:blank","title":"Not Found","status":404,"detail":"there is no job named \"ap\""}"""));
 
-        v3.MapGet("/events", (HttpContext context, string? source, [FromServices] ISupervisorControl control) =>
-                StreamEventsAsync(context, source, control, CancellationToken.None))
+        v3.MapGet("/events", (HttpContext context, string? source, [FromServices] ISupervisorControl control, [FromServices] ControlStopping stopping) =>
+                StreamEventsAsync(context, source, control, stopping.Token))
             .WithName("StreamEvents")
             .WithSummary("Stream bus events (server-sent events)")
             .WithDescription(

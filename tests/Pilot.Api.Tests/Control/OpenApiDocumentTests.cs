@@ -2,6 +2,10 @@ using System.Net;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging.Abstractions;
 using Pilot.Api.Cli;
 using Pilot.Api.Control;
 using Pilot.Api.Tests.Support;
@@ -55,21 +59,39 @@ public sealed class OpenApiDocumentTests
             "The binary embeds openapi/pilot.v3.json at build time: rebuild after changing it.");
     }
 
-    /// <summary>Every route the control plane matches by hand is in the document with its method, and nothing else is.</summary>
+    /// <summary>
+    /// What serves the socket is what the document describes: every endpoint of the served application (its method, its
+    /// route and its query parameters) is in the document, and nothing else is.
+    /// </summary>
     [Fact]
-    public async Task ControlRoutes_MatchTheOpenApiDocument()
+    public async Task ServedEndpoints_MatchTheOpenApiDocument()
     {
         var document = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Checkout.Root, CheckedInPath), TestContext.Current.CancellationToken))!;
         var documented = document["paths"]!.AsObject()
-            .SelectMany(path => path.Value!.AsObject().Select(operation => $"{operation.Key.ToUpperInvariant()} {path.Key}"));
+            .SelectMany(path => path.Value!.AsObject().Select(operation =>
+                $"{operation.Key.ToUpperInvariant()} {path.Key} "
+                + string.Join(",", (operation.Value!["parameters"]?.AsArray() ?? []).Where(p => p!["in"]!.GetValue<string>() == "query").Select(p => p!["name"]!.GetValue<string>()))));
 
-        var routed = ControlRoutes.All
-            .Where(route => route.Template != ControlRoutes.OpenApiTemplate)
-            // A route on any method (ping) is documented as GET.
-            .Select(route => $"{route.Method ?? "GET"} {route.Template}");
+        await using var application = ControlApplication.Build(
+            new ControlPlaneOptions { Supervisor = new FakeSupervisorControl() }, NullLogger.Instance, CancellationToken.None);
+        var served = application.Endpoints.Endpoints.OfType<RouteEndpoint>()
+            .Where(endpoint => endpoint.RoutePattern.RawText != ControlApplication.OpenApiTemplate)
+            // ping answers every method; its GET is the documented one.
+            .Where(endpoint => endpoint.Metadata.GetMetadata<IHttpMethodMetadata>() is { HttpMethods.Count: > 0 })
+            .Select(endpoint =>
+                $"{endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods.Single()} {endpoint.RoutePattern.RawText} "
+                + string.Join(",", endpoint.Metadata.OfType<IParameterBindingMetadata>()
+                    .Where(p => endpoint.RoutePattern.GetParameter(p.Name) is null && IsQueryValue(p.ParameterInfo))
+                    .Select(p => p.Name)));
 
-        routed.ShouldBe(documented, ignoreOrder: true);
+        served.ShouldBe(documented, ignoreOrder: true);
     }
+
+    /// <summary>A parameter minimal APIs bind from the query: not a service, not the request, not the token.</summary>
+    private static bool IsQueryValue(System.Reflection.ParameterInfo parameter) =>
+        parameter.GetCustomAttributes(typeof(Microsoft.AspNetCore.Mvc.FromServicesAttribute), false).Length == 0
+        && (Nullable.GetUnderlyingType(parameter.ParameterType) ?? parameter.ParameterType) is var type
+        && (type == typeof(string) || type.IsPrimitive);
 
     [Fact]
     public async Task OpenApiDocument_DescribesEveryEndpointWithSummaryAndExamples()
