@@ -114,7 +114,9 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
     {
         if (configPath.Length == 0)
         {
-            return (ControlConfig.DefaultSocketPath, []);
+            // No config at all (v3: "-config flag is required"): $PILOT_SOCKET, else the documented default.
+            return (environment.GetValueOrDefault(PilotCommandLine.SocketVariable, "") is { Length: > 0 } fromEnvironment
+                ? Path.GetFullPath(fromEnvironment) : ControlConfig.DefaultSocketPath, []);
         }
         var config = ConfigLoader.LoadFile(configPath, environment);
         if (!config.IsValid)

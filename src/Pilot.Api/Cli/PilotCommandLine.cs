@@ -275,13 +275,15 @@ public static class PilotCommandLine
         text.Append("Usage of ").Append(program).AppendLine(":");
         AppendFlags(text, All);
         text.AppendLine()
-            .Append("Commands (clients of the control socket, found through -config or CONTAINERPILOT, else ")
+            .Append("Commands (clients of the control socket: -socket, else $").Append(SocketVariable)
+            .Append(", else control.socket of -config or CONTAINERPILOT, else ")
             .Append(Supervisor.Config.ControlConfig.DefaultSocketPath).AppendLine("):");
         foreach (var command in Commands)
         {
             text.Append("  ").Append(CultureInfo.InvariantCulture, $"{command.Name + " " + command.Arguments,-26}").AppendLine(command.Summary);
         }
         text.AppendLine("Run 'pilot help COMMAND' for a command's flags.");
+        text.AppendLine("Configuration reference (every field, default and event): docs/configuration.md in Pilot's source, https://github.com/joyent/containerpilot/tree/master/docs/30-configuration for v3's.");
         return text.ToString();
     }
 
