@@ -13,8 +13,12 @@ public sealed record ControlAnswer(int StatusCode, string Body, ProblemResponse?
 {
     public bool IsSuccess => StatusCode is >= 200 and < 300;
 
-    /// <summary>The failure in one line: the problem's detail and every error, else the status and body.</summary>
-    public string Describe()
+    /// <summary>The failure in one line as v3's client words it (<c>… received by control server: …</c>), for v3's flags.</summary>
+    public string Describe() =>
+        Problem is null ? $"control server answered {StatusCode}: {Body.Trim()}" : $"{Problem.Title.ToLowerInvariant()} received by control server: {Explain()}";
+
+    /// <summary>The failure in one line for people (Pilot's commands): the problem's detail and every error, else the status and body.</summary>
+    public string Explain()
     {
         if (Problem is null)
         {
@@ -29,7 +33,7 @@ public sealed record ControlAnswer(int StatusCode, string Body, ProblemResponse?
                 text.Append(" (line ").Append(line).Append(')');
             }
         }
-        return $"{Problem.Title.ToLowerInvariant()} received by control server: {text}";
+        return text.ToString();
     }
 }
 

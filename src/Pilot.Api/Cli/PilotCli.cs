@@ -52,7 +52,16 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         if (parsed.Invocation is not { } invocation)
         {
             await stderr.WriteLineAsync(parsed.Error).ConfigureAwait(false);
-            await stderr.WriteAsync(PilotCommandLine.UsageOf(ProgramName, parsed.UsageOf)).ConfigureAwait(false);
+            if (parsed.Brief)
+            {
+                // Pilot's own words: the error stays the last thing on the screen, not buried under the usage.
+                await stderr.WriteLineAsync(parsed.UsageOf.Length > 0 ? $"Run 'pilot help {parsed.UsageOf}' for its usage." : "Run 'pilot help' for usage.").ConfigureAwait(false);
+            }
+            else
+            {
+                // v3's flag errors: Go's flag package prints the usage after them.
+                await stderr.WriteAsync(PilotCommandLine.UsageOf(ProgramName, parsed.UsageOf)).ConfigureAwait(false);
+            }
             return ExitUsage;
         }
         if (invocation.Verb == CliVerb.Help)
@@ -75,13 +84,9 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         var configPath = invocation.ConfigPath.Length > 0 ? invocation.ConfigPath : environment.GetValueOrDefault("CONTAINERPILOT", "");
         if (invocation.Verb is CliVerb.Status or CliVerb.Logs or CliVerb.Stop or CliVerb.Start or CliVerb.Restart or CliVerb.Events)
         {
-            var (socket, errors) = FindSocket(configPath);
+            var socket = await FindCommandSocketAsync(invocation.SocketPath, configPath).ConfigureAwait(false);
             if (socket is null)
             {
-                foreach (var error in errors)
-                {
-                    await stderr.WriteLineAsync(error).ConfigureAwait(false);
-                }
                 return ExitFailure;
             }
             return await new PilotCommands(stdout, stderr, time).RunAsync(invocation, socket, cancellationToken).ConfigureAwait(false);
@@ -109,7 +114,9 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
     {
         if (configPath.Length == 0)
         {
-            return (ControlConfig.DefaultSocketPath, []);
+            // No config at all (v3: "-config flag is required"): $PILOT_SOCKET, else the documented default.
+            return (environment.GetValueOrDefault(PilotCommandLine.SocketVariable, "") is { Length: > 0 } fromEnvironment
+                ? Path.GetFullPath(fromEnvironment) : ControlConfig.DefaultSocketPath, []);
         }
         var config = ConfigLoader.LoadFile(configPath, environment);
         if (!config.IsValid)
@@ -118,6 +125,42 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         }
         var socket = config.Config!.Control.SocketPath;
         return socket.Length == 0 ? (null, ["control server not loading due to missing config"]) : (socket, []);
+    }
+
+    /// <summary>
+    /// The control socket for Pilot's own commands, which need nothing else of the config: <c>-socket</c>, else
+    /// <c>$PILOT_SOCKET</c>, else <c>control.socket</c> of the config — read leniently when the file on disk is invalid
+    /// (Pilot keeps running its old config meanwhile, and the operator still needs status and logs), with a warning —
+    /// else the default. Null after printing why, when even that cannot be read.
+    /// </summary>
+    private async Task<string?> FindCommandSocketAsync(string socketFlag, string configPath)
+    {
+        if (socketFlag.Length > 0)
+        {
+            return Path.GetFullPath(socketFlag);
+        }
+        if (environment.GetValueOrDefault(PilotCommandLine.SocketVariable, "") is { Length: > 0 } fromEnvironment)
+        {
+            return Path.GetFullPath(fromEnvironment);
+        }
+        var (socket, errors) = FindSocket(configPath);
+        if (socket is not null)
+        {
+            return socket;
+        }
+        var (lenient, reason) = ConfigLoader.ReadControlSocket(configPath, environment);
+        if (lenient is not null)
+        {
+            await stderr.WriteLineAsync(
+                $"warning: {configPath} has {errors.Count} error(s) ('pilot -validate' lists them); using its control.socket {lenient}").ConfigureAwait(false);
+            return lenient;
+        }
+        foreach (var error in errors.DefaultIfEmpty(reason ?? "no control socket"))
+        {
+            await stderr.WriteLineAsync(error).ConfigureAwait(false);
+        }
+        await stderr.WriteLineAsync($"cannot find the control socket in {configPath}: give it with -socket PATH or ${PilotCommandLine.SocketVariable}").ConfigureAwait(false);
+        return null;
     }
 
     private async Task<int> TemplateAsync(string configPath, string outPath)
@@ -166,7 +209,7 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         {
             await stdout.WriteLineAsync($"error: {error}").ConfigureAwait(false);
         }
-        foreach (var warning in result.Config?.Warnings ?? [])
+        foreach (var warning in result.Warnings)
         {
             await stdout.WriteLineAsync($"warning: {warning}").ConfigureAwait(false);
         }
@@ -193,13 +236,10 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
             }
             return ExitFailure;
         }
-        foreach (var warning in result.Config!.Warnings)
-        {
-            await LogAsync($"warning: {warning}").ConfigureAwait(false);
-        }
+        // The supervisor logs each warning once, in the configured log format.
         try
         {
-            return await run(configPath, result.Config, devListener, cancellationToken).ConfigureAwait(false);
+            return await run(configPath, result.Config!, devListener, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -256,13 +296,10 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         {
             return await FatalAsync($"{flag}: {failure}: {answer.Describe()}").ConfigureAwait(false);
         }
+        // v3 prints only -ping's "ok"; -maintenance, -reload, -putenv and -putmetric succeed silently.
         if (invocation.Verb == CliVerb.Ping)
         {
             await stdout.WriteLineAsync("ok").ConfigureAwait(false);
-        }
-        else if (invocation.Verb == CliVerb.Maintenance)
-        {
-            await stdout.WriteLineAsync(answer.Body.Trim()).ConfigureAwait(false);
         }
         return ExitOk;
     }

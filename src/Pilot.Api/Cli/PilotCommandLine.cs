@@ -32,12 +32,17 @@ public sealed record CliInvocation
     public bool Follow { get; init; }
     /// <summary><c>-n</c> of logs (null: the server's default).</summary>
     public int? Lines { get; init; }
+    /// <summary><c>-socket</c> of Pilot's commands: the control socket to use, whatever the config says ("" = find it).</summary>
+    public string SocketPath { get; init; } = "";
     /// <summary><c>-dev-http</c>: the opt-in plain-HTTP listener of the run path (null: none).</summary>
     public Control.DevListener? DevListener { get; init; }
 }
 
-/// <summary>Either an invocation or a usage error (printed with the usage of <see cref="UsageOf"/>, exit 2).</summary>
-public sealed record CliParseResult(CliInvocation? Invocation, string? Error, string UsageOf = "");
+/// <summary>
+/// Either an invocation or a usage error (exit 2): a v3 flag error is printed with the usage, as Go's flag package does;
+/// Pilot's own (<see cref="Brief"/>: a bad command word or command argument) with a pointer to <c>pilot help</c>.
+/// </summary>
+public sealed record CliParseResult(CliInvocation? Invocation, string? Error, string UsageOf = "", bool Brief = false);
 
 /// <summary>
 /// ContainerPilot v3's flags (Go <c>flag</c> syntax: <c>-x</c> or <c>--x</c>, <c>-x value</c> or <c>-x=value</c>) and Pilot's
@@ -90,16 +95,21 @@ public static class PilotCommandLine
     private static readonly Option<bool> StatusJson = Flag<bool>("json", "Print the control plane's JSON (GET /v3/status) instead of tables.");
     private static readonly Option<bool> EventsJson = Flag<bool>("json", "Print each event's JSON as the stream sends it.");
     private static readonly Option<bool> Follow = Flag<bool>("f", "Follow: keep printing new lines until interrupted.", "--follow");
+    private static readonly Option<string> Socket = Flag<string>("socket",
+        "The control socket of the running Pilot (default: $" + SocketVariable + ", else control.socket of -config or CONTAINERPILOT, read even when the rest of the file is invalid).");
     private static readonly Option<int?> LinesOption = Flag<int?>("n", "How many recent lines to print first (default 100; the kept lines are bounded by logging.keepLines).", "--lines");
+
+    /// <summary>The environment variable Pilot's commands take the control socket from (after <c>-socket</c>).</summary>
+    public const string SocketVariable = "PILOT_SOCKET";
 
     private static readonly CommandSpec[] Commands =
     [
-        new("status", CliVerb.Status, "[-json]", "Jobs with state, health, pid, restarts, last exit and uptime; watches; maintenance (GET /v3/status).", [StatusJson], null),
-        new("logs", CliVerb.Logs, "JOB [-f] [-n N]", "Recent output of a job and its health check (GET /v3/jobs/JOB/logs); -f keeps following.", [Follow, LinesOption], Word("JOB")),
-        new("stop", CliVerb.Stop, "JOB", "Stop a job; it stays stopped until started (POST /v3/jobs/JOB/stop).", [], Word("JOB")),
-        new("start", CliVerb.Start, "JOB", "Start a job now (POST /v3/jobs/JOB/start).", [], Word("JOB")),
-        new("restart", CliVerb.Restart, "JOB", "Stop a job and start it again with a new process (POST /v3/jobs/JOB/restart).", [], Word("JOB")),
-        new("events", CliVerb.Events, "[SOURCE] [-json]", "Follow bus events, one line each, optionally only from SOURCE (GET /v3/events).", [EventsJson], Word("SOURCE")),
+        new("status", CliVerb.Status, "[-json]", "Jobs with state, health, pid, restarts, last exit and uptime; watches; maintenance (GET /v3/status).", [StatusJson, Socket], null),
+        new("logs", CliVerb.Logs, "JOB [-f] [-n N]", "Recent output of a job and its health check (GET /v3/jobs/JOB/logs); -f keeps following.", [Follow, LinesOption, Socket], Word("JOB")),
+        new("stop", CliVerb.Stop, "JOB", "Stop a job; it stays stopped until started (POST /v3/jobs/JOB/stop).", [Socket], Word("JOB")),
+        new("start", CliVerb.Start, "JOB", "Start a job now (POST /v3/jobs/JOB/start).", [Socket], Word("JOB")),
+        new("restart", CliVerb.Restart, "JOB", "Stop a job and start it again with a new process (POST /v3/jobs/JOB/restart).", [Socket], Word("JOB")),
+        new("events", CliVerb.Events, "[SOURCE] [-json]", "Follow bus events, one line each, optionally only from SOURCE (GET /v3/events).", [EventsJson, Socket], Word("SOURCE")),
         new("help", CliVerb.CommandHelp, "[COMMAND]", "Show the usage of pilot or of one command.", [], Word("COMMAND")),
     ];
 
@@ -150,17 +160,17 @@ public static class PilotCommandLine
         var usageOf = spec?.Name ?? "";
         if (result.Errors.Count > 0)
         {
-            return new(null, result.Errors[0].Message, usageOf);
+            return new(null, result.Errors[0].Message, usageOf, Brief: spec is not null);
         }
         // Go's flag package rejects unknown flags.
         if (result.UnmatchedTokens.FirstOrDefault(t => t.StartsWith('-') && t.Length > 1) is { } unknown)
         {
-            return new(null, $"flag provided but not defined: {unknown.Split('=')[0]}", usageOf);
+            return new(null, $"flag provided but not defined: {unknown.Split('=')[0]}", usageOf, Brief: spec is not null);
         }
         if (result.UnmatchedTokens.FirstOrDefault() is { } word)
         {
             // v3 ignored such words and ran the supervisor; a mistyped command must not start one.
-            return new(null, spec is null ? $"unknown command \"{word}\"" : $"unexpected argument \"{word}\" for {spec.Name}", usageOf);
+            return new(null, spec is null ? $"unknown command \"{word}\"" : $"unexpected argument \"{word}\" for {spec.Name}", usageOf, Brief: true);
         }
         return spec is null ? ParseFlags(result) : ParseCommand(result, spec);
     }
@@ -229,10 +239,10 @@ public static class PilotCommandLine
         // A v3 action flag beside a command would be silently dropped by one of the two.
         if (All.Where(o => o != Config).Append(Help).FirstOrDefault(o => Given(result, o)) is { } flag)
         {
-            return new(null, $"flag {flag.Name} cannot be used with the {spec.Name} command", spec.Name);
+            return new(null, $"flag {flag.Name} cannot be used with the {spec.Name} command", spec.Name, Brief: true);
         }
         var target = spec.Argument is null ? "" : result.GetValue(spec.Argument) ?? "";
-        var invocation = new CliInvocation { ConfigPath = result.GetValue(Config) ?? "", Target = target };
+        var invocation = new CliInvocation { ConfigPath = result.GetValue(Config) ?? "", Target = target, SocketPath = result.GetValue(Socket) ?? "" };
         if (result.GetValue(spec.HelpOption))
         {
             return new(invocation with { Verb = CliVerb.CommandHelp, Target = spec.Name }, null);
@@ -240,11 +250,11 @@ public static class PilotCommandLine
         switch (spec.Verb)
         {
             case CliVerb.CommandHelp when target.Length > 0 && Commands.All(c => c.Name != target):
-                return new(null, $"unknown command \"{target}\"", spec.Name);
+                return new(null, $"unknown command \"{target}\"", spec.Name, Brief: true);
             case CliVerb.Logs or CliVerb.Stop or CliVerb.Start or CliVerb.Restart when target.Length == 0:
-                return new(null, $"{spec.Name}: missing the job name", spec.Name);
+                return new(null, $"{spec.Name}: missing the job name", spec.Name, Brief: true);
             case CliVerb.Logs when result.GetValue(LinesOption) is < 0:
-                return new(null, $"invalid value \"{result.GetValue(LinesOption)}\" for flag -n: must be 0 or more", spec.Name);
+                return new(null, $"invalid value \"{result.GetValue(LinesOption)}\" for flag -n: must be 0 or more", spec.Name, Brief: true);
         }
         return new(invocation with
         {
@@ -265,13 +275,15 @@ public static class PilotCommandLine
         text.Append("Usage of ").Append(program).AppendLine(":");
         AppendFlags(text, All);
         text.AppendLine()
-            .Append("Commands (clients of the control socket, found through -config or CONTAINERPILOT, else ")
+            .Append("Commands (clients of the control socket: -socket, else $").Append(SocketVariable)
+            .Append(", else control.socket of -config or CONTAINERPILOT, else ")
             .Append(Supervisor.Config.ControlConfig.DefaultSocketPath).AppendLine("):");
         foreach (var command in Commands)
         {
             text.Append("  ").Append(CultureInfo.InvariantCulture, $"{command.Name + " " + command.Arguments,-26}").AppendLine(command.Summary);
         }
         text.AppendLine("Run 'pilot help COMMAND' for a command's flags.");
+        text.AppendLine("Configuration reference (every field, default and event): docs/configuration.md in Pilot's source, https://github.com/joyent/containerpilot/tree/master/docs/30-configuration for v3's.");
         return text.ToString();
     }
 

@@ -45,7 +45,7 @@ public sealed class PilotCommands(TextWriter stdout, TextWriter stderr, TimeProv
         var (status, answer) = await client.GetJsonAsync("v3/status", PilotApiJsonContext.Default.StatusResponse, timeout.Token).ConfigureAwait(false);
         if (status is null)
         {
-            return await FailAsync(answer.Describe()).ConfigureAwait(false);
+            return await FailAsync(answer.Explain()).ConfigureAwait(false);
         }
         if (json)
         {
@@ -55,7 +55,10 @@ public sealed class PilotCommands(TextWriter stdout, TextWriter stderr, TimeProv
         var now = time.GetUtcNow();
         if (status.Maintenance)
         {
-            await stdout.WriteLineAsync("maintenance: on (services are deregistered)").ConfigureAwait(false);
+            // Consul hears only of jobs with a port, and only when a consul agent is configured (status does not say which).
+            await stdout.WriteLineAsync(status.Jobs.Any(j => j.IsService)
+                ? "maintenance: on (health checks paused; jobs with a port are in maintenance in Consul, when Consul is configured)"
+                : "maintenance: on (health checks paused)").ConfigureAwait(false);
         }
         await stdout.WriteAsync(Table(
             ["JOB", "STATE", "HEALTH", "PID", "RESTARTS", "LAST EXIT", "UPTIME"],
@@ -84,7 +87,7 @@ public sealed class PilotCommands(TextWriter stdout, TextWriter stderr, TimeProv
         var (logs, answer) = await client.GetJsonAsync(LogsPath(invocation), PilotApiJsonContext.Default.JobLogsResponse, timeout.Token).ConfigureAwait(false);
         if (logs is null)
         {
-            return await FailAsync(answer.Describe()).ConfigureAwait(false);
+            return await FailAsync(answer.Explain()).ConfigureAwait(false);
         }
         foreach (var line in logs.Lines)
         {
@@ -100,7 +103,7 @@ public sealed class PilotCommands(TextWriter stdout, TextWriter stderr, TimeProv
         var answer = await client.PostAsync($"v3/jobs/{Uri.EscapeDataString(invocation.Target)}/{command}", null, timeout.Token).ConfigureAwait(false);
         if (!answer.IsSuccess)
         {
-            return await FailAsync(answer.Describe()).ConfigureAwait(false);
+            return await FailAsync(answer.Explain()).ConfigureAwait(false);
         }
         var result = JsonSerializer.Deserialize(answer.Body, PilotApiJsonContext.Default.JobCommandResponse)!;
         var pid = result.Job.Pid is { } p ? $" (pid {p})" : "";
@@ -125,7 +128,7 @@ public sealed class PilotCommands(TextWriter stdout, TextWriter stderr, TimeProv
         try
         {
             var failure = await client.ReadEventStreamAsync(path, onData, interrupted.Token).ConfigureAwait(false);
-            return failure is null ? PilotCli.ExitOk : await FailAsync(failure.Describe()).ConfigureAwait(false);
+            return failure is null ? PilotCli.ExitOk : await FailAsync(failure.Explain()).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
         {
@@ -144,12 +147,16 @@ public sealed class PilotCommands(TextWriter stdout, TextWriter stderr, TimeProv
 
     private Task PrintEventAsync(string json, bool raw)
     {
+        var received = LogWriter.Rfc3339Nano(time.GetLocalNow());
         if (raw)
         {
-            return stdout.WriteLineAsync(json);
+            // The stream's JSON with the time it arrived first, as the text lines carry it.
+            var body = json.TrimStart();
+            var rest = body.Length > 2 && body[0] == '{' ? "," + body[1..] : "}";
+            return stdout.WriteLineAsync($"{{\"time\":\"{received}\"" + (body == "{}" ? "}" : rest));
         }
         var e = JsonSerializer.Deserialize(json, PilotApiJsonContext.Default.EventResponse)!;
-        return stdout.WriteLineAsync($"{LogWriter.Rfc3339Nano(time.GetLocalNow())} {e.Code} {e.Source}");
+        return stdout.WriteLineAsync($"{received} {e.Code} {e.Source}");
     }
 
     /// <summary>As Pilot prints a job's line in its default format: time, source, pid, text.</summary>

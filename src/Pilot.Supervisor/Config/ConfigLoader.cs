@@ -26,6 +26,9 @@ public sealed record ConfigError(string Path, string Message, int? Line = null)
 public sealed record ConfigResult(PilotConfig? Config, ImmutableArray<ConfigError> Errors)
 {
     public bool IsValid => Config is not null && Errors.IsEmpty;
+
+    /// <summary>Every warning found, also when the config has errors (so <c>-validate</c> prints both at once).</summary>
+    public ImmutableArray<string> Warnings { get; init; } = [];
 }
 
 /// <summary>File → template → JSON5 → records → validation, as ContainerPilot v3 reads a config.</summary>
@@ -121,7 +124,53 @@ public static class ConfigLoader
         errors.AddRange(planErrors);
         // Errors in file order, so the first one a user reads is the first in the file.
         var ordered = errors.Distinct().OrderBy(e => e.Line ?? 0).ToImmutableArray();
-        return ordered.IsEmpty ? new ConfigResult(config! with { LoadedJson = Json5Json.Write(root) }, []) : new ConfigResult(null, ordered);
+        var warnings = config?.Warnings ?? [.. context.Warnings];
+        return ordered.IsEmpty
+            ? new ConfigResult(config! with { LoadedJson = Json5Json.Write(root) }, []) { Warnings = warnings }
+            : new ConfigResult(null, ordered) { Warnings = warnings };
+    }
+
+    /// <summary>
+    /// Only <c>control.socket</c> of the file at <paramref name="path"/>, read leniently — rendered and parsed as JSON5,
+    /// nothing else decoded or validated — for Pilot's own client commands while the file has errors elsewhere (the
+    /// running Pilot keeps its config). Absent → the default socket, as a full load gives. Otherwise the reason.
+    /// </summary>
+    public static (string? Socket, string? Error) ReadControlSocket(string path, IReadOnlyDictionary<string, string> environment)
+    {
+        var (text, readError) = ReadFile(path);
+        if (text is null)
+        {
+            return (null, $"could not read config file: {readError}");
+        }
+        Json5Node root;
+        try
+        {
+            root = Json5Reader.Parse(Render(text, environment));
+        }
+        catch (TemplateException ex)
+        {
+            return (null, ex.Message);
+        }
+        catch (Json5SyntaxException ex)
+        {
+            return (null, $"the config is not valid JSON5 (line {ex.Line}): {ex.Message}");
+        }
+        var control = (root as Json5Object)?.Properties.LastOrDefault(p => p.Key.Equals("control", StringComparison.OrdinalIgnoreCase))?.Value;
+        if (control is null or Json5Null)
+        {
+            return (ControlConfig.DefaultSocketPath, null);
+        }
+        if (control is not Json5Object controlObject)
+        {
+            return (null, $"control: not an object (line {control.Line})");
+        }
+        var socket = controlObject.Properties.LastOrDefault(p => p.Key.Equals("socket", StringComparison.OrdinalIgnoreCase))?.Value;
+        return socket switch
+        {
+            null or Json5Null => (ControlConfig.DefaultSocketPath, null),
+            Json5String { Value.Length: > 0 } named => (Path.GetFullPath(named.Value), null),
+            _ => (null, $"control.socket: not a socket path (line {socket.Line})"),
+        };
     }
 
     private static ConfigResult Failed(ConfigError error) => new(null, [error]);
@@ -389,6 +438,14 @@ public static class ConfigLoader
                 else if (!sources.Contains(when.Source))
                 {
                     yield return $"{where}: job[{job.Name}].when.source: \"{when.Source}\" is not a job, a watch or a known event";
+                }
+                else if ((when.Once.Length > 0 ? when.Once : when.Each) is "healthy" or "unhealthy" && jobNames.Contains(when.Source)
+                    && config.Jobs.Where(j => j.Name == when.Source).All(j => j.Health?.Kind is null))
+                {
+                    // A job publishes healthy/unhealthy only from check results (health.exec, http or tcp).
+                    var eventName = when.Once.Length > 0 ? when.Once : when.Each;
+                    yield return $"{where}: job[{job.Name}].when waits for \"{eventName}\" from \"{when.Source}\", which has no health check "
+                        + "(health.exec, health.http or health.tcp), so that event never comes";
                 }
             }
         }

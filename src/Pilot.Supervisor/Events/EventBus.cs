@@ -13,7 +13,9 @@ public sealed class EventBus : IAsyncDisposable
 {
     public const int SubscriberCapacity = 1000;
 
-    private readonly Channel<(long Sequence, Event Event)> _inbox = Channel.CreateUnbounded<(long, Event)>(new UnboundedChannelOptions { SingleReader = true });
+    // A marker (Flushed set) completes once everything published before it has been handed out.
+    private readonly Channel<(long Sequence, Event Event, TaskCompletionSource? Flushed)> _inbox =
+        Channel.CreateUnbounded<(long, Event, TaskCompletionSource?)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _gate = new();
     private readonly Task _dispatcher;
     private ImmutableList<Subscription> _subscribers = ImmutableList<Subscription>.Empty;
@@ -27,8 +29,25 @@ public sealed class EventBus : IAsyncDisposable
         lock (_gate)
         {
             // Numbered and written under the lock so sequence order is inbox order.
-            _inbox.Writer.TryWrite((++_published, e));
+            _inbox.Writer.TryWrite((++_published, e, null));
         }
+    }
+
+    /// <summary>
+    /// Completes once every event published before this call has been handed to every subscriber (so an input posted to a
+    /// job afterwards comes behind them in its mailbox).
+    /// </summary>
+    public Task FlushAsync()
+    {
+        var flushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            if (!_inbox.Writer.TryWrite((0, default, flushed)))
+            {
+                flushed.TrySetResult();
+            }
+        }
+        return flushed.Task;
     }
 
     /// <summary>
@@ -58,8 +77,13 @@ public sealed class EventBus : IAsyncDisposable
 
     private async Task DispatchAsync()
     {
-        await foreach (var (sequence, e) in _inbox.Reader.ReadAllAsync().ConfigureAwait(false))
+        await foreach (var (sequence, e, flushed) in _inbox.Reader.ReadAllAsync().ConfigureAwait(false))
         {
+            if (flushed is not null)
+            {
+                flushed.TrySetResult();
+                continue;
+            }
             foreach (var observer in _observers)
             {
                 try

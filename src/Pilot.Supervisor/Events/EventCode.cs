@@ -24,6 +24,13 @@ public enum EventCode
 
 public static class EventCodes
 {
+    /// <summary>Every event name a config may use in <c>when.once</c>/<c>when.each</c> (for "did you mean").</summary>
+    public static readonly string[] ConfigNames =
+    [
+        "exitSuccess", "exitFailed", "stopping", "stopped", "healthy", "unhealthy", "changed", "timerExpired",
+        "enterMaintenance", "exitMaintenance", "error", "quit", "startup", "shutdown",
+    ];
+
     /// <summary>Parses a config event name (<c>when.once</c>/<c>when.each</c>) as v3's <c>events.FromString</c> does.</summary>
     public static bool TryParse(string name, out EventCode code)
     {

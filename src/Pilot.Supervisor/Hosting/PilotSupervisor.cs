@@ -101,6 +101,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
         {
             GlobalStopTimeout = () => Volatile.Read(ref _config).StopTimeout,
             Halted = job => _requests.Writer.TryWrite(new JobHalted(job)),
+            StopHooks = StopHooksOf,
             ShutdownRequested = BeginShutdown,
             History = History,
         };
@@ -229,6 +230,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
                         break;
                     case JobHalted halted:
                         RecordOutcome(halted.Job);
+                        await ReleaseStopHooksAsync(halted.Job).ConfigureAwait(false);
                         break;
                     case CheckHalted:
                         break;
@@ -257,6 +259,42 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
         if (job.Snapshot.LastExitCode is { } code && code != 0)
         {
             Volatile.Write(ref _failedExitCode, code);
+        }
+    }
+
+    /// <summary>
+    /// The pre-stop jobs of <paramref name="name"/> that will run when it stops now, and that its stop waits for: jobs
+    /// with an exec triggered by its <c>stopping</c> that are alive and armed (not stopped by an operator, not halting or halted).
+    /// </summary>
+    private ImmutableHashSet<string> StopHooksOf(string name) =>
+        [.. CurrentJobs()
+            .Where(j => j.Config.Exec is not null && j.Config.When.Trigger == new Event(EventCode.Stopping, name)
+                && j.Snapshot.State is JobState.Idle or JobState.Waiting or JobState.Starting or JobState.Running or JobState.RestartQueued or JobState.Exited)
+            .Select(j => j.Name)];
+
+    /// <summary>
+    /// A job halted for good and none of its name is left (a reload that replaces a job starts the successor first): its
+    /// pre-stop and post-stop jobs can never be triggered again, so they halt, behind the job's last events.
+    /// </summary>
+    private async Task ReleaseStopHooksAsync(Job halted)
+    {
+        var jobs = CurrentJobs();
+        if (jobs.Any(j => j.Name == halted.Name && j.Snapshot.State != JobState.Completed))
+        {
+            return;
+        }
+        var hooks = jobs.Where(j => j.Config.When.Trigger.Source == halted.Name
+            && j.Config.When.Trigger.Code is EventCode.Stopping or EventCode.Stopped
+            && j.Snapshot.State != JobState.Completed).ToList();
+        if (hooks.Count == 0)
+        {
+            return;
+        }
+        // The hook must see the job's `stopping`/`stopped` (which may trigger it) before it learns the job is gone.
+        await Bus.FlushAsync().ConfigureAwait(false);
+        foreach (var hook in hooks)
+        {
+            hook.SourceHalted();
         }
     }
 
@@ -412,9 +450,13 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
             return new ReloadResult(false, result.Errors);
         }
         var next = result.Config!;
-        // Matched by whole config, not by name: v3 does not require names to be unique.
+        // Matched by whole config, not by name: v3 does not require names to be unique. A job whose config is unchanged
+        // is kept in whatever state it is in — running, waiting for its trigger, between periodic runs, or completed (a
+        // one-shot job that ran is not run again) — even when its trigger's source changed. Live jobs are matched first.
         var unmatched = JobsOf(next).ToList();
-        var retiring = CurrentJobs().Where(j => j.Snapshot.State != JobState.Completed && !unmatched.Remove(j.Config)).ToList();
+        var current = CurrentJobs();
+        var retiring = current.Where(j => j.Snapshot.State != JobState.Completed && !unmatched.Remove(j.Config)).ToList();
+        var keptCompleted = current.Where(j => j.Snapshot.State == JobState.Completed && !_retired.Contains(j) && unmatched.Remove(j.Config)).ToList();
         foreach (var job in retiring)
         {
             _retired.Add(job);
@@ -433,8 +475,8 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
             {
                 return Refused("Pilot is shutting down; the new config was not started");
             }
-            // Completed jobs are dropped: the new config runs them again, as a fresh start would.
-            var kept = _jobs.Where(j => j.Snapshot.State != JobState.Completed).ToList();
+            // Completed jobs the new config has unchanged stay (completed); other completed ones are dropped.
+            var kept = _jobs.Where(j => j.Snapshot.State != JobState.Completed || keptCompleted.Contains(j)).ToList();
             var toStart = JobsOf(next).ToList();
             foreach (var job in kept)
             {

@@ -77,6 +77,9 @@ public sealed partial class Job
     /// <summary>Halts the job for good, whatever its trigger (a reload removes or replaces it).</summary>
     public void Retire() => _mailbox.Post(new Command(JobCommand.Retire));
 
+    /// <summary>Tells a pre-stop/post-stop job that its source has halted for good (<see cref="SourceHalted"/>).</summary>
+    public void SourceHalted() => _mailbox.Post(new SourceHalted());
+
     /// <summary>Sends a command; completes with the snapshot after the job handled it (or its last one, if it has completed).</summary>
     public Task<CommandReply> SendAsync(JobCommand command)
     {
@@ -163,7 +166,8 @@ public sealed partial class Job
                 }
                 input = new TimerFired(tick.Timer);
             }
-            var step = JobMachine.Handle(_definition, _memory, input, new JobMoment(_runtime.Time.GetUtcNow(), _runtime.GlobalStopTimeout(), Random.Shared.NextDouble()));
+            var step = JobMachine.Handle(_definition, _memory, input,
+                new JobMoment(_runtime.Time.GetUtcNow(), _runtime.GlobalStopTimeout(), Random.Shared.NextDouble(), _runtime.StopHooks));
             _memory = step.Memory;
             if (input is RunExited { Run: var run })
             {

@@ -56,6 +56,12 @@ public sealed record TerminationFinished(bool Killed) : JobInput;
 /// <summary>The service is removed from Consul (or the attempt ended).</summary>
 public sealed record Deregistered : JobInput;
 
+/// <summary>
+/// The job's trigger source (the job whose <c>stopping</c>/<c>stopped</c> a pre-stop or post-stop job waits for) has
+/// halted for good and no job of that name is left: the hook will never be triggered again, so it halts.
+/// </summary>
+public sealed record SourceHalted : JobInput;
+
 /// <summary>Forward a signal to the job's process groups; <paramref name="Reply"/> gets the snapshot once it is passed on.</summary>
 public sealed record ForwardSignal(int Signal, TaskCompletionSource<JobSnapshot>? Reply = null) : JobInput
 {

@@ -63,7 +63,7 @@ public static partial class JobMachine
                 case Running or RestartQueued when _m.Run is { } run:
                     PublishEvent(EventCode.Stopping, Name);
                     _m = _m with { State = Holding, StartAfterStop = false };
-                    Emit(new TerminateGroups(run, null, Budget, Report: false));
+                    HoldAndTerminate(run);
                     return Answer.WhenStopped;
                 case Waiting or Exited or Running:
                     PublishEvent(EventCode.Stopping, Name);
@@ -107,7 +107,7 @@ public static partial class JobMachine
                 case Running or RestartQueued when _m.Run is { } run:
                     PublishEvent(EventCode.Stopping, Name);
                     _m = _m with { State = Holding, StartAfterStop = true };
-                    Emit(new TerminateGroups(run, null, Budget, Report: false));
+                    HoldAndTerminate(run);
                     return Answer.WhenStopped;
                 case Waiting or Exited or Running:
                     PublishEvent(EventCode.Stopping, Name);
@@ -131,6 +131,12 @@ public static partial class JobMachine
         /// <summary>The run of an operator stop is gone: deregister, publish <c>stopped</c>, answer, and start again for a restart.</summary>
         private void FinishOperatorStop()
         {
+            if (!_m.AwaitedDependents.IsEmpty)
+            {
+                // The run ended before its pre-stop jobs did: nothing is left to terminate.
+                Emit(new DisarmTimer(JobTimer.StopDeadline));
+                _m = _m with { AwaitedDependents = [] };
+            }
             // One deregistration in flight is enough: a second stop before it ends finds the service going already.
             if (_job.HasService && !_m.StopDeregistering)
             {

@@ -1,5 +1,6 @@
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Events;
+using Pilot.Supervisor.Processes;
 using static Pilot.Supervisor.Control.JobState;
 using LogLevel = Pilot.Supervisor.Config.LogLevel;
 
@@ -39,7 +40,8 @@ public static partial class JobMachine
             _m = _m with { State = Stopping, WhenTimeoutArmed = false, StopDeadline = Now + budget };
             PublishEvent(EventCode.Stopping, Name);
             // Stopping-dependents always; with an ordered shutdown, also the jobs that depend on this one and are still there.
-            var awaited = _m.ShutdownSeen ? _job.StopDependents.Union(_job.ShutdownDependents.Except(_m.StoppedDependents)) : _job.StopDependents;
+            var hooks = StopHooks;
+            var awaited = _m.ShutdownSeen ? hooks.Union(_job.ShutdownDependents.Except(_m.StoppedDependents)) : hooks;
             if (!awaited.IsEmpty && budget > TimeSpan.Zero)
             {
                 _m = _m with { AwaitedDependents = awaited };
@@ -67,6 +69,67 @@ public static partial class JobMachine
             var left = (_m.StopDeadline ?? Now) - Now;
             _m = _m with { State = Terminating };
             Emit(new TerminateGroups(_m.Run, _m.Probe, StopTimeouts.Grace(left, Budget), Report: true));
+        }
+
+        /// <summary>
+        /// The end of an awaited dependent: its <c>stopped</c>, or for a pre-stop job (which runs at every stop and stays)
+        /// the end of its run. Shutdown-dependents end only with <c>stopped</c>.
+        /// </summary>
+        private bool EndsAwaitedDependent(Event e) =>
+            _m.AwaitedDependents.Contains(e.Source)
+            && (e.Code == EventCode.Stopped || (e.Code is EventCode.ExitSuccess or EventCode.ExitFailed && !_job.ShutdownDependents.Contains(e.Source)));
+
+        /// <summary>
+        /// An operator stop or restart of a running job: its pre-stop jobs run first and are waited for (within the stop
+        /// budget, as on shutdown), then the run's process groups are terminated.
+        /// </summary>
+        private void HoldAndTerminate(IRunningProcess run)
+        {
+            var budget = Budget;
+            var hooks = StopHooks;
+            _m = _m with { StopDeadline = Now + budget };
+            if (!hooks.IsEmpty && budget > TimeSpan.Zero)
+            {
+                _m = _m with { AwaitedDependents = hooks };
+                Emit(new ArmTimer(JobTimer.StopDeadline, budget, Periodic: false));
+                return;
+            }
+            Emit(new TerminateGroups(run, null, budget, Report: false));
+        }
+
+        /// <summary>Holding: the pre-stop jobs are done (or the budget is): terminate the run with what is left of the budget.</summary>
+        private void TerminateHeldRun(bool deadlineArmed)
+        {
+            if (deadlineArmed)
+            {
+                Emit(new DisarmTimer(JobTimer.StopDeadline));
+            }
+            _m = _m with { AwaitedDependents = [] };
+            if (_m.Run is { } run)
+            {
+                var left = (_m.StopDeadline ?? Now) - Now;
+                Emit(new TerminateGroups(run, null, StopTimeouts.Grace(left, Budget), Report: false));
+            }
+        }
+
+        /// <summary>The source of this pre-stop/post-stop job is gone for good: nothing will trigger it again.</summary>
+        private void OnSourceHalted()
+        {
+            switch (_m.State)
+            {
+                case Waiting or Exited:
+                    HaltForGood();
+                    break;
+                case Running or RestartQueued or Holding or Stopped:
+                    // The run under way finishes; then nothing starts it again (an operator-held job halts on shutdown).
+                    _m = _m with { StartsRemain = 0, Trigger = default };
+                    break;
+                case Idle or Stopping or Terminating or Deregistering or Completed:
+                    break;
+                default:
+                    Impossible();
+                    break;
+            }
         }
 
         private void OnTerminationFinished(bool killed)

@@ -49,11 +49,19 @@ public static partial class JobMachine
                 case Waiting or Running or RestartQueued or Exited or Holding or Stopped:
                     _m = _m with { LastEvent = Now };
                     TrackStoppedDependent(e);
+                    if (_m.State == Holding && EndsAwaitedDependent(e))
+                    {
+                        _m = _m with { AwaitedDependents = _m.AwaitedDependents.Remove(e.Source) };
+                        if (_m.AwaitedDependents.IsEmpty)
+                        {
+                            TerminateHeldRun(deadlineArmed: true);
+                        }
+                    }
                     OnLiveEvent(e);
                     break;
                 case Stopping:
                     _m = _m with { LastEvent = Now };
-                    if (e.Code == EventCode.Stopped && _m.AwaitedDependents.Contains(e.Source))
+                    if (EndsAwaitedDependent(e))
                     {
                         _m = _m with { AwaitedDependents = _m.AwaitedDependents.Remove(e.Source) };
                         if (_m.AwaitedDependents.IsEmpty)
@@ -82,6 +90,7 @@ public static partial class JobMachine
             }
             else if (e == new Event(EventCode.EnterMaintenance, Event.GlobalSource))
             {
+                _m = _m with { InMaintenance = true };
                 SetHealth(HealthStatus.Maintenance);
                 Call(ServiceCall.EnterMaintenance);
                 if (e == _m.Trigger)
@@ -91,6 +100,7 @@ public static partial class JobMachine
             }
             else if (e == new Event(EventCode.ExitMaintenance, Event.GlobalSource))
             {
+                _m = _m with { InMaintenance = false };
                 SetHealth(HealthStatus.Unknown);
                 Call(ServiceCall.ExitMaintenance);
                 if (e == _m.Trigger)
@@ -160,7 +170,12 @@ public static partial class JobMachine
                 Halt();
                 return;
             }
-            if (_m.StartsRemain != JobMemory.Unlimited)
+            if (_job.IsStopHook && !_m.ShutdownSeen)
+            {
+                // A pre-stop/post-stop job runs at every stop of its source: a restart, `pilot stop` or reload must not use
+                // it up (the next stop, or the shutdown, runs it again). Only on shutdown is its start used.
+            }
+            else if (_m.StartsRemain != JobMemory.Unlimited)
             {
                 var starts = _m.StartsRemain - 1;
                 // Do not take the trigger again while this run is still going.
@@ -271,7 +286,7 @@ public static partial class JobMachine
                 Emit(new DisarmTimer(JobTimer.RunTimeout));
             }
             Emit(new SetPidVariable(_job.PidVariable!, null));
-            if (_m.State is not (Terminating or Holding))
+            if (_m.State is not Terminating && !(_m.State == Holding && _m.AwaitedDependents.IsEmpty))
             {
                 // Leftovers of the run's process group go with it, as in v3 (a termination already under way sees to them itself).
                 Emit(new TerminateGroups(run, null, Budget, Report: false));

@@ -65,7 +65,7 @@ public static partial class JobMachine
 
         private void Beat()
         {
-            if (_m.Health == HealthStatus.Maintenance)
+            if (_m.InMaintenance)
             {
                 return;
             }
@@ -125,7 +125,7 @@ public static partial class JobMachine
             {
                 case Waiting or Running or RestartQueued or Exited or Holding or Stopped:
                     // On every result, not only on change (jobs with `each: healthy` rely on it); nothing in maintenance.
-                    if (_m.Health == HealthStatus.Maintenance)
+                    if (_m.InMaintenance)
                     {
                         break;
                     }
@@ -227,6 +227,11 @@ public static partial class JobMachine
                     Emit(new WriteLog(LogLevel.Warn,
                         $"job {Name}: stopTimeout reached while waiting for {string.Join(", ", _m.AwaitedDependents.Order(StringComparer.Ordinal))}"));
                     EnterTerminating(deadlineArmed: false);
+                    break;
+                case Holding when !_m.AwaitedDependents.IsEmpty:
+                    Emit(new WriteLog(LogLevel.Warn,
+                        $"job {Name}: stopTimeout reached while waiting for {string.Join(", ", _m.AwaitedDependents.Order(StringComparer.Ordinal))}"));
+                    TerminateHeldRun(deadlineArmed: false);
                     break;
                 case Terminating or Deregistering:
                     break;

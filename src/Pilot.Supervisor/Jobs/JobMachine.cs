@@ -50,6 +50,10 @@ public static partial class JobMachine
         /// <summary>The job's stop budget, with the global <c>stopTimeout</c> in force now.</summary>
         private TimeSpan Budget => StopTimeouts.For(_job.Config.StopTimeout, _moment.GlobalStopTimeout);
 
+        /// <summary>The pre-stop jobs a stop of this job starts now and waits for (see <see cref="JobMoment.StopHooks"/>).</summary>
+        private System.Collections.Immutable.ImmutableHashSet<string> StopHooks =>
+            _moment.StopHooks?.Invoke(Name) ?? _job.StopDependents;
+
         public JobStep Result() => new(_m, [.. _effects]);
 
         public void Run()
@@ -88,6 +92,9 @@ public static partial class JobMachine
                     break;
                 case Deregistered:
                     OnDeregistered();
+                    break;
+                case SourceHalted:
+                    OnSourceHalted();
                     break;
                 case ForwardSignal forward:
                     OnForwardSignal(forward.Signal);
@@ -149,7 +156,8 @@ public static partial class JobMachine
         {
             if (!_job.IsAlwaysHealthy)
             {
-                _m = _m with { Health = health };
+                // Between enterMaintenance and exitMaintenance the job shows maintenance, whatever starts or stops meanwhile.
+                _m = _m with { Health = _m.InMaintenance ? HealthStatus.Maintenance : health };
             }
         }
 

@@ -15,6 +15,14 @@ public sealed record JobDefinition(JobConfig Config, ImmutableHashSet<string> St
     /// <summary><c>shutdownOrder: "dependencies"</c>: the jobs whose <c>stopped</c> this one awaits when Pilot shuts down (<see cref="ShutdownOrdering"/>).</summary>
     public ImmutableHashSet<string> ShutdownDependents { get; init; } = [];
 
+    /// <summary>
+    /// A pre-stop or post-stop job (<c>when: {source: X, once: "stopping"|"stopped"}</c>): it runs at every stop of X
+    /// (restart, <c>pilot stop</c>, reload, shutdown), so a run does not use up its start until Pilot shuts down or X is
+    /// gone for good.
+    /// </summary>
+    public bool IsStopHook => Config.Exec is not null && !Config.When.IsPeriodic && Config.When.StartsLimit == 1
+        && Config.When.Trigger.Code is EventCode.Stopping or EventCode.Stopped;
+
     /// <summary>Event source of the health check: <c>check.&lt;job&gt;</c>.</summary>
     public string CheckName => "check." + Config.Name;
 
@@ -32,7 +40,10 @@ public sealed record JobDefinition(JobConfig Config, ImmutableHashSet<string> St
 /// When an input is handled: the time, the global <c>stopTimeout</c> in force (a reload may change it), and a random
 /// number in [0, 1) for the backoff's jitter (0.5 = none), so the machine stays a pure function.
 /// </summary>
-public readonly record struct JobMoment(DateTimeOffset Now, TimeSpan GlobalStopTimeout, double Chance = 0.5);
+/// <see cref="StopHooks"/> gives, for a job's name, the pre-stop jobs that will run when it stops now (those alive and
+/// armed; not stopped by an operator, not halted); null: the stopping-dependents of the definition.
+public readonly record struct JobMoment(DateTimeOffset Now, TimeSpan GlobalStopTimeout, double Chance = 0.5,
+    Func<string, ImmutableHashSet<string>>? StopHooks = null);
 
 /// <summary>
 /// Everything a job's state machine knows, replaced as a whole on every step (only the job's loop holds it).
@@ -55,7 +66,10 @@ public sealed record JobMemory
     public IRunningProcess? Run { get; init; }
     /// <summary>The health probe in flight, if any.</summary>
     public IHealthProbe? Probe { get; init; }
-    /// <summary>While <see cref="JobState.Stopping"/>: the stopping-dependents whose <c>stopped</c> has not come yet.</summary>
+    /// <summary>
+    /// While <see cref="JobState.Stopping"/> (or <see cref="JobState.Holding"/> before an operator stop terminates the
+    /// run): the stopping-dependents whose run (an exit event) or <c>stopped</c> has not come yet.
+    /// </summary>
     public ImmutableHashSet<string> AwaitedDependents { get; init; } = [];
     /// <summary>When halting: the end of the stop budget, after which SIGKILL follows.</summary>
     public DateTimeOffset? StopDeadline { get; init; }
@@ -74,6 +88,8 @@ public sealed record JobMemory
     public TimeSpan? RestartDelay { get; init; }
     /// <summary><c>restartBackoff</c>: when the restart waiting for its timer is due; null when none waits.</summary>
     public DateTimeOffset? NextRestart { get; init; }
+    /// <summary>Between <c>enterMaintenance</c> and <c>exitMaintenance</c>: health shows maintenance and checks do not run.</summary>
+    public bool InMaintenance { get; init; }
     /// <summary>The global <c>shutdown</c> has come (an ordered shutdown waits for the job's shutdown-dependents).</summary>
     public bool ShutdownSeen { get; init; }
     /// <summary>Shutdown-dependents whose latest event is their <c>stopped</c>: nothing to wait for.</summary>

@@ -21,6 +21,12 @@ public sealed class JobRuntime(EventBus bus, IProcessLauncher launcher, TimeProv
     /// <summary>The global <c>stopTimeout</c> in force, read when a job stops (so a reload reaches the jobs it keeps).</summary>
     public Func<TimeSpan> GlobalStopTimeout { get; init; } = () => StopTimeouts.DefaultGlobal;
 
+    /// <summary>
+    /// For a job's name, the pre-stop jobs that run when it stops now and that its stop waits for (see
+    /// <see cref="JobMoment.StopHooks"/>); null: each job's stopping-dependents from the config.
+    /// </summary>
+    public Func<string, System.Collections.Immutable.ImmutableHashSet<string>>? StopHooks { get; init; }
+
     /// <summary>Called once a job has halted and published <c>stopped</c> (or its loop failed).</summary>
     public Action<Job>? Halted { get; init; }
 

@@ -189,11 +189,11 @@ public sealed class PilotCommandTests
         var logs = await Cli(pilot, timeout.Token, "logs", "ap");
 
         unknown.ExitCode.ShouldBe(1);
-        unknown.Stderr.ShouldBe("not found received by control server: there is no job named \"ap\"\n");
+        unknown.Stderr.ShouldBe("there is no job named \"ap\"\n");
         completed.ExitCode.ShouldBe(1);
         completed.Stderr.ShouldContain("job \"setup\" has completed (halted for good); only a reload starts it again");
         logs.ExitCode.ShouldBe(1);
-        logs.Stderr.ShouldContain("there is no job named \"ap\"");
+        logs.Stderr.ShouldBe("there is no job named \"ap\"\n");
     }
 
     [Theory]
@@ -230,7 +230,8 @@ public sealed class PilotCommandTests
         var status = await PilotProcess.RunAsync(["status"], timeout.Token, environment);
 
         unknown.ExitCode.ShouldBe(2);
-        unknown.Stderr.ShouldStartWith("unknown command \"stauts\"\nUsage of ");
+        // Pilot's own error, then where the usage is (not the whole usage, which buries the error).
+        unknown.Stderr.ShouldBe("unknown command \"stauts\"\nRun 'pilot help' for usage.\n");
         status.ExitCode.ShouldBe(1, "a client of the config's socket, where nothing runs");
         status.Stderr.ShouldContain("cannot reach Pilot at ");
         File.Exists(marker).ShouldBeFalse("no job ran: no supervisor was started");

@@ -103,8 +103,8 @@ public sealed class ControlPlaneTests
 
     /// <summary>
     /// A reload re-reads the same path, renders it with the current environment (including what <c>/v3/environ</c>
-    /// set, and the <c>_IP</c> variables of service jobs once they exist) and publishes a new <c>startup</c>: startup
-    /// tasks run again.
+    /// set, and the <c>_IP</c> variables of service jobs once they exist) and publishes a new <c>startup</c>: jobs on
+    /// <c>each: startup</c> run again; an unchanged one-shot job that already ran does not.
     /// </summary>
     [Fact]
     public async Task Reload_RunsStartupJobsAgain_AndKeepsEnvironment()
@@ -140,9 +140,12 @@ public sealed class ControlPlaneTests
 
         (await SendAsync(client, HttpMethod.Post, "/v3/reload", null, timeout.Token)).ShouldBe(HttpStatusCode.OK);
 
-        await pilot.WaitForLineAsync("init-ran", timeout.Token, occurrences: 2);
+        // `startup` is published again (v3), so `each: startup` runs again; the unchanged one-shot `init` that already ran
+        // is kept completed, not run again (issue 29: a reload re-runs nothing whose config did not change).
         await pilot.WaitForLineAsync("startup-seen", timeout.Token, occurrences: 2);
         (await pilot.WaitForLineAsync("rendered=", timeout.Token)).ShouldEndWith("rendered=hello web=");
+        (await pilot.WaitForLineAsync("config reloaded", timeout.Token)).ShouldEndWith("config reloaded: 0 job(s) stopped, 2 started");
+        pilot.Lines.Count(l => l.Contains("init-ran", StringComparison.Ordinal)).ShouldBe(1);
         // The next reload's render sees the service's _IP variable, set once it was built.
         (await SendAsync(client, HttpMethod.Post, "/v3/reload", null, timeout.Token)).ShouldBe(HttpStatusCode.OK);
         (await pilot.WaitForLineAsync("rendered=", timeout.Token, occurrences: 2)).ShouldEndWith("rendered=hello web=10.2.3.4");

@@ -19,6 +19,7 @@ public sealed class QuickstartExampleTests
             ["CONTAINERPILOT"] = Path.Combine(Checkout.Root, "examples/quickstart.json5"),
             ["PILOT_SOCKET"] = directory.File("quickstart.sock"),
             ["PORT"] = LoopbackPort.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["METRICS_PORT"] = LoopbackPort.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         var start = new ProcessStartInfo(Checkout.PilotBinary()) { WorkingDirectory = directory.Path };
         foreach (var (name, value) in environment)

@@ -53,6 +53,8 @@ public sealed class JobStateSpaceTests
         ("retire", (_, _) => new Command(JobCommand.Retire)),
         ("kill", (_, _) => new Command(JobCommand.Kill)),
         ("signal", (_, _) => new ForwardSignal(SignalNames.SIGUSR1)),
+        ("source halted", (job, _) => job.Config.When.Trigger.Code is EventCode.Stopping or EventCode.Stopped ? new SourceHalted() : null),
+        ("dependents stopped", (job, memory) => job.StopDependents.IsEmpty ? null : Bus(EventCode.ExitSuccess, job.StopDependents.First())),
     ];
 
     private sealed record Explored(HashSet<JobState> Reached, SortedDictionary<(JobState From, JobState To), SortedSet<string>> Edges, int Steps);
@@ -111,7 +113,7 @@ public sealed class JobStateSpaceTests
     private static object Signature(JobDefinition job, JobMemory m) => (m.State, m.Run is null, m.Probe is null, m.StartsRemain,
         job.Config.Restarts == JobConfig.UnlimitedRestarts ? 0 : m.RestartsRemain, m.Trigger == default, m.WhenTimeoutArmed, m.Health,
         m.AwaitedDependents.Count, m.StartAfterStop, m.StopDeregistering, m.NextRestart is null,
-        m.ShutdownSeen, m.StoppedDependents.Count);
+        m.ShutdownSeen, m.StoppedDependents.Count, m.InMaintenance);
 
     [Fact]
     public void JobMachine_HandlesEveryInputInEveryReachableState_AndKeepsItsInvariants()

@@ -122,7 +122,9 @@ internal sealed class JobValidator : AbstractValidator<RawJob>
                 {
                     if (code.Length > 0 && !EventCodes.TryParse(code, out _))
                     {
-                        Fail("when." + key, $"unable to parse job[{name}].when.event: {code} is not a valid event code");
+                        // v3's words (its field is `when.event`); the path names the key as written, with a suggestion.
+                        Fail("when." + key, $"unable to parse job[{name}].when.event: {code} is not a valid event code"
+                            + ObjectReader.DidYouMean(code, EventCodes.ConfigNames, '"'));
                     }
                 }
             }
