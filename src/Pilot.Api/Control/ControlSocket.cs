@@ -72,9 +72,9 @@ public static class ControlSocket
 
 /// <summary>
 /// The control socket, bound and listening before anything else starts (v3 listens before it starts jobs, so a job may
-/// call <c>pilot -putenv</c> at once: its connection waits in the backlog until Kestrel accepts it). Each Kestrel that
-/// serves it is handed a duplicate of the descriptor (<c>ListenHandle</c>) and closes that one; this object keeps the
-/// original and, when disposed, closes it and removes the socket file.
+/// call <c>pilot -putenv</c> at once: its connection waits in the backlog until Pilot accepts it). Pilot accepts its
+/// connections itself and hands them to the Kestrel that serves them (<see cref="Hosting.OnDemandKestrel"/>); this object
+/// keeps the listening descriptor and, when disposed, closes it and removes the socket file.
 /// </summary>
 public sealed class ControlListener : IDisposable
 {
@@ -91,7 +91,7 @@ public sealed class ControlListener : IDisposable
     /// <summary>The listening descriptor itself (it stays open as long as this object).</summary>
     public int Descriptor => Socket.Descriptor;
 
-    /// <summary>A new close-on-exec duplicate of the listening descriptor, for one Kestrel's <c>ListenHandle</c> to own.</summary>
+    /// <summary>A new close-on-exec duplicate of the listening descriptor, for a web application that listens on it for its whole life.</summary>
     public ulong DuplicateForKestrel() => Socket.DuplicateForKestrel();
 
     /// <summary>
