@@ -20,8 +20,8 @@ public sealed record ControlStopping(CancellationToken Token);
 /// The control plane as ASP.NET Core minimal APIs: the endpoints <see cref="V3Endpoints.MapV3Endpoints"/> declares (one
 /// declaration each, compiled by the Request Delegate Generator) behind endpoint routing, on a service provider that holds
 /// only what they and routing ask for. No web host: Kestrel is driven by <see cref="Hosting.KestrelHost"/>, which serves
-/// <see cref="Handle"/>. Built when a Kestrel starts serving the socket (the first client after idle) and disposed with it,
-/// so an idle Pilot holds none of it.
+/// <see cref="Handle"/>. Built when the first client connects and
+/// kept until the control plane stops, so an unused control plane costs nothing and a client after idle waits only for Kestrel.
 /// </summary>
 /// <remarks>
 /// Around the endpoints, what v3 clients and Pilot's own see on every answer: a problem body for an unknown path (404,

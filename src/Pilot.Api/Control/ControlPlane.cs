@@ -48,14 +48,16 @@ public sealed class ControlPlane : IAsyncDisposable
     public const string HostName = "control";
 
     private readonly OnDemandKestrel _server;
+    private readonly Lazy<ControlApplication> _application;
     private readonly ILogger _log;
     private readonly string _socketPath;
     private readonly CancellationTokenSource _stopping;
     private Task? _stopped;
 
-    private ControlPlane(OnDemandKestrel server, ILogger log, string socketPath, CancellationTokenSource stopping)
+    private ControlPlane(OnDemandKestrel server, Lazy<ControlApplication> application, ILogger log, string socketPath, CancellationTokenSource stopping)
     {
         _server = server;
+        _application = application;
         _log = log;
         _socketPath = socketPath;
         _stopping = stopping;
@@ -76,7 +78,9 @@ public sealed class ControlPlane : IAsyncDisposable
         log.LogDebug("control: initialized router for control server");
         log.LogDebug("control: listening to {Path}", listener.SocketPath);
         var stopping = new CancellationTokenSource();
-        // The application is built with each Kestrel (at the first client after idle) and disposed with it.
+        // Built when the first client connects (an unused control plane costs nothing) and kept for the next Kestrels: a
+        // client after idle then waits only for Kestrel's own start.
+        var application = new Lazy<ControlApplication>(() => ControlApplication.Build(options, log, stopping.Token), LazyThreadSafetyMode.ExecutionAndPublication);
         Task<KestrelHost> StartKestrel(KestrelStart start) => KestrelHost.StartAsync(
             kestrel =>
             {
@@ -87,8 +91,7 @@ public sealed class ControlPlane : IAsyncDisposable
                 }
                 kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
             },
-            () => ControlApplication.Build(options, log, stopping.Token),
-            static application => application.Handle,
+            application.Value.Handle,
             start.Transport,
             options.Loggers,
             cancellationToken);
@@ -105,6 +108,7 @@ public sealed class ControlPlane : IAsyncDisposable
         catch
         {
             await server.DisposeAsync().ConfigureAwait(false);
+            await DisposeAsync(application).ConfigureAwait(false);
             stopping.Dispose();
             throw;
         }
@@ -113,7 +117,7 @@ public sealed class ControlPlane : IAsyncDisposable
         {
             WarnAboutDevListener(options.Loggers, server.Addresses);
         }
-        return new ControlPlane(server, log, listener.SocketPath, stopping);
+        return new ControlPlane(server, application, log, listener.SocketPath, stopping);
     }
 
     private static void WarnAboutDevListener(ILoggerFactory loggers, IEnumerable<string> addresses)
@@ -145,6 +149,9 @@ public sealed class ControlPlane : IAsyncDisposable
         _log.LogDebug("control: completed graceful shutdown of control server");
     }
 
+    private static ValueTask DisposeAsync(Lazy<ControlApplication> application) =>
+        application.IsValueCreated ? application.Value.DisposeAsync() : ValueTask.CompletedTask;
+
     public async ValueTask DisposeAsync()
     {
         using (var timeout = new CancellationTokenSource(KestrelHost.StopLimit))
@@ -152,6 +159,7 @@ public sealed class ControlPlane : IAsyncDisposable
             await StopAsync(timeout.Token).ConfigureAwait(false);
         }
         await _server.DisposeAsync().ConfigureAwait(false);
+        await DisposeAsync(_application).ConfigureAwait(false);
         _stopping.Dispose();
     }
 }

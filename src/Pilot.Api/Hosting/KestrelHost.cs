@@ -22,13 +22,8 @@ internal sealed class KestrelHost : IAsyncDisposable
     public static readonly TimeSpan StopLimit = TimeSpan.FromSeconds(5);
 
     private readonly KestrelServer _server;
-    private readonly IAsyncDisposable? _application;
 
-    private KestrelHost(KestrelServer server, IAsyncDisposable? application)
-    {
-        _server = server;
-        _application = application;
-    }
+    private KestrelHost(KestrelServer server) => _server = server;
 
     /// <summary>Where Kestrel listens (e.g. <c>http://unix:/path</c>, or the real port when 0 was asked).</summary>
     public ICollection<string> Addresses => _server.Features.Get<IServerAddressesFeature>()!.Addresses;
@@ -37,28 +32,7 @@ internal sealed class KestrelHost : IAsyncDisposable
     /// Starts Kestrel with the endpoint and limits <paramref name="configure"/> sets, serving <paramref name="application"/>
     /// over <paramref name="transport"/>.
     /// </summary>
-    public static Task<KestrelHost> StartAsync(Action<KestrelServerOptions> configure, RequestDelegate application,
-        IConnectionListenerFactory transport, ILoggerFactory loggers, CancellationToken cancellationToken) =>
-        StartAsync(configure, application, null, transport, loggers, cancellationToken);
-
-    /// <summary>As above, serving an application built now and disposed with this host (<paramref name="build"/>).</summary>
-    public static async Task<KestrelHost> StartAsync<TApplication>(Action<KestrelServerOptions> configure, Func<TApplication> build,
-        Func<TApplication, RequestDelegate> handle, IConnectionListenerFactory transport, ILoggerFactory loggers, CancellationToken cancellationToken)
-        where TApplication : IAsyncDisposable
-    {
-        var application = build();
-        try
-        {
-            return await StartAsync(configure, handle(application), application, transport, loggers, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await application.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
-
-    private static async Task<KestrelHost> StartAsync(Action<KestrelServerOptions> configure, RequestDelegate application, IAsyncDisposable? owned,
+    public static async Task<KestrelHost> StartAsync(Action<KestrelServerOptions> configure, RequestDelegate application,
         IConnectionListenerFactory transport, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var options = new KestrelServerOptions { AddServerHeader = false, ApplicationServices = NoServices.Instance };
@@ -73,7 +47,7 @@ internal sealed class KestrelHost : IAsyncDisposable
             server.Dispose();
             throw;
         }
-        return new KestrelHost(server, owned);
+        return new KestrelHost(server);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => _server.StopAsync(cancellationToken);
@@ -83,10 +57,6 @@ internal sealed class KestrelHost : IAsyncDisposable
         using var timeout = new CancellationTokenSource(StopLimit);
         await _server.StopAsync(timeout.Token).ConfigureAwait(false);
         _server.Dispose();
-        if (_application is not null)
-        {
-            await _application.DisposeAsync().ConfigureAwait(false);
-        }
     }
 
     /// <summary>One <see cref="DefaultHttpContext"/> per connection, reused from request to request as the web host does.</summary>
