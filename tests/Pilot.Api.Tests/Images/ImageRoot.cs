@@ -65,8 +65,10 @@ internal sealed class ImageRoot : IDisposable
                 $"{binary} needs the loader {interpreter}: these tests run the shipped static binary (./scripts/publish, then PILOT_BIN=artifacts/pilot)");
         }
         var root = new ImageRoot(Directory.CreateTempSubdirectory("pilot-root-").FullName, mountsProc, mountsDev);
+        // An image's / is 0755 (a temp dir is 0700, which a job run as another user could not even enter), /tmp 1777.
+        File.SetUnixFileMode(root.Path, (UnixFileMode)0b111_101_101);
         Directory.CreateDirectory(root.HostPath("/bin"));
-        Directory.CreateDirectory(root.HostPath("/tmp"));
+        Directory.CreateDirectory(root.HostPath("/tmp"), (UnixFileMode)0b1_111_111_111);
         File.Copy(binary, root.HostPath("/bin/pilot"));
         if (mountsProc)
         {

@@ -108,13 +108,17 @@ internal sealed partial class RootedPilot : IAsyncDisposable
         }
     }
 
-    /// <summary><c>chroot ROOT /bin/pilot -config /etc/pilot.json5 ARGS</c>: the client as an operator runs it in the container.</summary>
+    /// <summary>
+    /// <c>pilot -config /etc/pilot.json5 ARGS</c> in Pilot's root, mount and pid namespaces, as <c>docker exec</c> runs
+    /// it: the operator's client inside the container.
+    /// </summary>
     public Task<PilotProcess.Outcome> ClientAsync(CancellationToken cancellationToken, params string[] args) =>
-        PilotProcess.RunProgramAsync("chroot", [Root.Path, "/bin/pilot", "-config", ConfigPath, .. args], cancellationToken);
+        RunInRootAsync(cancellationToken, ["/bin/pilot", "-config", ConfigPath, .. args]);
 
-    /// <summary>Runs a program of the root inside it (not in Pilot's pid namespace).</summary>
+    /// <summary>Runs a program of the root inside the container (Pilot's root, mount and pid namespaces).</summary>
     public Task<PilotProcess.Outcome> RunInRootAsync(CancellationToken cancellationToken, params string[] command) =>
-        PilotProcess.RunProgramAsync("chroot", [Root.Path, .. command], cancellationToken);
+        PilotProcess.RunProgramAsync("nsenter",
+            ["--target", HostPid.ToString(CultureInfo.InvariantCulture), "--mount", "--pid", "--root", "--wd=/", "--", .. command], cancellationToken);
 
     public void Signal(int signal) => Native.Kill(HostPid, signal);
 
