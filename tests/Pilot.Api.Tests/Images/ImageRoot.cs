@@ -48,11 +48,11 @@ internal sealed class ImageRoot : IDisposable
         return root;
     }
 
-    /// <summary>A <c>FROM scratch</c> root: <c>/bin/pilot</c> and <c>/job</c> (a static busybox, run by applet name), nothing else.</summary>
+    /// <summary>A <c>FROM scratch</c> root: <c>/bin/pilot</c> and <c>/busybox</c> (static; run by applet name), nothing else.</summary>
     public static ImageRoot Scratch(bool mountsProc = true, bool mountsDev = true)
     {
         var root = Create(mountsProc, mountsDev);
-        File.Copy(Busybox, root.HostPath("/job"));
+        File.Copy(Busybox, root.HostPath("/busybox"));
         return root;
     }
 
