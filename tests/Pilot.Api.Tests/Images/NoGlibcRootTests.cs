@@ -26,6 +26,8 @@ public sealed class NoGlibcRootTests
         await using var agent = await TestAgent.StartAsync(cancellationToken: timeout.Token);
         await using var dns = StubDns.Start(new Dictionary<string, IPAddress> { [ConsulName] = IPAddress.Loopback });
         root.Write("/etc/resolv.conf", dns.ResolvConf);
+        // Services glibc would dlopen (none exist here): Pilot uses its built-in files and dns whatever the image says.
+        root.Write("/etc/nsswitch.conf", "hosts: myhostname\npasswd: systemd\ngroup: systemd\n");
         root.Write("/www/health", "ok\n");
         var webPort = LoopbackPort.Free();
         var telemetryPort = LoopbackPort.Free();
@@ -150,6 +152,34 @@ public sealed class NoGlibcRootTests
         File.ReadAllText(log + ".1").ShouldNotContain("hup-job-ran");
         pilot.Signal(SIGTERM);
         (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(0, pilot.Output);
+    }
+
+    /// <summary>
+    /// HTTPS needs OpenSSL's libssl, which a static glibc binary can load only in a glibc image: here an https Consul
+    /// address and an https health check are refused, naming their fields, by <c>-validate</c> and at start (where the
+    /// runtime would otherwise abort Pilot at the first TLS connection).
+    /// </summary>
+    [Fact]
+    public async Task Https_WithoutAUsableTlsLibrary_IsRefusedInValidateAndAtStart_NamingTheFields()
+    {
+        using var timeout = PilotProcess.Timeout();
+        using var root = ImageRoot.WithoutGlibc();
+        const string config = """
+            {
+              consul: "https://consul.example:8501",
+              control: { socket: "/tmp/pilot.sock" },
+              jobs: [ { name: "web", exec: ["sleep", "600"], health: { http: "https://127.0.0.1:8443/health", interval: 1, ttl: 5 } } ],
+            }
+            """;
+
+        foreach (var arguments in (string[])["-validate", ""])
+        {
+            await using var pilot = await RootedPilot.StartAsync(root, config, timeout.Token, arguments);
+            (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(1, pilot.Output);
+            pilot.Output.ShouldContain("consul: https://consul.example:8501 needs TLS, and Pilot is a static binary that loads OpenSSL's libssl with glibc");
+            pilot.Output.ShouldContain("job[web].health.http 'https://127.0.0.1:8443/health' needs TLS");
+            pilot.Output.ShouldNotContain("No usable version of libssl");
+        }
     }
 
     internal static Task WaitUntilAsync(Func<bool> condition, string what, CancellationToken cancellationToken) =>
