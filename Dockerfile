@@ -1,12 +1,14 @@
-# Pilot as a container's init. Build: docker build -t pilot .  Use it as a base or copy /usr/local/bin/pilot.
-# The build stage runs scripts/publish, the same script CI runs.
+# Pilot as a container's init. Build: docker build -t pilot .  Use it as a base, or copy /usr/local/bin/pilot into any
+# image (Alpine, Debian, scratch: the binary is statically linked and needs nothing of the image; README "Use Pilot in
+# your image"). The build stage runs scripts/publish, the same script CI runs.
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY . .
 RUN ./scripts/publish
 
 FROM debian:bookworm-slim
-# libssl3 and certificates: HTTPS to a Consul agent. Nothing else: the binary needs no .NET runtime.
+# Only for HTTPS to a Consul agent or an https health check: the static binary loads this image's glibc libssl at run
+# time (no TLS library is linked in), and verifies certificates against ca-certificates. Plain http needs neither.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libssl3 ca-certificates \
  && rm -rf /var/lib/apt/lists/*

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Pilot.Api.Cli;
 using Pilot.Api.Control;
 using Pilot.Api.Hosting;
@@ -37,9 +38,15 @@ internal static class PilotHost
         }
         using (listener)
         {
+            ILogger? controlLog = null;
             await using var runtime = SupervisorRuntime.Create(
-                new PilotSupervisorOptions { ConfigPath = configPath, Config = config, Version = BuildInfo.Version },
+                new PilotSupervisorOptions
+                {
+                    ConfigPath = configPath, Config = config, Version = BuildInfo.Version,
+                    ReloadStages = stage => ControlPlane.LogReloadStage(controlLog!, listener.SocketPath, stage),
+                },
                 runtime => [new TelemetryServer(runtime.Registry, () => runtime.Supervisor, runtime.Loggers, ListenerIdle.TelemetryIdleAfter)]);
+            controlLog = runtime.Loggers.CreateLogger("control");
             await using var trimmer = new IdleHeapTrimmer(TimeProvider.System, runtime.Log);
             var starting = runtime.StartAsync(signals, cancellationToken);
             await using var control = await ControlPlane.StartAsync(listener, new ControlPlaneOptions

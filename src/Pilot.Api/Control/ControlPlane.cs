@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Pilot.Api.Hosting;
 using Pilot.Api.V3;
 using Pilot.Supervisor.Control;
+using Pilot.Supervisor.Hosting;
 
 namespace Pilot.Api.Control;
 
@@ -73,10 +74,8 @@ public sealed class ControlPlane : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(listener);
         ArgumentNullException.ThrowIfNull(options);
-        // v3's own lines, verbatim at v3's levels: scripts and log pipelines grep them.
         var log = options.Loggers.CreateLogger("control");
-        log.LogDebug("control: initialized router for control server");
-        log.LogDebug("control: listening to {Path}", listener.SocketPath);
+        LogStarting(log, listener.SocketPath);
         var stopping = new CancellationTokenSource();
         // Built when the first client connects (an unused control plane costs nothing) and kept for the next Kestrels: a
         // client after idle then waits only for Kestrel's own start.
@@ -112,7 +111,7 @@ public sealed class ControlPlane : IAsyncDisposable
             stopping.Dispose();
             throw;
         }
-        log.LogInformation("control: serving at {Path}", listener.SocketPath);
+        LogServing(log, listener.SocketPath);
         if (options.DevListener is not null)
         {
             WarnAboutDevListener(options.Loggers, server.Addresses);
@@ -145,8 +144,42 @@ public sealed class ControlPlane : IAsyncDisposable
         _log.LogDebug("control: stopping control server");
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _server.StopAsync(cancellationToken).ConfigureAwait(false);
-        _log.LogDebug("control: stopped serving at {Path}", _socketPath);
-        _log.LogDebug("control: completed graceful shutdown of control server");
+        LogStopped(_log, _socketPath);
+    }
+
+    /// <summary>
+    /// v3's lines for a reload, in v3's order and at its levels: v3 stopped its control server when a reload was accepted
+    /// and started a new one before the new jobs (scripts wait for the second <c>control: serving at</c>). Pilot keeps
+    /// serving the same socket throughout, so these lines are all that happens.
+    /// </summary>
+    public static void LogReloadStage(ILogger log, string socketPath, ReloadStage stage)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        if (stage == ReloadStage.Stopping)
+        {
+            log.LogDebug("control: stopping control server");
+            LogStopped(log, socketPath);
+        }
+        else
+        {
+            LogStarting(log, socketPath);
+            LogServing(log, socketPath);
+        }
+    }
+
+    // v3's own lines, verbatim at v3's levels: scripts and log pipelines grep them.
+    private static void LogStarting(ILogger log, string socketPath)
+    {
+        log.LogDebug("control: initialized router for control server");
+        log.LogDebug("control: listening to {Path}", socketPath);
+    }
+
+    private static void LogServing(ILogger log, string socketPath) => log.LogInformation("control: serving at {Path}", socketPath);
+
+    private static void LogStopped(ILogger log, string socketPath)
+    {
+        log.LogDebug("control: stopped serving at {Path}", socketPath);
+        log.LogDebug("control: completed graceful shutdown of control server");
     }
 
     private static ValueTask DisposeAsync(Lazy<ControlApplication> application) =>

@@ -21,6 +21,20 @@ internal static class ExecutablePages
         {
             return 0;
         }
+        try
+        {
+            return Release(executable);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // No /proc in the container (a scratch image run without it): nothing to read, so nothing is released.
+            // It runs on a timer thread, where an exception would end Pilot.
+            return 0;
+        }
+    }
+
+    private static int Release(string executable)
+    {
         var image = new FileInfo(executable).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? executable;
         var advised = 0;
         (long Start, long End, bool Writable)? mapping = null;

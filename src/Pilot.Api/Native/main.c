@@ -108,6 +108,23 @@ static int switch_identity(const char *uid_text, const char *gid_text, const cha
     return 0;
 }
 
+#ifdef PILOT_STATIC_GLIBC
+int __nss_configure_lookup(const char *database, const char *services);
+
+/*
+ * A static glibc still reads /etc/nsswitch.conf and dlopens the NSS modules it names (libnss_myhostname, _systemd,
+ * _sss…), which are built against the image's own shared glibc: in another image they are missing, or of another
+ * glibc version. Pilot uses what is built into the binary only, as ContainerPilot's static Go binary did: host names
+ * from /etc/hosts then DNS (/etc/resolv.conf); users and groups from /etc/passwd and /etc/group.
+ */
+static void pin_name_services(void)
+{
+    __nss_configure_lookup("hosts", "files dns");
+    __nss_configure_lookup("passwd", "files");
+    __nss_configure_lookup("group", "files");
+}
+#endif
+
 int main(int argc, char **argv)
 {
     int exec_as = argc >= 6 && strcmp(argv[1], "__exec_as") == 0;
@@ -124,5 +141,8 @@ int main(int argc, char **argv)
         }
         /* The switch or the exec failed: the managed shim tries once more and reports it in Go's words (126/127). */
     }
+#ifdef PILOT_STATIC_GLIBC
+    pin_name_services();
+#endif
     return __managed__Main(argc, argv);
 }

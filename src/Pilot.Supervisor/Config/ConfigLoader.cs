@@ -216,6 +216,10 @@ public static class ConfigLoader
                 errors.Add(new ConfigError("consul", error, rawConsul.Line));
             }
             consul = resolved;
+            if (resolved is { Scheme: "https" } && TlsLibrary.Unavailable is { } noTls)
+            {
+                errors.Add(new ConfigError("consul", $"consul: https://{resolved.Address} needs TLS, and {noTls}", rawConsul.Line));
+            }
             if (resolved is not null && Discovery.Consul.ConsulClient.TlsMaterialError(resolved.Tls) is { } tlsError)
             {
                 errors.Add(new ConfigError("consul", tlsError, rawConsul.Line));

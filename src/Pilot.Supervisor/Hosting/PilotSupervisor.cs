@@ -29,6 +29,17 @@ public sealed record PilotSupervisorOptions
     /// <summary>Extra components with the supervisor's lifetime (watches, telemetry), started after the jobs.</summary>
     public ImmutableArray<ISupervisedComponent> Components { get; init; } = [];
     public string Version { get; init; } = "dev";
+    /// <summary>Told when an accepted reload starts stopping the old config and when the new one is about to start.</summary>
+    public Action<ReloadStage>? ReloadStages { get; init; }
+}
+
+/// <summary>The points of a reload where v3 stopped its control server and started a new one.</summary>
+public enum ReloadStage
+{
+    /// <summary>The new config is valid; the old jobs are about to stop.</summary>
+    Stopping,
+    /// <summary>The new config is loaded; its jobs are about to start.</summary>
+    Starting,
 }
 
 /// <summary>Receives user metric values posted to the control plane.</summary>
@@ -450,6 +461,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
             return new ReloadResult(false, result.Errors);
         }
         var next = result.Config!;
+        _options.ReloadStages?.Invoke(ReloadStage.Stopping);
         // Matched by whole config, not by name: v3 does not require names to be unique. A job whose config is unchanged
         // is kept in whatever state it is in — running, waiting for its trigger, between periodic runs, or completed (a
         // one-shot job that ran is not run again) — even when its trigger's source changed. Live jobs are matched first.
@@ -468,6 +480,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
         Log.Write(LogLevel.Debug, "loaded config: " + next.LoadedJson);
         History.Resize(next.Logging.KeepLines);
         _options.UserMetrics?.Reconfigure(next.Telemetry?.Metrics ?? []);
+        _options.ReloadStages?.Invoke(ReloadStage.Starting);
         int started;
         lock (_gate)
         {

@@ -31,6 +31,16 @@ public sealed class SignalRelay : IDisposable
     /// <summary>Takes Pilot's signals now; until <see cref="Attach"/> they are kept in order.</summary>
     public SignalRelay()
     {
+        // A signal ignored when Pilot was started (nohup ignores SIGHUP; a shell's `&` job SIGINT and SIGQUIT; a parent
+        // may ignore SIGCHLD) stays ignored across exec, and the runtime respects an ignored signal: it installs no
+        // handler, so Pilot would never see it. v3 (Go's signal.Notify) takes them back, so Pilot does too, before the
+        // runtime's signal handling starts (the first registration below, or the reaper's SIGCHLD). Children still
+        // start with default dispositions (the exec shim resets what is ignored).
+        foreach (var (_, number) in Handled)
+        {
+            Native.RestoreDefaultIfIgnored(number);
+        }
+        Native.RestoreDefaultIfIgnored(SignalNames.SIGCHLD);
         foreach (var (signal, number) in Handled)
         {
             _registrations.Add(PosixSignalRegistration.Create(signal, context =>

@@ -120,8 +120,6 @@ internal static partial class Native
     /// </summary>
     public static unsafe void ResetSignalsForExec()
     {
-        const nint sigDfl = 0, sigIgn = 1;
-        byte* old = stackalloc byte[SigActionBytes];
         for (var sig = 1; sig <= MaxSignal; sig++)
         {
             if (sig is 9 or 19 or 32 or 33)
@@ -129,17 +127,25 @@ internal static partial class Native
                 continue; // SIGKILL, SIGSTOP cannot change; 32/33 belong to glibc's threading.
             }
 
-            new Span<byte>(old, SigActionBytes).Clear();
-            // sa_handler is the first field of struct sigaction on Linux (glibc and musl).
-            if (SigAction(sig, null, old) == 0 && *(nint*)old == sigIgn)
-            {
-                _ = Signal(sig, sigDfl);
-            }
+            RestoreDefaultIfIgnored(sig);
         }
 
         byte* empty = stackalloc byte[SigSetBytes];
         new Span<byte>(empty, SigSetBytes).Clear();
         _ = SigProcMask(SIG_SETMASK, empty, null);
+    }
+
+    /// <summary>Puts <paramref name="signal"/> back to its default action if it is ignored (SIG_IGN); a handler stays.</summary>
+    public static unsafe void RestoreDefaultIfIgnored(int signal)
+    {
+        const nint sigDfl = 0, sigIgn = 1;
+        byte* old = stackalloc byte[SigActionBytes];
+        new Span<byte>(old, SigActionBytes).Clear();
+        // sa_handler is the first field of struct sigaction on Linux (glibc and musl).
+        if (SigAction(signal, null, old) == 0 && *(nint*)old == sigIgn)
+        {
+            _ = Signal(signal, sigDfl);
+        }
     }
 
     /// <summary>

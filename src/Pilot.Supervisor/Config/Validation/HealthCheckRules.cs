@@ -22,6 +22,10 @@ internal static class HealthCheckRules
         {
             fail("health.http", $"job[{name}].health.http {urlError}");
         }
+        else if (health.Http is { } secureUrl && HttpUrl(secureUrl).Url is { Scheme: "https" } && TlsLibrary.Unavailable is { } noTls)
+        {
+            fail("health.http", $"job[{name}].health.http '{secureUrl}' needs TLS, and {noTls}");
+        }
         if (health.Status is { } status)
         {
             if (health.Http is null)
