@@ -7,11 +7,7 @@ COPY . .
 RUN ./scripts/publish
 
 FROM debian:bookworm-slim
-# Only for HTTPS to a Consul agent or an https health check: the static binary loads this image's glibc libssl at run
-# time (no TLS library is linked in), and verifies certificates against ca-certificates. Plain http needs neither.
-RUN apt-get update \
- && apt-get install -y --no-install-recommends libssl3 ca-certificates \
- && rm -rf /var/lib/apt/lists/*
+# Nothing to install: the binary is static and has no TLS (README "Use Pilot in your image"), so no libssl either.
 COPY --from=build /src/artifacts/pilot /usr/local/bin/pilot
 ENV CONTAINERPILOT=/etc/containerpilot.json5
 HEALTHCHECK --interval=30s --timeout=5s CMD ["/usr/local/bin/pilot", "-ping"]

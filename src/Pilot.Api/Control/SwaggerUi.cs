@@ -13,8 +13,20 @@ namespace Pilot.Api.Control;
 /// </summary>
 internal static class SwaggerUi
 {
+    /// <summary>Why the static binary serves no Swagger UI: Swashbuckle hashes its page with OpenSSL, which it cannot load.</summary>
+    public const string NotInStaticBinary =
+        "Swagger UI is not in the static pilot binary (it needs OpenSSL, which a static binary cannot load); run Pilot from source (dotnet run --project src/Pilot.Api) for it";
+
     public static RequestDelegate Create(ILoggerFactory loggers, string environmentName, RequestDelegate notFound)
     {
+        if (AppContext.TryGetSwitch(Supervisor.Config.TlsLibrary.StaticSwitch, out var isStatic) && isStatic)
+        {
+            // Loading OpenSSL there crashed Pilot or failed (README "Use Pilot in your image"); the rest of the dev
+            // listener works.
+            return context => context.Request.Path.StartsWithSegments("/swagger", StringComparison.OrdinalIgnoreCase)
+                ? Problems.WriteAsync(context, StatusCodes.Status501NotImplemented, NotInStaticBinary)
+                : notFound(context);
+        }
         var options = new SwaggerUIOptions();
         options.SwaggerEndpoint($"/openapi/{OpenApiDocument.DocumentName}.json", "Pilot control plane v3");
         var services = new MiddlewareServices(new UiEnvironment(environmentName), loggers);

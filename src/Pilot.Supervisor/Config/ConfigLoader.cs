@@ -220,7 +220,7 @@ public static class ConfigLoader
             {
                 errors.Add(new ConfigError("consul", $"consul: https://{resolved.Address} needs TLS, and {noTls}", rawConsul.Line));
             }
-            if (resolved is not null && Discovery.Consul.ConsulClient.TlsMaterialError(resolved.Tls) is { } tlsError)
+            if (resolved is not null && Discovery.Consul.ConsulClient.TlsMaterialError(resolved.Tls, parse: TlsLibrary.Unavailable is null) is { } tlsError)
             {
                 errors.Add(new ConfigError("consul", tlsError, rawConsul.Line));
             }

@@ -3,11 +3,12 @@ using System.Runtime.InteropServices;
 namespace Pilot.Supervisor.Config;
 
 /// <summary>
-/// Whether HTTPS can work in this image. .NET does TLS with OpenSSL's libssl, loaded at run time; when it cannot load
-/// one, the runtime aborts the process at the first TLS connection ("No usable version of libssl was found"). So an
-/// <c>https</c> Consul address or health check is refused when the config is loaded (start, reload, <c>-validate</c>)
-/// if no libssl can be loaded. The shipped Pilot is a static glibc binary: it loads libssl with glibc's loader, so it
-/// also needs a glibc image (Debian, Ubuntu; not Alpine or scratch), whose libssl it then uses.
+/// Whether HTTPS can work. .NET does TLS with OpenSSL's libssl, loaded at run time; when it cannot load one, the runtime
+/// aborts the process at the first TLS connection ("No usable version of libssl was found"). So an <c>https</c> Consul
+/// address or health check is refused when the config is loaded (start, reload, <c>-validate</c>) if there is no TLS.
+/// The shipped Pilot is a static glibc binary, and it has none: loading libssl there means glibc's dlopen bringing a
+/// second, shared libc into the process, which was measured to crash (SIGSEGV at the first TLS connection, or at exit
+/// after a successful one) and to fail OpenSSL's initialisation; in a musl or scratch image there is no libssl at all.
 /// </summary>
 public static class TlsLibrary
 {
@@ -23,12 +24,9 @@ public static class TlsLibrary
 
     private static string? WhyUnavailable()
     {
-        var loader = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "/lib/ld-linux-aarch64.so.1" : "/lib64/ld-linux-x86-64.so.2";
-        if (AppContext.TryGetSwitch(StaticSwitch, out var isStatic) && isStatic && !File.Exists(loader))
+        if (AppContext.TryGetSwitch(StaticSwitch, out var isStatic) && isStatic)
         {
-            // Loading a musl-built libssl (Alpine's) into a glibc process is not safe, so it is not even tried.
-            return $"Pilot is a static binary that loads OpenSSL's libssl with glibc, and this image has no glibc ({loader} is missing, " +
-                "as in Alpine or scratch images): use http, or a glibc image (Debian, Ubuntu) with libssl3";
+            return "this Pilot is the static binary, which has no TLS library (it cannot load OpenSSL safely): use http";
         }
         foreach (var name in LibsslNames)
         {
@@ -38,6 +36,6 @@ public static class TlsLibrary
                 return null;
             }
         }
-        return $"no OpenSSL libssl ({string.Join(", ", LibsslNames.Take(2))}) can be loaded in this image: install it (Debian, Ubuntu: libssl3) or use http";
+        return $"no OpenSSL libssl ({string.Join(", ", LibsslNames.Take(2))}) can be loaded here: install it (Debian, Ubuntu: libssl3) or use http";
     }
 }

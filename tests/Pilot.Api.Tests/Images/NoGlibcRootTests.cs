@@ -155,9 +155,8 @@ public sealed class NoGlibcRootTests
     }
 
     /// <summary>
-    /// HTTPS needs OpenSSL's libssl, which a static glibc binary can load only in a glibc image: here an https Consul
-    /// address and an https health check are refused, naming their fields, by <c>-validate</c> and at start (where the
-    /// runtime would otherwise abort Pilot at the first TLS connection).
+    /// The static binary has no TLS: an https Consul address and an https health check are refused, naming their fields,
+    /// by <c>-validate</c> and at start (where the runtime would otherwise abort Pilot at the first TLS connection).
     /// </summary>
     [Fact]
     public async Task Https_WithoutAUsableTlsLibrary_IsRefusedInValidateAndAtStart_NamingTheFields()
@@ -176,7 +175,7 @@ public sealed class NoGlibcRootTests
         {
             await using var pilot = await RootedPilot.StartAsync(root, config, timeout.Token, arguments);
             (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(1, pilot.Output);
-            pilot.Output.ShouldContain("consul: https://consul.example:8501 needs TLS, and Pilot is a static binary that loads OpenSSL's libssl with glibc");
+            pilot.Output.ShouldContain("consul: https://consul.example:8501 needs TLS, and this Pilot is the static binary, which has no TLS library");
             pilot.Output.ShouldContain("job[web].health.http 'https://127.0.0.1:8443/health' needs TLS");
             pilot.Output.ShouldNotContain("No usable version of libssl");
         }

@@ -291,7 +291,9 @@ public sealed class ConsulClient : IDisposable
     /// Why the TLS files of <paramref name="tls"/> cannot be loaded, or null. v3 loads them when its client is built,
     /// at config load, and refuses the config with Go's error (<c>open client.crt: no such file or directory</c>).
     /// </summary>
-    public static string? TlsMaterialError(ConsulTlsConfig tls)
+    /// <param name="parse">False where there is no TLS library (the static binary): only that the files exist is checked,
+    /// since reading a certificate needs OpenSSL (and an https address is refused there anyway).</param>
+    public static string? TlsMaterialError(ConsulTlsConfig tls, bool parse = true)
     {
         ArgumentNullException.ThrowIfNull(tls);
         static string? Missing(string path, bool directory) =>
@@ -306,6 +308,10 @@ public sealed class ConsulClient : IDisposable
             {
                 return missingPair;
             }
+            if (!parse)
+            {
+                return null;
+            }
             try
             {
                 using var pair = X509Certificate2.CreateFromPemFile(tls.ClientCert, tls.ClientKey);
@@ -315,7 +321,7 @@ public sealed class ConsulClient : IDisposable
                 return $"tls: failed to load the client certificate {tls.ClientCert} with key {tls.ClientKey}: {ex.Message}";
             }
         }
-        if (tls.CaFile.Length > 0)
+        if (tls.CaFile.Length > 0 && parse)
         {
             try
             {
