@@ -179,6 +179,9 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
             RedirectStandardInput = false,
             RedirectStandardOutput = !raw,
             RedirectStandardError = !raw,
+            // The runtime's readers are never read from (OwnPipe), but each sizes a char buffer from its encoding.
+            StandardOutputEncoding = raw ? null : UnreadEncoding.Instance,
+            StandardErrorEncoding = raw ? null : UnreadEncoding.Instance,
         };
         if (memoryShim is not null)
         {
@@ -216,4 +219,28 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
         }
         return info;
     }
+}
+
+/// <summary>
+/// The encoding given to the runtime's <see cref="StreamReader"/> of a redirected stream, which Pilot never reads from
+/// (the pumps decode UTF-8 themselves from a duplicate of the pipe): it only makes the reader's char buffer one char
+/// instead of 8 KiB, which every job would otherwise hold twice for as long as it runs.
+/// </summary>
+internal sealed class UnreadEncoding : System.Text.Encoding
+{
+    public static readonly UnreadEncoding Instance = new();
+
+    public override int GetMaxCharCount(int byteCount) => 1;
+
+    public override int GetMaxByteCount(int charCount) => 1;
+
+    public override int GetByteCount(char[] chars, int index, int count) => throw Unread();
+
+    public override int GetBytes(char[] chars, int charIndex, int charCount, byte[] bytes, int byteIndex) => throw Unread();
+
+    public override int GetCharCount(byte[] bytes, int index, int count) => throw Unread();
+
+    public override int GetChars(byte[] bytes, int byteIndex, int byteCount, char[] chars, int charIndex) => throw Unread();
+
+    private static NotSupportedException Unread() => new("a child's output is read from Pilot's own duplicate of the pipe");
 }
