@@ -10,13 +10,13 @@ namespace Pilot.Supervisor.Processes;
 /// the runtime also reaps everything; the passes are then harmless.
 /// </summary>
 /// <remarks>
-/// <para>The safety poll (every <c>pollInterval</c>, 1 s, for a SIGCHLD that never came) first asks the kernel whether
-/// any child has exited at all — one <c>waitid(P_ALL, WEXITED|WNOHANG|WNOWAIT)</c>, which reaps nothing — and makes the
-/// pass only when one has. So an idle Pilot's poll costs one system call whatever the number of jobs (the pass reads
-/// one file per thread and parses every child's pid), and the reaper thread times its own poll, so no timer wakes a
+/// <para>Each wake-up — SIGCHLD, or the safety poll every <c>pollInterval</c> (1 s, for a SIGCHLD that never came) —
+/// first asks the kernel whether any child has exited at all: one <c>waitid(P_ALL, WEXITED|WNOHANG|WNOWAIT)</c>, which
+/// reaps nothing and sees every thread's children. The pass runs only when one has (an exited child of the runtime's
+/// still counts, so an orphan behind it is never missed). So an idle Pilot's poll costs one system call whatever the
+/// number of jobs, and so does the SIGCHLD of a job or health check the runtime has already reaped (the pass reads one
+/// file per thread and parses every child's pid); the reaper thread times its own poll, so no timer wakes a
 /// thread-pool thread to wake it.</para>
-/// </remarks>
-/// <remarks>
 /// <para>Every child of this process must come from <see cref="ProcessLauncher"/> (sharing the same <see cref="ManagedChildren"/>):
 /// a child started any other way looks like an orphan, gets reaped here, and the runtime then fails fast on ECHILD.</para>
 /// <para>The passes run on one dedicated thread that blocks between them, and a pass allocates nothing
@@ -48,7 +48,7 @@ public sealed class OrphanReaper : IAsyncDisposable
     /// <summary>Orphans reaped so far.</summary>
     public long OrphansReaped => Interlocked.Read(ref _reaped);
 
-    /// <summary>Reaping passes done so far (SIGCHLD wake-ups, and polls that found an exited child).</summary>
+    /// <summary>Reaping passes done so far (the first, then wake-ups that found an exited child).</summary>
     public long Passes => Interlocked.Read(ref _passes);
 
     /// <summary>Safety polls done so far (each a pass only when some child has exited).</summary>
@@ -146,17 +146,20 @@ public sealed class OrphanReaper : IAsyncDisposable
 
     private void Loop()
     {
-        var safetyPoll = false;
+        var (first, safetyPoll) = (true, false);
         while (!_stopping)
         {
             if (safetyPoll)
             {
                 Interlocked.Increment(ref _safetyPolls);
             }
-            if (!safetyPoll || AnyChildExited())
+            // The runtime reaps its own children on SIGCHLD before the registered handlers run, so most wake-ups find no
+            // exited child at all, and the pass (one file per thread, every child's pid parsed) is skipped.
+            if (first || AnyChildExited())
             {
                 _ = ReapOnce();
             }
+            first = false;
             safetyPoll = !_wake.Wait(_pollInterval);
             // Reset before the pass: a SIGCHLD during it sets the event again, and is not lost.
             _wake.Reset();
