@@ -175,8 +175,16 @@ internal sealed record Sample(double Median, double Min, double Max, int Runs)
         return new Sample(median, values[0], values[^1], values.Count);
     }
 
-    public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"{Median:0.0} ({Min:0.0}–{Max:0.0})");
+    /// <summary>Decimals shown (per-job and CPU figures are small).</summary>
+    public int Digits { get; init; } = 1;
+
+    public override string ToString()
+    {
+        var format = "0." + new string('0', Digits);
+        return Runs == 1 && Min == Max
+            ? Median.ToString(format, CultureInfo.InvariantCulture)
+            : $"{Median.ToString(format, CultureInfo.InvariantCulture)} ({Min.ToString(format, CultureInfo.InvariantCulture)}–{Max.ToString(format, CultureInfo.InvariantCulture)})";
+    }
 }
 
 internal sealed class ResultTable

@@ -11,7 +11,8 @@ namespace Pilot.Bench;
 /// <code>
 /// Pilot.Bench [--runs N] [--out results.md] [--only startup,storm,rss,control,idle,health] [--pilot NAME=PATH]... [--no-peers]
 /// Pilot.Bench --rss-curve [--minutes 10] [--every 30] [--pilot NAME=PATH]... [--out curve.md]
-/// Pilot.Bench --idle-allocations [--telemetry] [--minutes 10] [--every 30] [--out allocations.md]
+/// Pilot.Bench --idle-allocations [--telemetry] [--jobs 10] [--minutes 10] [--every 30] [--out allocations.md]
+/// Pilot.Bench --scale [--runs 3] [--idle-seconds 20] [--no-checks] [--pilot NAME=PATH]... [--no-peers] [--out scale.md]
 /// </code>
 /// Pilots: each <c>--pilot</c>, else <c>$PILOT_BIN</c> (default: the Release build) and <c>$PILOT_AOT_BIN</c>.
 /// ContainerPilot: <c>$CONTAINERPILOT_BIN</c>, else <c>../shared/oracle/containerpilot</c> beside the checkout.
@@ -21,7 +22,8 @@ internal static class Program
     private const string Usage =
         "usage: Pilot.Bench [--runs N] [--out FILE] [--only SECTION,...] [--pilot NAME=PATH]... [--no-peers]\n" +
         "       Pilot.Bench --rss-curve [--minutes M] [--every SECONDS] [--pilot NAME=PATH]... [--out FILE]\n" +
-        "       Pilot.Bench --idle-allocations [--telemetry] [--minutes M] [--every SECONDS] [--out FILE]\n" +
+        "       Pilot.Bench --idle-allocations [--telemetry] [--jobs N] [--minutes M] [--every SECONDS] [--out FILE]\n" +
+        "       Pilot.Bench --scale [--runs N] [--idle-seconds S] [--no-checks] [--pilot NAME=PATH]... [--no-peers] [--out FILE]\n" +
         "sections: startup, crash, storm, rss, control, idle, health";
 
     public static async Task<int> Main(string[] args)
@@ -44,7 +46,7 @@ internal static class Program
         using var scratch = new Scratch();
         if (options.IdleAllocations)
         {
-            var report = await IdleAllocations.RunAsync(scratch, jobs: 10, options.Telemetry, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(options.Minutes), TimeSpan.FromSeconds(options.Every));
+            var report = await IdleAllocations.RunAsync(scratch, options.Jobs, options.Telemetry, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(options.Minutes), TimeSpan.FromSeconds(options.Every));
             Console.WriteLine(report);
             if (options.Output is not null)
             {
@@ -58,6 +60,19 @@ internal static class Program
         var containerPilot = SupervisorSubject.ContainerPilot(scratch);
         var supervisors = containerPilot is null ? pilots : [.. pilots, containerPilot];
         Console.Error.WriteLine($"subjects: {string.Join(", ", supervisors.Select(s => $"{s.Name} ({s.Binary})"))}");
+
+        if (options.Scale)
+        {
+            var scale = await ScaleCost.RunAsync(supervisors, scratch, options.Peers, options.ScaleRuns, TimeSpan.FromSeconds(options.IdleSeconds), options.Checks);
+            var text = scale.ToMarkdown(supervisors[0].Name, Bench.MachineDescription());
+            Console.WriteLine(text);
+            if (options.Output is not null)
+            {
+                await File.WriteAllTextAsync(options.Output, text);
+                ScaleCost.WriteChart(scale, Path.ChangeExtension(options.Output, ".png"));
+            }
+            return 0;
+        }
 
         if (options.RssCurve)
         {
@@ -164,6 +179,16 @@ internal sealed class BenchOptions
     private HashSet<string>? _sections;
 
     public int Runs { get; private set; } = 10;
+    private int? _runs;
+
+    /// <summary>--scale: runs per subject and job count (each takes tens of seconds at 400 jobs).</summary>
+    public int ScaleRuns => _runs ?? 3;
+    public bool Scale { get; private set; }
+    public int IdleSeconds { get; private set; } = 20;
+    public bool Checks { get; private set; } = true;
+
+    /// <summary>--idle-allocations: how many idle jobs.</summary>
+    public int Jobs { get; private set; } = 10;
     public string? Output { get; private set; }
     public bool Peers { get; private set; } = true;
     public bool RssCurve { get; private set; }
@@ -182,6 +207,19 @@ internal sealed class BenchOptions
             {
                 case "--runs":
                     Runs = int.Parse(args[++i], CultureInfo.InvariantCulture);
+                    _runs = Runs;
+                    break;
+                case "--scale":
+                    Scale = true;
+                    break;
+                case "--idle-seconds":
+                    IdleSeconds = int.Parse(args[++i], CultureInfo.InvariantCulture);
+                    break;
+                case "--no-checks":
+                    Checks = false;
+                    break;
+                case "--jobs":
+                    Jobs = int.Parse(args[++i], CultureInfo.InvariantCulture);
                     break;
                 case "--out":
                     Output = args[++i];

@@ -30,7 +30,7 @@ public sealed class SupervisorRuntime : IAsyncDisposable
         Loggers = loggers;
         Registry = registry;
         Metrics = metrics;
-        _reaper = new OrphanReaper(timeProvider: time);
+        _reaper = new OrphanReaper();
     }
 
     public LogWriter Log { get; }

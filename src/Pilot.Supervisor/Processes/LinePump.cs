@@ -8,14 +8,22 @@ namespace Pilot.Supervisor.Processes;
 /// A line longer than <see cref="MaxLineBytes"/> is delivered in pieces of at most that many bytes, cut on a UTF-8
 /// character boundary (v3 stops the whole stream there instead). Invalid UTF-8 becomes U+FFFD.
 /// </summary>
+/// <remarks>
+/// The buffer starts at <see cref="InitialBufferBytes"/> and doubles (up to <see cref="MaxLineBytes"/> + 1) only when
+/// a read fills it: every job holds a pending read on two pipes for as long as it runs, and most jobs write little or
+/// nothing, so a full-size buffer up front (64 KiB × 2 per job) was most of what each idle job cost.
+/// </remarks>
 internal static class LinePump
 {
     public const int MaxLineBytes = 64 * 1024;
 
+    /// <summary>What a pump holds before its job has written anything.</summary>
+    public const int InitialBufferBytes = 128;
+
     public static async Task RunAsync(Stream stream, Action<string> onLine, CancellationToken cancellationToken)
     {
-        // One spare byte: a line of exactly MaxLineBytes plus its newline fits, and is not split.
-        var buffer = new byte[MaxLineBytes + 1];
+        // Grows to MaxLineBytes + 1: a line of exactly MaxLineBytes plus its newline fits, and is not split.
+        var buffer = new byte[InitialBufferBytes];
         var filled = 0;
         try
         {
@@ -29,6 +37,7 @@ internal static class LinePump
 
                 var scanFrom = filled;
                 filled += read;
+                var filledBuffer = filled == buffer.Length;
                 var start = 0;
                 int newline;
                 while ((newline = buffer.AsSpan(scanFrom, filled - scanFrom).IndexOf((byte)'\n')) >= 0)
@@ -37,6 +46,13 @@ internal static class LinePump
                     Emit(buffer.AsSpan(start, end - start), dropCarriageReturn: true, onLine);
                     start = end + 1;
                     scanFrom = start;
+                }
+
+                if (start == 0 && filled == buffer.Length && buffer.Length <= MaxLineBytes)
+                {
+                    // A line longer than the buffer so far: make room (the piece-cutting below needs the full size).
+                    Array.Resize(ref buffer, Math.Min(buffer.Length * 2, MaxLineBytes + 1));
+                    continue;
                 }
 
                 if (start == 0 && filled == buffer.Length)
@@ -50,6 +66,12 @@ internal static class LinePump
                 {
                     buffer.AsSpan(start, filled - start).CopyTo(buffer);
                     filled -= start;
+                }
+
+                if (filledBuffer && buffer.Length <= MaxLineBytes)
+                {
+                    // The job writes more than a read took: fewer, larger reads from now on.
+                    Array.Resize(ref buffer, Math.Min(buffer.Length * 2, MaxLineBytes + 1));
                 }
             }
         }

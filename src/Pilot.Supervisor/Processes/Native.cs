@@ -55,6 +55,14 @@ internal static partial class Native
     [LibraryImport(Libc, EntryPoint = "prctl", SetLastError = true)]
     public static partial int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
 
+    public const int P_ALL = 0, WEXITED = 4, WNOWAIT = 0x01000000;
+
+    /// <summary>siginfo_t is 128 bytes on Linux; <c>si_pid</c> sits at byte 16 on 64-bit targets (after signo, errno, code and padding).</summary>
+    public const int SigInfoBytes = 128, SigInfoPidOffset = 16;
+
+    [LibraryImport(Libc, EntryPoint = "waitid", SetLastError = true)]
+    public static unsafe partial int WaitId(int idType, int id, byte* info, int options);
+
     [LibraryImport(Libc, EntryPoint = "waitpid", SetLastError = true)]
     public static partial int WaitPid(int pid, out int status, int options);
 
@@ -104,6 +112,7 @@ internal static partial class Native
     public static unsafe partial nint Write(int fd, byte* buffer, nint count);
 
     public const uint MFD_CLOEXEC = 0x1, MFD_ALLOW_SEALING = 0x2, MFD_EXEC = 0x10;
+    public const int F_DUPFD_CLOEXEC = 1030;
     public const int F_ADD_SEALS = 1033, F_SEAL_SEAL = 0x1, F_SEAL_SHRINK = 0x2, F_SEAL_GROW = 0x4, F_SEAL_WRITE = 0x8;
 
     [LibraryImport(Libc, EntryPoint = "memfd_create", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]

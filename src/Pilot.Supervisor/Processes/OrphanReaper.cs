@@ -5,11 +5,18 @@ namespace Pilot.Supervisor.Processes;
 /// <summary>
 /// Reaps orphans re-parented to Pilot without ever touching a child the runtime's <see cref="System.Diagnostics.Process"/>
 /// waits for (DESIGN §2.3). Not PID 1: Pilot becomes a child subreaper so orphans of its jobs come to it. A pass —
-/// on SIGCHLD and every <c>pollInterval</c> (1 s) — lists <c>/proc/self/task/*/children</c> under the
-/// <see cref="ManagedChildren"/> lock and calls <c>waitpid(pid, WNOHANG)</c> for each pid that is not managed.
-/// Never <c>waitpid(-1)</c>, never SIG_IGN. As PID 1 the runtime also reaps everything; the passes are then harmless.
+/// on SIGCHLD — lists <c>/proc/self/task/*/children</c> under the <see cref="ManagedChildren"/> lock and calls
+/// <c>waitpid(pid, WNOHANG)</c> for each pid that is not managed. Never <c>waitpid(-1)</c>, never SIG_IGN. As PID 1
+/// the runtime also reaps everything; the passes are then harmless.
 /// </summary>
 /// <remarks>
+/// <para>Each wake-up — SIGCHLD, or the safety poll every <c>pollInterval</c> (1 s, for a SIGCHLD that never came) —
+/// first asks the kernel whether any child has exited at all: one <c>waitid(P_ALL, WEXITED|WNOHANG|WNOWAIT)</c>, which
+/// reaps nothing and sees every thread's children. The pass runs only when one has (an exited child of the runtime's
+/// still counts, so an orphan behind it is never missed). So an idle Pilot's poll costs one system call whatever the
+/// number of jobs, and so does the SIGCHLD of a job or health check the runtime has already reaped (the pass reads one
+/// file per thread and parses every child's pid); the reaper thread times its own poll, so no timer wakes a
+/// thread-pool thread to wake it.</para>
 /// <para>Every child of this process must come from <see cref="ProcessLauncher"/> (sharing the same <see cref="ManagedChildren"/>):
 /// a child started any other way looks like an orphan, gets reaped here, and the runtime then fails fast on ECHILD.</para>
 /// <para>The passes run on one dedicated thread that blocks between them, and a pass allocates nothing
@@ -19,30 +26,33 @@ namespace Pilot.Supervisor.Processes;
 public sealed class OrphanReaper : IAsyncDisposable
 {
     private readonly ManagedChildren _children;
-    private readonly TimeProvider _time;
     private readonly TimeSpan _pollInterval;
-    private readonly SemaphoreSlim _wake = new(0, 1);
+    // No spinning before it blocks (a SemaphoreSlim spins, ≈70 sched_yield calls per wake-up): the reaper waits for
+    // seconds at a time, never for microseconds.
+    private readonly ManualResetEventSlim _wake = new(initialState: false, spinCount: 0);
     private readonly ChildPidReader _reader = new();
     private PosixSignalRegistration? _sigchld;
-    private ITimer? _poll;
     private Thread? _thread;
     private volatile bool _stopping;
     private long _reaped;
     private long _passes;
+    private long _safetyPolls;
     private bool _setSubreaper;
 
-    public OrphanReaper(ManagedChildren? children = null, TimeProvider? timeProvider = null, TimeSpan? pollInterval = null)
+    public OrphanReaper(ManagedChildren? children = null, TimeSpan? pollInterval = null)
     {
         _children = children ?? ManagedChildren.Shared;
-        _time = timeProvider ?? TimeProvider.System;
         _pollInterval = pollInterval ?? TimeSpan.FromSeconds(1);
     }
 
     /// <summary>Orphans reaped so far.</summary>
     public long OrphansReaped => Interlocked.Read(ref _reaped);
 
-    /// <summary>Reaping passes done so far (SIGCHLD wake-ups and polls).</summary>
+    /// <summary>Reaping passes done so far (the first, then wake-ups that found an exited child).</summary>
     public long Passes => Interlocked.Read(ref _passes);
+
+    /// <summary>Safety polls done so far (each a pass only when some child has exited).</summary>
+    public long SafetyPolls => Interlocked.Read(ref _safetyPolls);
 
     /// <summary>True when this process is PID 1 (no subreaper flag needed).</summary>
     public static bool IsPid1 => Native.GetPid() == 1;
@@ -76,25 +86,18 @@ public sealed class OrphanReaper : IAsyncDisposable
         // A small stack: the loop holds a 512-byte read buffer and a few locals.
         _thread = new Thread(Loop, maxStackSize: 256 * 1024) { IsBackground = true, Name = "Pilot reaper" };
         _thread.Start();
-        _poll = _time.CreateTimer(static reaper => ((OrphanReaper)reaper!).Wake(), this, _pollInterval, _pollInterval);
     }
 
     /// <summary>Asks for a pass now (coalesced).</summary>
     public void Wake()
     {
-        if (_wake.CurrentCount == 0)
+        try
         {
-            try
-            {
-                _wake.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-            }
-            catch (ObjectDisposedException)
-            {
-                // A timer tick or SIGCHLD racing with DisposeAsync.
-            }
+            _wake.Set();
+        }
+        catch (ObjectDisposedException)
+        {
+            // SIGCHLD racing with DisposeAsync.
         }
     }
 
@@ -129,22 +132,43 @@ public sealed class OrphanReaper : IAsyncDisposable
         return reader.Pids[..count].ToArray();
     }
 
+    /// <summary>
+    /// True when some child of this process has exited and waits to be reaped (managed or not); reaps nothing.
+    /// Allocates nothing.
+    /// </summary>
+    public static unsafe bool AnyChildExited()
+    {
+        byte* info = stackalloc byte[Native.SigInfoBytes];
+        new Span<byte>(info, Native.SigInfoBytes).Clear();
+        return Native.WaitId(Native.P_ALL, 0, info, Native.WEXITED | Native.WNOHANG | Native.WNOWAIT) == 0
+            && *(int*)(info + Native.SigInfoPidOffset) != 0;
+    }
+
     private void Loop()
     {
+        var (first, safetyPoll) = (true, false);
         while (!_stopping)
         {
-            _ = ReapOnce();
-            _wake.Wait();
+            if (safetyPoll)
+            {
+                Interlocked.Increment(ref _safetyPolls);
+            }
+            // The runtime reaps its own children on SIGCHLD before the registered handlers run, so most wake-ups find no
+            // exited child at all, and the pass (one file per thread, every child's pid parsed) is skipped.
+            if (first || AnyChildExited())
+            {
+                _ = ReapOnce();
+            }
+            first = false;
+            safetyPoll = !_wake.Wait(_pollInterval);
+            // Reset before the pass: a SIGCHLD during it sets the event again, and is not lost.
+            _wake.Reset();
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         _sigchld?.Dispose();
-        if (_poll is not null)
-        {
-            await _poll.DisposeAsync().ConfigureAwait(false);
-        }
         _stopping = true;
         if (_thread is not null)
         {
@@ -160,5 +184,6 @@ public sealed class OrphanReaper : IAsyncDisposable
 
         _wake.Dispose();
         _reader.Dispose();
+        return ValueTask.CompletedTask;
     }
 }

@@ -54,6 +54,29 @@ public sealed class OrphanReaperTests
     }
 
     [Fact]
+    public async Task SafetyPoll_MakesNoPass_WhenNoChildHasExited()
+    {
+        var run = Launcher().Start(Request("exec sleep 30", null));
+        await using var reaper = new OrphanReaper(pollInterval: TimeSpan.FromMilliseconds(20));
+        try
+        {
+            reaper.Start();
+            (await EventuallyAsync(() => reaper.SafetyPolls >= 1, TimeSpan.FromSeconds(10))).ShouldBeTrue();
+            var (passes, polls) = (reaper.Passes, reaper.SafetyPolls);
+
+            (await EventuallyAsync(() => reaper.SafetyPolls >= polls + 10, TimeSpan.FromSeconds(10))).ShouldBeTrue();
+
+            OrphanReaper.AnyChildExited().ShouldBeFalse();
+            reaper.Passes.ShouldBe(passes);
+        }
+        finally
+        {
+            run.SignalGroup(SignalNames.SIGKILL);
+            await run.Exited.Bounded();
+        }
+    }
+
+    [Fact]
     public async Task ListChildren_HoldsEveryRunningChild_WhenSeveralRun()
     {
         var launcher = Launcher();

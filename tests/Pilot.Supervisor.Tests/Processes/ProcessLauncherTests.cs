@@ -177,6 +177,20 @@ public sealed class ProcessLauncherTests
     }
 
     [Fact]
+    public async Task Start_DeliversEveryLineWhole_WhenLinesOutgrowTheReadBufferStepByStep()
+    {
+        // Line lengths from 0 to ≈20 KiB: each crosses the pump's small first buffer and the doublings after it.
+        var lengths = Enumerable.Range(0, 60).Select(i => i * i * 6).ToList();
+        var script = "for n in " + string.Join(' ', lengths) + "; do head -c \"$n\" /dev/zero | tr '\\0' x; echo; done";
+        var output = new OutputCollector();
+
+        (await Launcher().Start(Request(script, output.Add)).Exited.Bounded()).Success.ShouldBeTrue();
+
+        output.Lines.Where(l => !l.IsStdErr).Select(l => l.Text.Length).ShouldBe(lengths);
+        output.Lines.ShouldAllBe(l => l.Text.All(c => c == 'x'));
+    }
+
+    [Fact]
     public async Task Start_KeepsLineWhole_WhenLineIsExactly64KiB()
     {
         var output = new OutputCollector();

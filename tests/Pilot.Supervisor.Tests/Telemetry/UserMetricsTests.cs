@@ -104,6 +104,29 @@ public sealed class UserMetricsTests
     }
 
     [Fact]
+    public async Task PilotMetrics_FollowEachJobsStateAndHealth_AndDropAnOlderSnapshot()
+    {
+        var registry = Metrics.NewCustomRegistry();
+        var metrics = new PilotMetrics(registry);
+
+        metrics.Observe(new JobSnapshot { Name = "a", State = JobState.Running, Health = HealthStatus.Healthy, Version = 1 });
+        metrics.Observe(new JobSnapshot { Name = "b", State = JobState.Running, Version = 2 });
+        metrics.Observe(new JobSnapshot { Name = "a", State = JobState.Stopped, Health = HealthStatus.Unhealthy, Restarts = 1, Version = 3 });
+        metrics.Observe(new JobSnapshot { Name = "a", State = JobState.Running, Health = HealthStatus.Healthy, Version = 2 }); // late, dropped
+
+        var text = await ExportAsync(registry);
+        text.ShouldContain("pilot_job_state{job=\"a\",state=\"stopped\"} 1");
+        text.ShouldContain("pilot_job_state{job=\"a\",state=\"running\"} 0");
+        text.ShouldContain("pilot_job_state{job=\"a\",state=\"idle\"} 0");
+        text.ShouldContain("pilot_job_health{job=\"a\",status=\"unhealthy\"} 1");
+        text.ShouldContain("pilot_job_health{job=\"a\",status=\"healthy\"} 0");
+        text.ShouldContain("pilot_job_restarts_total{job=\"a\"} 1");
+        text.ShouldContain("pilot_job_state{job=\"b\",state=\"running\"} 1");
+        text.ShouldContain("pilot_job_health{job=\"b\",status=\"unknown\"} 1");
+        text.ShouldContain("pilot_job_restarts_total{job=\"b\"} 0");
+    }
+
+    [Fact]
     public async Task PilotMetrics_ShowTheRestartBackoff_DelayAndDueTime()
     {
         var registry = Metrics.NewCustomRegistry();
