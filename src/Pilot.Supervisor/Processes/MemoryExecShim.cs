@@ -44,6 +44,12 @@ public sealed class MemoryExecShim
 
     private static MemoryExecShim Create()
     {
+        // The library is built once for every runtime (it has no runtime identifier of its own), so an arm64 Pilot
+        // may carry the x86-64 shim: it would not run there.
+        if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture != System.Runtime.InteropServices.Architecture.X64)
+        {
+            return new(null, "the in-memory exec shim is x86-64 only");
+        }
         using var program = typeof(MemoryExecShim).Assembly.GetManifestResourceStream(ResourceName);
         if (program is null)
         {
