@@ -23,7 +23,7 @@ public sealed class RunAsTests
                   name: "app",
                   user: "{{account.User}}",
                   exec: ["sh", "-c", "echo job-uid=$(id -u) job-groups=$(id -G | tr ' ' ','); exec sleep 600"],
-                  health: { exec: ["sh", "-c", "echo check-uid=$(id -u) check-gid=$(id -g)"], interval: 1, ttl: 5 },
+                  health: { exec: ["sh", "-c", "printf 'check-%s=%s check-gid=%s\\n' uid $(id -u) $(id -g)"], interval: 1, ttl: 5, timeout: "10s" },
                 },
                 { name: "by-ids", user: "{{account.Uid}}", group: "{{account.ExtraGroup}}", exec: ["sh", "-c", "echo ids-uid=$(id -u) ids-groups=$(id -G)"] },
               ],
