@@ -112,7 +112,6 @@ internal static partial class Native
     public static unsafe partial nint Write(int fd, byte* buffer, nint count);
 
     public const uint MFD_CLOEXEC = 0x1, MFD_ALLOW_SEALING = 0x2, MFD_EXEC = 0x10;
-    public const int F_DUPFD_CLOEXEC = 1030;
     public const int F_ADD_SEALS = 1033, F_SEAL_SEAL = 0x1, F_SEAL_SHRINK = 0x2, F_SEAL_GROW = 0x4, F_SEAL_WRITE = 0x8;
 
     [LibraryImport(Libc, EntryPoint = "memfd_create", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]

@@ -1,7 +1,5 @@
 using System.ComponentModel;
 using System.Diagnostics;
-using System.IO.Pipes;
-using Microsoft.Win32.SafeHandles;
 using Pilot.Supervisor.Config;
 
 namespace Pilot.Supervisor.Processes;
@@ -98,44 +96,16 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
                 }
             }
 
-            var (stdout, stderr) = (OwnPipe(process.StandardOutput), OwnPipe(process.StandardError));
             pumps =
             [
-                Task.Run(() => PumpAsync(stdout, line => Deliver(false, line), drain.Token)),
-                Task.Run(() => PumpAsync(stderr, line => Deliver(true, line), drain.Token)),
+                Task.Run(() => LinePump.RunAsync(process.StandardOutput.BaseStream, line => Deliver(false, line), drain.Token)),
+                Task.Run(() => LinePump.RunAsync(process.StandardError.BaseStream, line => Deliver(true, line), drain.Token)),
             ];
         }
 
         // Observed: MonitorAsync catches everything and hands it to whoever awaits the run's exit.
         _ = running.MonitorAsync(pumps, drain, _options.TimeProvider, _options.DrainTimeout);
         return running;
-    }
-
-    private static async Task PumpAsync(Stream pipe, Action<string> onLine, CancellationToken cancellationToken)
-    {
-        await using (pipe.ConfigureAwait(false))
-        {
-            await LinePump.RunAsync(pipe, onLine, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// The pipe under a redirected stream as a stream of Pilot's own (a duplicate descriptor), the runtime's reader
-    /// disposed: <see cref="Process"/> keeps that reader, with 12 KiB of buffers Pilot never uses, for the child's
-    /// whole life. Falls back to the reader's stream when the descriptor cannot be duplicated.
-    /// </summary>
-    private static Stream OwnPipe(StreamReader reader)
-    {
-        if (reader.BaseStream is PipeStream { SafePipeHandle: var handle } && !handle.IsInvalid)
-        {
-            var duplicate = Native.Fcntl((int)handle.DangerousGetHandle(), Native.F_DUPFD_CLOEXEC, 0);
-            if (duplicate >= 0)
-            {
-                reader.Dispose();
-                return new AnonymousPipeClientStream(PipeDirection.In, new SafePipeHandle(duplicate, ownsHandle: true));
-            }
-        }
-        return reader.BaseStream;
     }
 
     /// <summary>Starts the child (under <see cref="ManagedChildren.Gate"/>).</summary>
@@ -179,7 +149,7 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
             RedirectStandardInput = false,
             RedirectStandardOutput = !raw,
             RedirectStandardError = !raw,
-            // The runtime's readers are never read from (OwnPipe), but each sizes a char buffer from its encoding.
+            // The pumps read the readers' streams, never the readers, but each reader sizes a char buffer from its encoding.
             StandardOutputEncoding = raw ? null : UnreadEncoding.Instance,
             StandardErrorEncoding = raw ? null : UnreadEncoding.Instance,
         };
@@ -222,9 +192,10 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
 }
 
 /// <summary>
-/// The encoding given to the runtime's <see cref="StreamReader"/> of a redirected stream, which Pilot never reads from
-/// (the pumps decode UTF-8 themselves from a duplicate of the pipe): it only makes the reader's char buffer one char
-/// instead of 8 KiB, which every job would otherwise hold twice for as long as it runs.
+/// The encoding given to the runtime's <see cref="StreamReader"/> of a redirected stream, which Pilot never reads
+/// through (the pumps read its base stream and decode UTF-8 themselves): it only makes the reader's char buffer one
+/// char instead of 8 KiB, which every job would otherwise hold twice for as long as it runs. (Disposing the reader
+/// does not free its buffers: Process keeps it, and the reader keeps them.)
 /// </summary>
 internal sealed class UnreadEncoding : System.Text.Encoding
 {
