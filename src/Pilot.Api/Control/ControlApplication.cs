@@ -59,7 +59,7 @@ internal sealed class ControlApplication : IAsyncDisposable
         services.AddRoutingCore();
         // Routing's middleware writes to it; nothing listens (Pilot has no diagnostics subscribers).
         services.AddSingleton(new System.Diagnostics.DiagnosticListener("Microsoft.AspNetCore"));
-        var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = false, ValidateOnBuild = false });
+        var provider = services.BuildServiceProvider();
 
         var pipeline = new ApplicationBuilder(provider);
         var replies = new ReplyHandling(options, provider);
@@ -174,16 +174,19 @@ internal sealed class ControlApplication : IAsyncDisposable
             {
                 var text = context.Request.Query[parameter.Name].ToString();
                 var type = Nullable.GetUnderlyingType(parameter.ParameterInfo.ParameterType) ?? parameter.ParameterInfo.ParameterType;
-                var expected = type == typeof(int) ? (int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out _), "an integer")
-                    : type == typeof(bool) ? (bool.TryParse(text, out _), "true or false")
-                    : (true, "");
-                if (text.Length > 0 && !expected.Item1)
+                if (text.Length > 0 && Expected(type, text) is { } expected)
                 {
-                    return $"{parameter.Name}: \"{text}\" is not {expected.Item2}";
+                    return $"{parameter.Name}: \"{text}\" is not {expected}";
                 }
             }
             return null;
         }
+
+        /// <summary>What <paramref name="text"/> should have been for a parameter of <paramref name="type"/>; null when it reads.</summary>
+        private static string? Expected(Type type, string text) =>
+            type == typeof(int) && !int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out _) ? "an integer"
+            : type == typeof(bool) && !bool.TryParse(text, out _) ? "true or false"
+            : null;
 
         private static Task NotFoundAsync(HttpContext context) =>
             Problems.WriteAsync(context, StatusCodes.Status404NotFound, $"no route for {context.Request.Path}");

@@ -1,9 +1,6 @@
-using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pilot.Api.Hosting;
-using Pilot.Api.V3;
 using Pilot.Supervisor.Control;
 using Pilot.Supervisor.Hosting;
 
@@ -141,7 +138,7 @@ public sealed class ControlPlane : IAsyncDisposable
 
     private async Task StopOnceAsync(CancellationToken cancellationToken)
     {
-        _log.LogDebug("control: stopping control server");
+        LogStopping(_log);
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _server.StopAsync(cancellationToken).ConfigureAwait(false);
         LogStopped(_log, _socketPath);
@@ -157,7 +154,7 @@ public sealed class ControlPlane : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(log);
         if (stage == ReloadStage.Stopping)
         {
-            log.LogDebug("control: stopping control server");
+            LogStopping(log);
             LogStopped(log, socketPath);
         }
         else
@@ -175,6 +172,8 @@ public sealed class ControlPlane : IAsyncDisposable
     }
 
     private static void LogServing(ILogger log, string socketPath) => log.LogInformation("control: serving at {Path}", socketPath);
+
+    private static void LogStopping(ILogger log) => log.LogDebug("control: stopping control server");
 
     private static void LogStopped(ILogger log, string socketPath)
     {

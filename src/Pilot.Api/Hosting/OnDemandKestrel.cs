@@ -94,7 +94,7 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
             {
                 // The connection stays queued; the next client, or this retry, starts the server.
                 _log.LogError(ex, "{Role}: cannot start the {Role} server", _role, _role);
-                PollInterop.WaitReadable(-1, _wake, (int)TimeSpan.FromSeconds(1).TotalMilliseconds);
+                PollInterop.WaitForWake(_wake, TimeSpan.FromSeconds(1));
             }
         }
     }
@@ -113,7 +113,7 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
         {
             // Out of descriptors or memory: the client stays in the backlog; try again shortly rather than spin on it.
             _log.LogWarning("{Role}: cannot accept a connection: {Error}", _role, Marshal.GetPInvokeErrorMessage(errno));
-            PollInterop.WaitReadable(-1, _wake, (int)AcceptRetry.TotalMilliseconds);
+            PollInterop.WaitForWake(_wake, AcceptRetry);
         }
         return false;
     }
@@ -242,11 +242,14 @@ internal static unsafe class PollInterop
         _ = Libc.Write(eventFd, &one, sizeof(ulong));
     }
 
-    /// <summary>
-    /// Blocks until <paramref name="socket"/> has a client waiting (true), or <paramref name="wake"/> is signalled, a
-    /// signal interrupts or <paramref name="timeoutMilliseconds"/> pass (false). A negative socket waits on the wake alone.
-    /// </summary>
-    public static bool WaitReadable(int socket, int wake, int timeoutMilliseconds = -1)
+    /// <summary>Blocks until <paramref name="socket"/> has a client waiting (true), or <paramref name="wake"/> is signalled or a signal interrupts (false).</summary>
+    public static bool WaitReadable(int socket, int wake) => Poll(socket, wake, -1);
+
+    /// <summary>Waits <paramref name="timeout"/>, ended early when <paramref name="wake"/> is signalled (Pilot is stopping).</summary>
+    public static void WaitForWake(int wake, TimeSpan timeout) => _ = Poll(-1, wake, (int)timeout.TotalMilliseconds);
+
+    /// <summary>poll(2) on both descriptors (a negative one is not watched); true when only the socket is readable.</summary>
+    private static bool Poll(int socket, int wake, int timeoutMilliseconds)
     {
         var fds = stackalloc Libc.PollFd[2];
         fds[0] = new Libc.PollFd { Fd = socket, Events = Libc.POLLIN };
