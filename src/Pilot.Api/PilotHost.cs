@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pilot.Api.Cli;
 using Pilot.Api.Control;
@@ -9,8 +11,9 @@ using Pilot.Supervisor.Hosting;
 namespace Pilot.Api;
 
 /// <summary>
-/// The run path: the control socket first, then the jobs while Kestrel starts on that socket, then waiting until every
-/// job has halted or a shutdown (SIGTERM) has completed. Composed by hand: no generic host, no container.
+/// The run path: the control socket is bound first, then the generic host starts Pilot's hosted services (the control
+/// plane, the reaper and signals, the job graph, Consul sync, telemetry); Pilot runs until every job has halted or a
+/// shutdown (SIGTERM) has completed, and the host stops them in reverse.
 /// </summary>
 internal static class PilotHost
 {
@@ -48,18 +51,23 @@ internal static class PilotHost
                 runtime => [new TelemetryServer(runtime.Registry, () => runtime.Supervisor, runtime.Loggers, ListenerIdle.TelemetryIdleAfter)]);
             controlLog = runtime.Loggers.CreateLogger("control");
             await using var trimmer = new IdleHeapTrimmer(TimeProvider.System, runtime.Log);
-            var starting = runtime.StartAsync(signals, cancellationToken);
-            await using var control = await ControlPlane.StartAsync(listener, new ControlPlaneOptions
+            await using var control = new ControlPlaneService(listener, new ControlPlaneOptions
             {
                 Supervisor = runtime.Supervisor,
                 Observer = new MetricsControlObserver(runtime.Metrics),
                 Loggers = runtime.Loggers,
                 DevListener = devListener,
                 IdleAfter = ListenerIdle.ControlIdleAfter,
-            }, cancellationToken).ConfigureAwait(false);
+            });
+            // Start order (stop is the reverse): the control plane, the reaper and signals, the job graph, Consul sync,
+            // telemetry (PilotGenericHost).
+            var builder = PilotGenericHost.CreateBuilder(runtime.Loggers);
+            builder.Services.AddSingleton<IHostedService>(control);
+            runtime.AddHostedServices(builder.Services, signals);
+            using var host = builder.Build();
             try
             {
-                await starting.ConfigureAwait(false);
+                await host.StartAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (ComponentStartException failure)
             {
@@ -67,8 +75,11 @@ internal static class PilotHost
                 return await FailAsync(failure.Message).ConfigureAwait(false);
             }
             trimmer.Start();
-            // The supervisor completes when every job has halted or a shutdown completed, with Pilot's exit code.
-            return await runtime.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
+            // The supervisor completes when every job has halted or a shutdown completed, with Pilot's exit code. The
+            // host is stopped only after its start has returned: a stop during start-up would cancel what is starting.
+            var exitCode = await runtime.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            return exitCode;
         }
     }
 

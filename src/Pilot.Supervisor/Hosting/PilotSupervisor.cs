@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Control;
 using Pilot.Supervisor.Events;
@@ -65,11 +66,10 @@ public interface ISupervisedComponent
 /// One loop owns the job list and the config: reloads (serialised, whoever asked) and the ends of jobs are requests to it,
 /// so a reload is never cut short by its caller and the end of the last job is seen once.
 /// </summary>
-public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
+public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleService, IAsyncDisposable
 {
     /// <summary>Beyond a job's stop budget: the SIGKILL wait, the output drain and the deregistration of a stopping job.</summary>
     private static readonly TimeSpan StopSlack = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan ComponentStopLimit = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan KillAcknowledgeLimit = TimeSpan.FromSeconds(1);
 
     private readonly PilotSupervisorOptions _options;
@@ -131,8 +131,11 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
     /// <summary>Completes with Pilot's exit code once everything has stopped.</summary>
     public Task<int> Completion => _exit.Task;
 
-    /// <summary>Starts every job, then the components, then publishes <c>startup</c>.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The host's start of the job graph: every job starts (subscribed to the bus before any runs). The components
+    /// (<see cref="StartComponentAsync"/>) start after it, and <see cref="StartedAsync"/> then publishes <c>startup</c>.
+    /// </summary>
+    public Task StartAsync(CancellationToken cancellationToken)
     {
         ProcessEnvironment.Set("CONTAINERPILOT_PID", Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         var config = Config;
@@ -152,11 +155,43 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
                 StartJobsLocked(JobsOf(config), config);
             }
         }
-        await _components.StartAsync(config, Bus, cancellationToken).ConfigureAwait(false);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Every hosted service has started (v3: jobs, then watches and telemetry, then <c>startup</c>): publishes
+    /// <c>startup</c> and starts the loop that serves reloads and sees the end of the jobs.
+    /// </summary>
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
         Bus.Publish(Event.GlobalStartup);
         _loop = RunAsync();
         _requests.Writer.TryWrite(new CheckHalted());
+        return Task.CompletedTask;
     }
+
+    /// <summary>The host's stop: a supervisor that has not finished shuts down (in order, as for SIGTERM) first.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (!_exit.Task.IsCompleted)
+        {
+            BeginShutdown();
+            await _exit.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    Task IHostedLifecycleService.StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedLifecycleService.StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedLifecycleService.StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>A component beside the jobs starts with the running config; reloads restart it from then on.</summary>
+    public Task StartComponentAsync(ISupervisedComponent component, CancellationToken cancellationToken) =>
+        _components.StartAsync(component, Config, Bus, cancellationToken);
+
+    public Task StopComponentAsync(ISupervisedComponent component, CancellationToken cancellationToken) =>
+        _components.StopAsync(component, cancellationToken);
 
     /// <summary>The jobs the config runs: its own, plus the telemetry service job when telemetry is on.</summary>
     private static ImmutableArray<JobConfig> JobsOf(PilotConfig config)
@@ -309,7 +344,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the components and completes <see cref="Completion"/>; the first call does it, later ones wait for it.</summary>
+    /// <summary>Completes <see cref="Completion"/> with Pilot's exit code, once; the host then stops the components.</summary>
     private Task FinishAsync()
     {
         int exitCode;
@@ -322,14 +357,8 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
             _finishing = true;
             exitCode = _shuttingDown ? _shutdownExitCode : Volatile.Read(ref _failedExitCode);
         }
-        return FinishCoreAsync(exitCode);
-    }
-
-    private async Task FinishCoreAsync(int exitCode)
-    {
-        using var limit = new CancellationTokenSource(ComponentStopLimit, _time);
-        await _components.StopAsync(limit.Token).ConfigureAwait(false);
         _exit.TrySetResult(exitCode);
+        return _exit.Task;
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pilot.Supervisor.Control;
 using Pilot.Supervisor.Discovery;
@@ -9,20 +11,24 @@ using Prometheus;
 namespace Pilot.Supervisor.Hosting;
 
 /// <summary>
-/// The supervisor with everything around it, composed by hand — no dependency-injection container, no generic host, whose
-/// start-up cost more than the rest of Pilot: v3-format logging for everything that logs through <see cref="ILogger"/>,
-/// the Prometheus registry with Pilot's and the user's metrics, Consul discovery, the orphan reaper and the signal relay.
+/// The supervisor with everything around it: v3-format logging for everything that logs through <see cref="ILogger"/>,
+/// the Prometheus registry with Pilot's and the user's metrics, Consul discovery and the orphan reaper; run as hosted
+/// services of the generic host (<see cref="PilotGenericHost"/>, <see cref="AddHostedServices"/>).
 /// <code>
 /// await using var runtime = SupervisorRuntime.Create(options, r => [new TelemetryServer(r.Registry, ...)]);
-/// await runtime.StartAsync(signals, ct);  // the jobs start
-/// var exitCode = await runtime.Completion; // every job halted, or a shutdown (SIGTERM) completed
+/// var builder = PilotGenericHost.CreateBuilder(runtime.Loggers);
+/// runtime.AddHostedServices(builder.Services, signals);
+/// using var host = builder.Build();
+/// await host.StartAsync(ct);                // the jobs start, then Consul sync and telemetry
+/// var exitCode = await runtime.Completion;  // every job halted, or a shutdown (SIGTERM) completed
+/// await host.StopAsync(ct);
 /// </code>
 /// </summary>
 public sealed class SupervisorRuntime : IAsyncDisposable
 {
     private readonly OrphanReaper _reaper;
     private readonly List<ISupervisedComponent> _components = [];
-    private SignalRelay? _signals;
+    private InitService? _init;
 
     private SupervisorRuntime(LogWriter log, ILoggerFactory loggers, CollectorRegistry registry, PilotMetrics metrics, TimeProvider time)
     {
@@ -58,7 +64,15 @@ public sealed class SupervisorRuntime : IAsyncDisposable
         var log = new LogWriter(options.Config.Logging, options.Time);
         var loggers = new LoggerFactory(
             [new PilotLoggerProvider(log)],
-            new LoggerFilterOptions { Rules = { new LoggerFilterRule(null, "Microsoft", LogLevel.Warning, null) } });
+            new LoggerFilterOptions
+            {
+                Rules =
+                {
+                    new LoggerFilterRule(null, "Microsoft", LogLevel.Warning, null),
+                    // The generic host's own lines: Pilot reports a service that cannot start in v3's words itself.
+                    new LoggerFilterRule(null, "Microsoft.Extensions.Hosting", LogLevel.None, null),
+                },
+            });
         var registry = Prometheus.Metrics.NewCustomRegistry();
         var pilotMetrics = new PilotMetrics(registry);
         var runtime = new SupervisorRuntime(log, loggers, registry, pilotMetrics, options.Time);
@@ -87,24 +101,37 @@ public sealed class SupervisorRuntime : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts the reaper, hands <paramref name="signals"/> to the supervisor (the ones kept since Pilot started first: a
-    /// SIGTERM during start-up means no job starts), then starts the jobs and the components. A component that cannot
-    /// start throws <see cref="ComponentStartException"/>.
+    /// Adds Pilot's hosted services after whatever <paramref name="services"/> holds (the control plane), in start order:
+    /// the reaper and <paramref name="signals"/> (the ones kept since Pilot started go to the supervisor: a SIGTERM during
+    /// start-up means no job starts), the job graph, then each component (Consul sync, telemetry). A component that
+    /// cannot start throws <see cref="ComponentStartException"/> from the host's start.
     /// </summary>
-    public Task StartAsync(SignalRelay signals, CancellationToken cancellationToken)
+    public void AddHostedServices(IServiceCollection services, SignalRelay signals)
     {
+        ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(signals);
-        _reaper.Start();
-        _signals = signals;
-        signals.Attach(Supervisor.HandleSignal);
-        return Supervisor.StartAsync(cancellationToken);
+        _init = new InitService(_reaper, signals, Supervisor);
+        // As instances, not types: the container neither reflects over constructors nor disposes them (this runtime does).
+        services.AddSingleton<IHostedService>(_init);
+        services.AddSingleton<IHostedService>(Supervisor);
+        foreach (var component in _components)
+        {
+            services.AddSingleton<IHostedService>(new ComponentService(component, Supervisor));
+        }
     }
 
     /// <summary>Signals are kept again (the caller owns the relay), then everything stops, the components last started first.</summary>
     public async ValueTask DisposeAsync()
     {
-        _signals?.Detach();
-        await _reaper.DisposeAsync().ConfigureAwait(false);
+        // The init service stops the reaper (and gives the signals back) unless the host never got that far.
+        if (_init is not null)
+        {
+            await _init.DisposeAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            await _reaper.DisposeAsync().ConfigureAwait(false);
+        }
         foreach (var component in Enumerable.Reverse(_components))
         {
             if (component is IAsyncDisposable disposable)

@@ -1,4 +1,7 @@
 using System.Collections.Immutable;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Control;
 using Pilot.Supervisor.Events;
@@ -16,6 +19,7 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("pilot-sup-").FullName;
     private readonly List<PilotSupervisor> _supervisors = [];
+    private readonly List<IHost> _hosts = [];
 
     private static JobConfig ShJob(string name, string script) =>
         new() { Name = name, Exec = ProcessTestSupport.Sh(script) };
@@ -34,6 +38,20 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
         }, log);
         _supervisors.Add(supervisor);
         return (supervisor, new EventRecorder(supervisor.Bus), logPath);
+    }
+
+    /// <summary>The supervisor and its components run as in <c>pilot</c>: hosted services of Pilot's generic host.</summary>
+    private Task StartAsync(PilotSupervisor supervisor, params ISupervisedComponent[] components)
+    {
+        var builder = PilotGenericHost.CreateBuilder(NullLoggerFactory.Instance);
+        builder.Services.AddSingleton<IHostedService>(supervisor);
+        foreach (var component in components)
+        {
+            builder.Services.AddSingleton<IHostedService>(new ComponentService(component, supervisor));
+        }
+        var host = builder.Build();
+        _hosts.Add(host);
+        return host.StartAsync(TestContext.Current.CancellationToken);
     }
 
     [Fact]
@@ -55,7 +73,7 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
         };
         var (supervisor, events, _) = Create(config);
 
-        await supervisor.StartAsync(TestContext.Current.CancellationToken);
+        await StartAsync(supervisor);
         await events.WaitForAsync(new Event(EventCode.ExitSuccess, "c"), seconds: 60);
 
         (await File.ReadAllLinesAsync(marker, TestContext.Current.CancellationToken)).ShouldBe(["a", "b", "c"]);
@@ -78,7 +96,7 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
             ],
         };
         var (supervisor, events, _) = Create(config);
-        await supervisor.StartAsync(TestContext.Current.CancellationToken);
+        await StartAsync(supervisor);
         await WaitForFileLineAsync(marker, "app-up");
 
         var exitCode = await supervisor.ShutdownAsync().Bounded();
@@ -98,7 +116,7 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
             Jobs = [ShJob("stubborn", "trap '' TERM; echo ready; while true; do sleep 0.1; done") with { StopTimeout = TimeSpan.FromSeconds(1) }],
         };
         var (supervisor, events, logPath) = Create(config);
-        await supervisor.StartAsync(TestContext.Current.CancellationToken);
+        await StartAsync(supervisor);
         await WaitForFileLineAsync(logPath, "ready", contains: true);
         var started = DateTime.UtcNow;
 
@@ -117,7 +135,7 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
         var config = new PilotConfig { Jobs = [ShJob("ok", okScript), ShJob("bad", badScript)] };
         var (supervisor, _, _) = Create(config);
 
-        await supervisor.StartAsync(TestContext.Current.CancellationToken);
+        await StartAsync(supervisor);
 
         (await supervisor.Completion.Bounded()).ShouldBe(7);
     }
@@ -126,7 +144,7 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
     public async Task Supervisor_Exits_WhenShutdownAndNoJobs()
     {
         var (supervisor, _, _) = Create(new PilotConfig());
-        await supervisor.StartAsync(TestContext.Current.CancellationToken);
+        await StartAsync(supervisor);
 
         (await supervisor.ShutdownAsync().Bounded()).ShouldBe(0);
     }
@@ -141,7 +159,7 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
             Jobs = [ShJob("chatty", $"yes {new string('x', 98)} | head -n {lines}")],
         };
         var (supervisor, _, logPath) = Create(config);
-        await supervisor.StartAsync(TestContext.Current.CancellationToken);
+        await StartAsync(supervisor);
         await supervisor.Completion.Bounded();
 
         var count = 0;
@@ -169,7 +187,7 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
             }],
         };
         var (supervisor, events, _) = Create(config);
-        await supervisor.StartAsync(TestContext.Current.CancellationToken);
+        await StartAsync(supervisor);
 
         supervisor.PutEnvironment(new Dictionary<string, string> { ["PILOT_TEST_VAR"] = "a=b c", ["PILOT_TEST_EMPTY"] = "" });
         supervisor.HandleSignal(SignalNames.SIGUSR2);
@@ -182,7 +200,7 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
     public async Task Maintenance_PublishesOnEveryRequest_AndReportsWhetherTheStateChanged()
     {
         var (supervisor, events, _) = Create(new PilotConfig { Jobs = [ShJob("idle", "sleep 30")] });
-        await supervisor.StartAsync(TestContext.Current.CancellationToken);
+        await StartAsync(supervisor);
 
         (await supervisor.SetMaintenanceAsync(true, TestContext.Current.CancellationToken)).ShouldBeTrue();
         (await supervisor.SetMaintenanceAsync(true, TestContext.Current.CancellationToken)).ShouldBeFalse();
@@ -200,7 +218,7 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
         var (supervisor, _, _) = Create(new PilotConfig { Jobs = [ShJob("app", $"touch {marker}; sleep 30")] });
 
         var exit = supervisor.ShutdownAsync();
-        await supervisor.StartAsync(TestContext.Current.CancellationToken);
+        await StartAsync(supervisor);
 
         (await exit.Bounded()).ShouldBe(0);
         supervisor.GetStatus().Jobs.ShouldBeEmpty();
@@ -213,7 +231,7 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
         var config = new PilotConfig { Jobs = [ShJob("a", "sleep 30"), ShJob("b", "sleep 30"), ShJob("c", "sleep 30")] };
         var (supervisor, _, _) = Create(config);
 
-        var start = supervisor.StartAsync(TestContext.Current.CancellationToken);
+        var start = StartAsync(supervisor);
         var exit = supervisor.ShutdownAsync();
         await start.Bounded();
 
@@ -229,7 +247,7 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
         await File.WriteAllTextAsync(path, $"{{ jobs: [ {Job("old")} ] }}", TestContext.Current.CancellationToken);
         var loaded = ConfigLoader.LoadFile(path, ProcessEnvironment.Snapshot());
         var (supervisor, events, _) = Create(loaded.Config!, path);
-        await supervisor.StartAsync(TestContext.Current.CancellationToken);
+        await StartAsync(supervisor);
         await events.WaitForAsync(new Event(EventCode.Startup, Event.GlobalSource));
         await File.WriteAllTextAsync(path, $"{{ jobs: [ {Job("new")} ] }}", TestContext.Current.CancellationToken);
 
@@ -249,20 +267,76 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Components_StartAndStopOnce_HoweverOftenAsked()
+    public async Task Components_StartAndStopOnce_HoweverOftenAsked_AndAReloadRestartsOnlyWhatTheHostRuns()
     {
         var component = new CountingComponent();
         var components = new SupervisedComponents([component], new LogWriter(new LoggingConfig(), output: TextWriter.Null));
         var config = new PilotConfig();
         await using var bus = new EventBus();
+        var cancellation = TestContext.Current.CancellationToken;
 
-        await components.StartAsync(config, bus, TestContext.Current.CancellationToken);
-        await components.StartAsync(config, bus, TestContext.Current.CancellationToken);
-        await components.StopAsync(TestContext.Current.CancellationToken);
-        await components.StopAsync(TestContext.Current.CancellationToken);
-        await components.StartAsync(config, bus, TestContext.Current.CancellationToken);
+        await components.StartAsync(config, bus, cancellation); // a reload before the host started it: nothing
+        await components.StartAsync(component, config, bus, cancellation); // the host
+        await components.StartAsync(config, bus, cancellation); // a reload's start: it runs already
+        await components.StopAsync(cancellation); // a reload's stop
+        await components.StopAsync(cancellation);
+        await components.StartAsync(config, bus, cancellation); // the reload's start
+        await components.StopAsync(component, cancellation); // the host
+        await components.StopAsync(component, cancellation);
+        await components.StartAsync(config, bus, cancellation); // a reload after the host stopped it: nothing
 
-        (component.Starts, component.Stops).ShouldBe((2, 1));
+        (component.Starts, component.Stops).ShouldBe((2, 2));
+    }
+
+    [Fact]
+    public async Task GenericHost_StartsTheJobGraphThenTheComponents_ThenPublishesStartup_AndStopsInReverse()
+    {
+        var order = new List<string>();
+        var config = new PilotConfig { Jobs = [ShJob("app", "exec sleep 30")] };
+        var (supervisor, events, _) = Create(config);
+        using var observer = supervisor.Bus.Observe(e =>
+        {
+            if (e == new Event(EventCode.Startup, Event.GlobalSource))
+            {
+                lock (order)
+                {
+                    order.Add("startup");
+                }
+            }
+        });
+        var first = new RecordingComponent("consul", order, supervisor);
+        var second = new RecordingComponent("telemetry", order, supervisor);
+
+        await StartAsync(supervisor, first, second);
+        await events.WaitForAsync(new Event(EventCode.Startup, Event.GlobalSource));
+        await _hosts[^1].StopAsync(TestContext.Current.CancellationToken).Bounded();
+
+        // The job graph had started the job when the first component started; a host stop shuts the jobs down after the components.
+        order.ShouldBe(["start consul (app started)", "start telemetry (app started)", "startup", "stop telemetry", "stop consul"]);
+        supervisor.Completion.IsCompletedSuccessfully.ShouldBeTrue();
+        supervisor.GetStatus().Jobs.ShouldAllBe(j => j.State == JobState.Completed);
+    }
+
+    private sealed class RecordingComponent(string name, List<string> order, PilotSupervisor supervisor) : ISupervisedComponent
+    {
+        public Task StartAsync(PilotConfig config, EventBus bus, CancellationToken cancellationToken)
+        {
+            var created = supervisor.GetStatus().Jobs.Any(j => j.Name == "app");
+            lock (order)
+            {
+                order.Add($"start {name} ({(created ? "app started" : "no app")})");
+            }
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken)
+        {
+            lock (order)
+            {
+                order.Add($"stop {name}");
+            }
+            return Task.CompletedTask;
+        }
     }
 
     private sealed class CountingComponent : ISupervisedComponent
@@ -300,6 +374,10 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var host in _hosts)
+        {
+            host.Dispose();
+        }
         foreach (var supervisor in _supervisors)
         {
             await supervisor.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
