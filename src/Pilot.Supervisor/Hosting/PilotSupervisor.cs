@@ -13,59 +13,19 @@ using LogLevel = Pilot.Supervisor.Config.LogLevel;
 
 namespace Pilot.Supervisor.Hosting;
 
-/// <summary>Everything the supervisor is built from; the API host fills it in, tests swap the launcher and clock.</summary>
-public sealed record PilotSupervisorOptions
-{
-    /// <summary>The config file, re-read on reload.</summary>
-    public required string ConfigPath { get; init; }
-    public required PilotConfig Config { get; init; }
-    public IProcessLauncher? Launcher { get; init; }
-    public TimeProvider Time { get; init; } = TimeProvider.System;
-    /// <summary>Builds the Consul registration of a job with a port; null = no discovery.</summary>
-    public Func<JobConfig, PilotConfig, IServiceRegistration?>? ServiceRegistrations { get; init; }
-    /// <summary>Where user metrics go; null = no telemetry metrics (every posted key is unknown).</summary>
-    public IUserMetrics? UserMetrics { get; init; }
-    /// <summary>Pilot's own metrics, fed from the bus and from job snapshots; null = none.</summary>
-    public Telemetry.PilotMetrics? PilotMetrics { get; init; }
-    /// <summary>Extra components with the supervisor's lifetime (watches, telemetry), started after the jobs.</summary>
-    public ImmutableArray<ISupervisedComponent> Components { get; init; } = [];
-    public string Version { get; init; } = "dev";
-    /// <summary>Told when an accepted reload starts stopping the old config and when the new one is about to start.</summary>
-    public Action<ReloadStage>? ReloadStages { get; init; }
-}
-
-/// <summary>The points of a reload where v3 stopped its control server and started a new one.</summary>
-public enum ReloadStage
-{
-    /// <summary>The new config is valid; the old jobs are about to stop.</summary>
-    Stopping,
-    /// <summary>The new config is loaded; its jobs are about to start.</summary>
-    Starting,
-}
-
-/// <summary>Receives user metric values posted to the control plane.</summary>
-public interface IUserMetrics
-{
-    MetricPutResult Put(IReadOnlyDictionary<string, double> values);
-
-    /// <summary>Applies a reloaded <c>telemetry.metrics</c>, keeping values of metrics that still exist.</summary>
-    void Reconfigure(ImmutableArray<MetricConfig> metrics);
-}
-
-/// <summary>A part of Pilot that lives beside the jobs (watches, telemetry listener) and restarts on reload.</summary>
-public interface ISupervisedComponent
-{
-    Task StartAsync(PilotConfig config, EventBus bus, CancellationToken cancellationToken);
-    Task StopAsync(CancellationToken cancellationToken);
-    ImmutableArray<WatchSnapshot> Watches => [];
-}
-
 /// <summary>
-/// The supervisor: builds jobs from the config, runs them on one bus, handles signals, reload, maintenance and an
-/// orderly shutdown, and decides Pilot's exit code. The control plane talks to it only through <see cref="ISupervisorControl"/>.
-/// One loop owns the job list and the config: reloads (serialised, whoever asked) and the ends of jobs are requests to it,
-/// so a reload is never cut short by its caller and the end of the last job is seen once.
+/// The supervisor, the generic host's job graph service: builds jobs from the config (<see cref="JobGraph"/>), runs them
+/// on one bus, handles signals, reload, maintenance and an orderly shutdown, and decides Pilot's exit code. The control
+/// plane talks to it only through <see cref="ISupervisorControl"/>.
 /// </summary>
+/// <remarks>
+/// One loop is the only writer of the supervisor's state (the jobs, the config, maintenance, shutdown, the exit code):
+/// everything that changes it — starting, a signal, a job's exit policy, a reload, maintenance, the end of a job or of
+/// the stop window — is a request to the loop. The loop never waits for jobs: a reload's wait for the jobs it stops,
+/// and the components' restart, run beside it and post their end back, so the loop keeps serving meanwhile (a
+/// shutdown during a reload is seen at once). Readers (status, the control plane, the jobs' stop hooks) see the
+/// immutable <see cref="View"/> the loop publishes.
+/// </remarks>
 public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleService, IAsyncDisposable
 {
     /// <summary>Beyond a job's stop budget: the SIGKILL wait, the output drain and the deregistration of a stopping job.</summary>
@@ -76,31 +36,38 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
     private readonly TimeProvider _time;
     private readonly JobRuntime _runtime;
     private readonly SupervisedComponents _components;
-    private readonly Channel<SupervisorRequest> _requests = Channel.CreateUnbounded<SupervisorRequest>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Lock _gate = new();
+    private readonly Channel<Request> _requests = Channel.CreateUnbounded<Request>(new UnboundedChannelOptions { SingleReader = true });
     private readonly TaskCompletionSource<int> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _disposing = new();
-    // Jobs a reload stopped: their ends are Pilot's doing, not an outcome (touched by the loop only).
+    private int _disposed;
+    private Task _loop = Task.CompletedTask;
+    private Task _stopWindow = Task.CompletedTask;
+    // What readers see; replaced (never changed) by the loop.
+    private View _view;
+
+    // The loop's own state: only the loop reads or writes these.
+    // Jobs a reload stopped: their ends are Pilot's doing, not an outcome.
     private readonly HashSet<Job> _retired = [];
-    private ImmutableList<Job> _jobs = ImmutableList<Job>.Empty;
-    private PilotConfig _config;
-    private bool _maintenance;
-    private bool _shuttingDown;
+    // Reloads asked for while one runs: they run next, one at a time.
+    private readonly Queue<TaskCompletionSource<ReloadResult>> _waitingReloads = new();
+    private bool _reloading;
+    private bool _started;
     private bool _finishing;
     private int _failedExitCode;
     // The exit code of a shutdown a job's exit policy asked for (0 for a signal's).
     private int _shutdownExitCode;
-    private int _disposed;
-    private Task _loop = Task.CompletedTask;
-    private Task _stopWindow = Task.CompletedTask;
+
+    /// <summary>The supervisor's state as readers see it.</summary>
+    private sealed record View(ImmutableList<Job> Jobs, PilotConfig Config, bool Maintenance, bool ShuttingDown);
 
     public PilotSupervisor(PilotSupervisorOptions options, LogWriter log)
     {
+        ArgumentNullException.ThrowIfNull(options);
         _options = options;
-        _config = options.Config;
+        _view = new View(ImmutableList<Job>.Empty, options.Config, Maintenance: false, ShuttingDown: false);
         _time = options.Time;
         Log = log;
-        History = new OutputHistory(_config.Logging.KeepLines, _time);
+        History = new OutputHistory(options.Config.Logging.KeepLines, _time);
         Bus = new EventBus();
         Bus.Observe(e => Log.Write(LogLevel.Debug, $"event: {e}"));
         if (options.PilotMetrics is { } metrics)
@@ -110,13 +77,14 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
         var launcher = options.Launcher ?? throw new ArgumentException("a process launcher is required", nameof(options));
         _runtime = new JobRuntime(Bus, launcher, _time, log)
         {
-            GlobalStopTimeout = () => Volatile.Read(ref _config).StopTimeout,
-            Halted = job => _requests.Writer.TryWrite(new JobHalted(job)),
+            GlobalStopTimeout = () => Config.StopTimeout,
+            Halted = job => Post(new JobHalted(job)),
             StopHooks = StopHooksOf,
-            ShutdownRequested = BeginShutdown,
+            ShutdownRequested = exitCode => Post(new Shutdown(exitCode)),
             History = History,
         };
         _components = new SupervisedComponents(options.Components, log);
+        _loop = RunAsync();
     }
 
     public EventBus Bus { get; }
@@ -126,56 +94,40 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
     /// <summary>Recent output of every job and check, for <c>pilot logs</c>.</summary>
     public OutputHistory History { get; }
 
-    public PilotConfig Config => Volatile.Read(ref _config);
+    public PilotConfig Config => Volatile.Read(ref _view).Config;
 
     /// <summary>Completes with Pilot's exit code once everything has stopped.</summary>
     public Task<int> Completion => _exit.Task;
 
-    /// <summary>
-    /// The host's start of the job graph: every job starts (subscribed to the bus before any runs). The components
-    /// (<see cref="StartComponentAsync"/>) start after it, and <see cref="StartedAsync"/> then publishes <c>startup</c>.
-    /// </summary>
-    public Task StartAsync(CancellationToken cancellationToken)
+    private View Current => Volatile.Read(ref _view);
+
+    private bool Post(Request request) => _requests.Writer.TryWrite(request);
+
+    /// <summary>Asks the loop and waits for its answer (a request the loop can no longer take gets <paramref name="closed"/>).</summary>
+    private Task<T> Ask<T>(Func<TaskCompletionSource<T>, Request> request, T closed)
     {
-        ProcessEnvironment.Set("CONTAINERPILOT_PID", Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
-        var config = Config;
-        Log.Write(LogLevel.Debug, "loaded config: " + config.LoadedJson);
-        if (config.Consul is null && config.Jobs.Any(j => j.IsService))
-        {
-            Log.Write(LogLevel.Warn, "no consul configured: jobs with a port are not registered");
-        }
-        foreach (var warning in config.Warnings)
-        {
-            Log.Write(LogLevel.Warn, "config: " + warning);
-        }
-        lock (_gate)
-        {
-            if (!_shuttingDown)
-            {
-                StartJobsLocked(JobsOf(config), config);
-            }
-        }
-        return Task.CompletedTask;
+        var reply = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        return Post(request(reply)) ? reply.Task : Task.FromResult(closed);
     }
 
+    // ---- The host's lifecycle ----
+
     /// <summary>
-    /// Every hosted service has started (v3: jobs, then watches and telemetry, then <c>startup</c>): publishes
-    /// <c>startup</c> and starts the loop that serves reloads and sees the end of the jobs.
+    /// The host's start of the job graph: every job starts (subscribed to the bus before any runs), unless a shutdown
+    /// came first. The components (<see cref="StartComponentAsync"/>) start after it, and <see cref="StartedAsync"/>
+    /// then publishes <c>startup</c>.
     /// </summary>
-    public Task StartedAsync(CancellationToken cancellationToken)
-    {
-        Bus.Publish(Event.GlobalStartup);
-        _loop = RunAsync();
-        _requests.Writer.TryWrite(new CheckHalted());
-        return Task.CompletedTask;
-    }
+    public Task StartAsync(CancellationToken cancellationToken) => Ask<bool>(reply => new StartJobs(reply), false);
+
+    /// <summary>Every hosted service has started (v3: jobs, then watches and telemetry, then <c>startup</c>): publishes <c>startup</c>.</summary>
+    public Task StartedAsync(CancellationToken cancellationToken) => Ask<bool>(reply => new AnnounceStartup(reply), false);
 
     /// <summary>The host's stop: a supervisor that has not finished shuts down (in order, as for SIGTERM) first.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         if (!_exit.Task.IsCompleted)
         {
-            BeginShutdown();
+            Post(new Shutdown(0));
             await _exit.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
@@ -193,105 +145,159 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
     public Task StopComponentAsync(ISupervisedComponent component, CancellationToken cancellationToken) =>
         _components.StopAsync(component, cancellationToken);
 
-    /// <summary>The jobs the config runs: its own, plus the telemetry service job when telemetry is on.</summary>
-    private static ImmutableArray<JobConfig> JobsOf(PilotConfig config)
+    // ---- Requests to the loop ----
+
+    private abstract record Request;
+
+    private sealed record StartJobs(TaskCompletionSource<bool> Reply) : Request;
+
+    private sealed record AnnounceStartup(TaskCompletionSource<bool> Reply) : Request;
+
+    private sealed record JobHalted(Job Job) : Request;
+
+    /// <summary>SIGTERM/SIGINT, the host's stop, or a job's exit policy (with its run's exit code).</summary>
+    private sealed record Shutdown(int ExitCode) : Request;
+
+    /// <summary>The stop window ended: whatever was left has been killed.</summary>
+    private sealed record StopWindowEnded : Request;
+
+    private sealed record SetMaintenance(bool Enabled, TaskCompletionSource<bool> Reply) : Request;
+
+    private sealed record Reload(TaskCompletionSource<ReloadResult> Reply) : Request;
+
+    /// <summary>A reload's retired jobs have stopped (or outlived their budget) and the components are stopped.</summary>
+    private sealed record ReloadStopped(ReloadPlan<Job> Plan, PilotConfig Next, TaskCompletionSource<ReloadResult> Reply) : Request;
+
+    /// <summary>A reload's components have started again with the new config.</summary>
+    private sealed record ReloadStarted(int Stopped, int Started, TaskCompletionSource<ReloadResult> Reply) : Request;
+
+    /// <summary>The loop: one request at a time; after each, Pilot finishes once started and every job has halted.</summary>
+    private async Task RunAsync()
     {
-        if (config.Telemetry is not { } telemetry || config.Jobs.Any(j => j.Name == JobConfig.TelemetryJobName))
+        // Off the constructor's thread: the first request may come before the host starts the supervisor.
+        await Task.Yield();
+        await foreach (var request in _requests.Reader.ReadAllAsync().ConfigureAwait(false))
         {
-            return config.Jobs;
+            try
+            {
+                await HandleAsync(request).ConfigureAwait(false);
+                // Pilot exits when every job has halted (v3); not halfway through a reload, whose new jobs have yet to start.
+                if (_started && !_finishing && !_reloading && Current.Jobs.All(j => j.Snapshot.State == JobState.Completed))
+                {
+                    Finish();
+                }
+            }
+            catch (Exception ex)
+            {
+                Log.Write(LogLevel.Error, $"supervisor: internal error handling {request}: {ex.Message}");
+                FailReply(request, ex);
+            }
         }
-        var telemetryJob = new JobConfig
-        {
-            Name = JobConfig.TelemetryJobName,
-            Port = telemetry.Port,
-            Interfaces = telemetry.Interfaces,
-            Tags = telemetry.Tags,
-            Health = new HealthConfig { Interval = TimeSpan.FromSeconds(5), TtlSeconds = 15 },
-        };
-        return config.Jobs.Add(telemetryJob);
     }
 
-    /// <summary>Creates and starts jobs; under the lock, so a job either starts before <c>shutdown</c> is published or not at all.</summary>
-    private void StartJobsLocked(IEnumerable<JobConfig> configs, PilotConfig config)
+    private async Task HandleAsync(Request request)
     {
-        var all = JobsOf(config);
-        var ordered = config.ShutdownOrder == ShutdownOrder.Dependencies ? ShutdownOrdering.WaitsFor(all) : null;
-        var created = new List<Job>();
-        foreach (var jobConfig in configs)
+        switch (request)
         {
-            // Jobs started by `stopping` of X make X wait for their `stopped` before it terminates its processes.
-            var dependents = all
-                .Where(other => other.When.Trigger.Code == EventCode.Stopping && other.When.Trigger.Source == jobConfig.Name)
-                .Select(other => other.Name);
-            var service = jobConfig.IsService && config.Consul is not null ? _options.ServiceRegistrations?.Invoke(jobConfig, config) : null;
-            var job = new Job(jobConfig, _runtime, service, dependents, shutdownDependents: ordered?.GetValueOrDefault(jobConfig.Name));
+            case StartJobs start:
+                OnStartJobs();
+                start.Reply.TrySetResult(true);
+                break;
+            case AnnounceStartup announce:
+                _started = true;
+                Bus.Publish(Event.GlobalStartup);
+                announce.Reply.TrySetResult(true);
+                break;
+            case JobHalted halted:
+                RecordOutcome(halted.Job);
+                await ReleaseStopHooksAsync(halted.Job).ConfigureAwait(false);
+                break;
+            case Shutdown shutdown:
+                OnShutdown(shutdown.ExitCode);
+                break;
+            case StopWindowEnded:
+                Finish();
+                break;
+            case SetMaintenance maintenance:
+                OnSetMaintenance(maintenance);
+                break;
+            case Reload reload:
+                OnReload(reload.Reply);
+                break;
+            case ReloadStopped stopped:
+                OnReloadStopped(stopped);
+                break;
+            case ReloadStarted started:
+                OnReloadStarted(started);
+                break;
+            default:
+                throw new InvalidOperationException($"no handler for {request}");
+        }
+    }
+
+    private void FailReply(Request request, Exception ex)
+    {
+        var reload = request switch
+        {
+            Reload r => r.Reply,
+            ReloadStopped s => s.Reply,
+            ReloadStarted s => s.Reply,
+            _ => null,
+        };
+        if (reload is not null)
+        {
+            reload.TrySetResult(Refused("the reload failed: " + ex.Message));
+            EndReload();
+        }
+        (request switch
+        {
+            StartJobs s => s.Reply,
+            AnnounceStartup a => a.Reply,
+            SetMaintenance m => m.Reply,
+            _ => null,
+        })?.TrySetException(ex);
+    }
+
+    private void OnStartJobs()
+    {
+        ProcessEnvironment.Set("CONTAINERPILOT_PID", Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        var config = Config;
+        Log.Write(LogLevel.Debug, "loaded config: " + config.LoadedJson);
+        if (config.Consul is null && config.Jobs.Any(j => j.IsService))
+        {
+            Log.Write(LogLevel.Warn, "no consul configured: jobs with a port are not registered");
+        }
+        foreach (var warning in config.Warnings)
+        {
+            Log.Write(LogLevel.Warn, "config: " + warning);
+        }
+        // A shutdown asked for before the start (a SIGTERM during start-up) means no job starts.
+        if (!Current.ShuttingDown)
+        {
+            var graph = JobGraph.Of(config);
+            CreateAndStartJobs(graph, graph.Jobs, Current.Jobs, config);
+        }
+    }
+
+    /// <summary>Creates the jobs for <paramref name="configs"/> (of <paramref name="graph"/>), publishes the new job list, then starts them.</summary>
+    private void CreateAndStartJobs(JobGraph graph, IEnumerable<JobConfig> configs, IEnumerable<Job> remaining, PilotConfig config)
+    {
+        var created = new List<Job>();
+        foreach (var node in configs.Select(graph.NodeOf))
+        {
+            var service = node.Config.IsService && config.Consul is not null ? _options.ServiceRegistrations?.Invoke(node.Config, config) : null;
+            var job = new Job(node.Config, _runtime, service, node.StoppingDependents, shutdownDependents: node.ShutdownDependents);
             if (_options.PilotMetrics is { } metrics)
             {
                 job.Changed += metrics.Observe;
             }
             created.Add(job);
         }
-        _jobs = _jobs.AddRange(created);
+        // Listed before they start: a job's first events may ask for its pre-stop jobs (StopHooksOf) at once.
+        Volatile.Write(ref _view, Current with { Jobs = [.. remaining, .. created], Config = config });
         foreach (var job in created)
         {
             job.Start();
-        }
-    }
-
-    private ImmutableList<Job> CurrentJobs()
-    {
-        lock (_gate)
-        {
-            return _jobs;
-        }
-    }
-
-    private bool IsEnding()
-    {
-        lock (_gate)
-        {
-            return _shuttingDown || _finishing;
-        }
-    }
-
-    private abstract record SupervisorRequest;
-
-    private sealed record ReloadRequest(TaskCompletionSource<ReloadResult> Reply) : SupervisorRequest;
-
-    private sealed record JobHalted(Job Job) : SupervisorRequest;
-
-    private sealed record CheckHalted : SupervisorRequest;
-
-    /// <summary>The supervisor's loop: one request at a time; after each, Pilot finishes if every job has halted.</summary>
-    private async Task RunAsync()
-    {
-        await foreach (var request in _requests.Reader.ReadAllAsync().ConfigureAwait(false))
-        {
-            try
-            {
-                switch (request)
-                {
-                    case ReloadRequest reload:
-                        reload.Reply.TrySetResult(await ReloadCoreAsync().ConfigureAwait(false));
-                        break;
-                    case JobHalted halted:
-                        RecordOutcome(halted.Job);
-                        await ReleaseStopHooksAsync(halted.Job).ConfigureAwait(false);
-                        break;
-                    case CheckHalted:
-                        break;
-                }
-                if (CurrentJobs().All(j => j.Snapshot.State == JobState.Completed))
-                {
-                    // Pilot exits when every job has halted (v3).
-                    await FinishAsync().ConfigureAwait(false);
-                }
-            }
-            catch (Exception ex)
-            {
-                Log.Write(LogLevel.Error, $"supervisor: internal error handling {request}: {ex.Message}");
-                (request as ReloadRequest)?.Reply.TrySetResult(Refused("the reload failed: " + ex.Message));
-            }
         }
     }
 
@@ -304,16 +310,17 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
         }
         if (job.Snapshot.LastExitCode is { } code && code != 0)
         {
-            Volatile.Write(ref _failedExitCode, code);
+            _failedExitCode = code;
         }
     }
 
     /// <summary>
     /// The pre-stop jobs of <paramref name="name"/> that will run when it stops now, and that its stop waits for: jobs
     /// with an exec triggered by its <c>stopping</c> that are alive and armed (not stopped by an operator, not halting or halted).
+    /// Asked from the jobs' own loops: reads the view.
     /// </summary>
     private ImmutableHashSet<string> StopHooksOf(string name) =>
-        [.. CurrentJobs()
+        [.. Current.Jobs
             .Where(j => j.Config.Exec is not null && j.Config.When.Trigger == new Event(EventCode.Stopping, name)
                 && j.Snapshot.State is JobState.Idle or JobState.Waiting or JobState.Starting or JobState.Running or JobState.RestartQueued or JobState.Exited)
             .Select(j => j.Name)];
@@ -324,7 +331,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
     /// </summary>
     private async Task ReleaseStopHooksAsync(Job halted)
     {
-        var jobs = CurrentJobs();
+        var jobs = Current.Jobs;
         if (jobs.Any(j => j.Name == halted.Name && j.Snapshot.State != JobState.Completed))
         {
             return;
@@ -345,21 +352,17 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
     }
 
     /// <summary>Completes <see cref="Completion"/> with Pilot's exit code, once; the host then stops the components.</summary>
-    private Task FinishAsync()
+    private void Finish()
     {
-        int exitCode;
-        lock (_gate)
+        if (_finishing)
         {
-            if (_finishing)
-            {
-                return _exit.Task;
-            }
-            _finishing = true;
-            exitCode = _shuttingDown ? _shutdownExitCode : Volatile.Read(ref _failedExitCode);
+            return;
         }
-        _exit.TrySetResult(exitCode);
-        return _exit.Task;
+        _finishing = true;
+        _exit.TrySetResult(Current.ShuttingDown ? _shutdownExitCode : _failedExitCode);
     }
+
+    // ---- Shutdown ----
 
     /// <summary>
     /// SIGTERM/SIGINT: publish <c>shutdown</c>, let jobs stop (pre-stop and post-stop jobs still run), and exit as soon as
@@ -367,37 +370,35 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
     /// </summary>
     public Task<int> ShutdownAsync()
     {
-        BeginShutdown();
+        Post(new Shutdown(0));
         return _exit.Task;
     }
 
-    /// <summary>The first shutdown wins: its <paramref name="exitCode"/> is Pilot's (a job's exit policy gives its run's).</summary>
-    private void BeginShutdown(int exitCode = 0)
+    /// <summary>The first shutdown wins: its exit code is Pilot's (a job's exit policy gives its run's).</summary>
+    private void OnShutdown(int exitCode)
     {
-        lock (_gate)
+        if (Current.ShuttingDown)
         {
-            if (_shuttingDown)
-            {
-                return;
-            }
-            _shuttingDown = true;
-            _shutdownExitCode = exitCode;
-            Log.Write(LogLevel.Info, "shutting down");
-            Bus.Publish(Event.GlobalShutdown);
-            _stopWindow = EnforceStopWindowAsync(_config.StopTimeout);
+            return;
         }
-        _requests.Writer.TryWrite(new CheckHalted());
+        Volatile.Write(ref _view, Current with { ShuttingDown = true });
+        _shutdownExitCode = exitCode;
+        Log.Write(LogLevel.Info, "shutting down");
+        Bus.Publish(Event.GlobalShutdown);
+        _stopWindow = EnforceStopWindowAsync(Config.StopTimeout);
     }
 
+    /// <summary>Beside the loop: when the window ends before Pilot does, SIGKILL to every job left, then the loop finishes.</summary>
     private async Task EnforceStopWindowAsync(TimeSpan window)
     {
         try
         {
             await _exit.Task.WaitAsync(window, _time).ConfigureAwait(false);
+            return;
         }
         catch (TimeoutException)
         {
-            var live = CurrentJobs().Where(j => j.Snapshot.State != JobState.Completed).ToList();
+            var live = Current.Jobs.Where(j => j.Snapshot.State != JobState.Completed).ToList();
             try
             {
                 await Task.WhenAll(live.Select(j => j.SendAsync(JobCommand.Kill))).WaitAsync(KillAcknowledgeLimit, _time).ConfigureAwait(false);
@@ -408,12 +409,14 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
             }
             // Pilot exits only once the killed groups are gone, not just their leaders (a run that already exited can leave members).
             await Task.WhenAll(live.Select(j => j.KillProcessesAsync())).ConfigureAwait(false);
-            await FinishAsync().ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             Log.Write(LogLevel.Error, $"shutdown: the stop window failed: {ex.Message}");
-            await FinishAsync().ConfigureAwait(false);
+        }
+        if (!Post(new StopWindowEnded()))
+        {
+            _exit.TrySetResult(_shutdownExitCode);
         }
     }
 
@@ -423,7 +426,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
         switch (signal)
         {
             case SignalNames.SIGTERM or SignalNames.SIGINT:
-                BeginShutdown();
+                Post(new Shutdown(0));
                 break;
             case SignalNames.SIGHUP:
                 Bus.Publish(new Event(EventCode.Signal, "SIGHUP"));
@@ -439,7 +442,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
                 }
                 break;
             default:
-                foreach (var job in CurrentJobs())
+                foreach (var job in Current.Jobs)
                 {
                     job.Signal(signal);
                 }
@@ -450,36 +453,30 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
     private static bool IsStandardStream(string output) =>
         output.Equals("stdout", StringComparison.OrdinalIgnoreCase) || output.Equals("stderr", StringComparison.OrdinalIgnoreCase);
 
-    public void PutEnvironment(IReadOnlyDictionary<string, string> variables)
-    {
-        foreach (var (name, value) in variables)
-        {
-            ProcessEnvironment.Set(name, value);
-        }
-    }
+    // ---- Reload ----
 
     /// <summary>
-    /// Asks the supervisor's loop to reload and waits for the outcome. <paramref name="cancellationToken"/> ends only the
-    /// wait: the reload itself goes on to the end, so a client that goes away never leaves it half done.
+    /// Asks the loop to reload and waits for the outcome. <paramref name="cancellationToken"/> ends only the wait: the
+    /// reload itself goes on to the end, so a client that goes away never leaves it half done.
     /// </summary>
-    public async Task<ReloadResult> ReloadAsync(CancellationToken cancellationToken)
-    {
-        var request = new ReloadRequest(new TaskCompletionSource<ReloadResult>(TaskCreationOptions.RunContinuationsAsynchronously));
-        if (!_requests.Writer.TryWrite(request))
-        {
-            return Refused("Pilot is stopping; the running config is kept");
-        }
-        return await request.Reply.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public async Task<ReloadResult> ReloadAsync(CancellationToken cancellationToken) =>
+        await Ask(reply => new Reload(reply), Refused("Pilot is stopping; the running config is kept"))
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
 
     private static ReloadResult Refused(string reason) => new(false, [new ConfigError("", reason)]);
 
-    /// <summary>Re-reads the config; invalid → nothing changes. Valid → only added, removed and changed jobs are touched.</summary>
-    private async Task<ReloadResult> ReloadCoreAsync()
+    /// <summary>Re-reads the config; invalid → nothing changes. Valid → only added, removed and changed jobs are touched (<see cref="ReloadPlan"/>).</summary>
+    private void OnReload(TaskCompletionSource<ReloadResult> reply)
     {
-        if (IsEnding())
+        if (_reloading)
         {
-            return Refused("Pilot is shutting down; the running config is kept");
+            _waitingReloads.Enqueue(reply);
+            return;
+        }
+        if (Current.ShuttingDown || _finishing)
+        {
+            reply.TrySetResult(Refused("Pilot is shutting down; the running config is kept"));
+            return;
         }
         var result = ConfigLoader.LoadFile(_options.ConfigPath, ProcessEnvironment.Snapshot());
         if (!result.IsValid)
@@ -487,58 +484,99 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
             // v3's line (it then exited), then Pilot's: the running config stays.
             Log.Write(LogLevel.Error, "error initializing config: " + string.Join("; ", result.Errors));
             Log.Write(LogLevel.Error, "reload refused, keeping the running config: " + string.Join("; ", result.Errors));
-            return new ReloadResult(false, result.Errors);
+            reply.TrySetResult(new ReloadResult(false, result.Errors));
+            return;
         }
         var next = result.Config!;
         _options.ReloadStages?.Invoke(ReloadStage.Stopping);
-        // Matched by whole config, not by name: v3 does not require names to be unique. A job whose config is unchanged
-        // is kept in whatever state it is in — running, waiting for its trigger, between periodic runs, or completed (a
-        // one-shot job that ran is not run again) — even when its trigger's source changed. Live jobs are matched first.
-        var unmatched = JobsOf(next).ToList();
-        var current = CurrentJobs();
-        var retiring = current.Where(j => j.Snapshot.State != JobState.Completed && !unmatched.Remove(j.Config)).ToList();
-        var keptCompleted = current.Where(j => j.Snapshot.State == JobState.Completed && !_retired.Contains(j) && unmatched.Remove(j.Config)).ToList();
-        foreach (var job in retiring)
+        var plan = ReloadPlan.Compute(
+            Current.Jobs, j => j.Config, j => j.Snapshot.State == JobState.Completed, _retired.Contains, JobGraph.JobsOf(next));
+        foreach (var job in plan.Retire)
         {
             _retired.Add(job);
             job.Retire();
         }
-        await WaitStoppedAsync(retiring).ConfigureAwait(false);
-        await _components.StopAsync(_disposing.Token).ConfigureAwait(false);
+        _reloading = true;
+        _ = StopForReloadAsync(plan, next, reply);
+    }
+
+    /// <summary>Beside the loop: waits for the retired jobs (bounded by their stop budgets), stops the components, and posts back.</summary>
+    private async Task StopForReloadAsync(ReloadPlan<Job> plan, PilotConfig next, TaskCompletionSource<ReloadResult> reply)
+    {
+        try
+        {
+            await WaitStoppedAsync(plan.Retire).ConfigureAwait(false);
+            await _components.StopAsync(_disposing.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.Write(LogLevel.Error, $"reload: stopping the old config failed: {ex.Message}");
+        }
+        if (!Post(new ReloadStopped(plan, next, reply)))
+        {
+            reply.TrySetResult(Refused("Pilot is stopping; the new config was not started"));
+        }
+    }
+
+    /// <summary>The old config is stopped: the new one becomes the running config and its new jobs start.</summary>
+    private void OnReloadStopped(ReloadStopped stopped)
+    {
+        var next = stopped.Next;
         Log.Reconfigure(next.Logging);
         Log.Write(LogLevel.Debug, "loaded config: " + next.LoadedJson);
         History.Resize(next.Logging.KeepLines);
         _options.UserMetrics?.Reconfigure(next.Telemetry?.Metrics ?? []);
         _options.ReloadStages?.Invoke(ReloadStage.Starting);
-        int started;
-        lock (_gate)
+        if (Current.ShuttingDown || _finishing)
         {
-            if (_shuttingDown || _finishing)
-            {
-                return Refused("Pilot is shutting down; the new config was not started");
-            }
-            // Completed jobs the new config has unchanged stay (completed); other completed ones are dropped.
-            var kept = _jobs.Where(j => j.Snapshot.State != JobState.Completed || keptCompleted.Contains(j)).ToList();
-            var toStart = JobsOf(next).ToList();
-            foreach (var job in kept)
-            {
-                toStart.Remove(job.Config);
-            }
-            Volatile.Write(ref _config, next);
-            _jobs = [.. kept];
-            StartJobsLocked(toStart, next);
-            started = toStart.Count;
+            stopped.Reply.TrySetResult(Refused("Pilot is shutting down; the new config was not started"));
+            EndReload();
+            return;
         }
-        await _components.StartAsync(next, Bus, _disposing.Token).ConfigureAwait(false);
+        var remaining = stopped.Plan.Remaining(Current.Jobs, j => j.Snapshot.State == JobState.Completed).ToList();
+        CreateAndStartJobs(JobGraph.Of(next), stopped.Plan.Start, remaining, next);
+        _ = StartAfterReloadAsync(stopped.Plan.Retire.Length, stopped.Plan.Start.Length, next, stopped.Reply);
+    }
+
+    /// <summary>Beside the loop: the components start again with the new config, then the loop completes the reload.</summary>
+    private async Task StartAfterReloadAsync(int stoppedJobs, int startedJobs, PilotConfig next, TaskCompletionSource<ReloadResult> reply)
+    {
+        try
+        {
+            await _components.StartAsync(next, Bus, _disposing.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.Write(LogLevel.Error, $"reload: starting {ex.GetType().Name} failed: {ex.Message}");
+        }
+        if (!Post(new ReloadStarted(stoppedJobs, startedJobs, reply)))
+        {
+            reply.TrySetResult(new ReloadResult(true, []));
+        }
+    }
+
+    private void OnReloadStarted(ReloadStarted started)
+    {
         Bus.Publish(Event.GlobalStartup);
-        Log.Write(LogLevel.Info, $"config reloaded: {retiring.Count} job(s) stopped, {started} started");
-        return new ReloadResult(true, []);
+        Log.Write(LogLevel.Info, $"config reloaded: {started.Stopped} job(s) stopped, {started.Started} started");
+        started.Reply.TrySetResult(new ReloadResult(true, []));
+        EndReload();
+    }
+
+    /// <summary>The reload is over: the next one asked for meanwhile runs.</summary>
+    private void EndReload()
+    {
+        _reloading = false;
+        if (_waitingReloads.TryDequeue(out var waiting))
+        {
+            OnReload(waiting);
+        }
     }
 
     /// <summary>Waits for retired jobs to complete, bounded by their stop budgets; one that does not is kept as it is.</summary>
-    private async Task WaitStoppedAsync(List<Job> retiring)
+    private async Task WaitStoppedAsync(ImmutableArray<Job> retiring)
     {
-        if (retiring.Count == 0)
+        if (retiring.IsEmpty)
         {
             return;
         }
@@ -555,17 +593,26 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
         }
     }
 
-    public Task<bool> SetMaintenanceAsync(bool enabled, CancellationToken cancellationToken)
+    // ---- The control plane's commands and queries ----
+
+    public Task<bool> SetMaintenanceAsync(bool enabled, CancellationToken cancellationToken) =>
+        Ask<bool>(reply => new SetMaintenance(enabled, reply), false).WaitAsync(cancellationToken);
+
+    private void OnSetMaintenance(SetMaintenance request)
     {
-        bool changed;
-        lock (_gate)
-        {
-            changed = _maintenance != enabled;
-            _maintenance = enabled;
-        }
+        var changed = Current.Maintenance != request.Enabled;
+        Volatile.Write(ref _view, Current with { Maintenance = request.Enabled });
         // v3 publishes on every request, changed or not: jobs with `each: enterMaintenance` run each time.
-        Bus.Publish(new Event(enabled ? EventCode.EnterMaintenance : EventCode.ExitMaintenance, Event.GlobalSource));
-        return Task.FromResult(changed);
+        Bus.Publish(new Event(request.Enabled ? EventCode.EnterMaintenance : EventCode.ExitMaintenance, Event.GlobalSource));
+        request.Reply.TrySetResult(changed);
+    }
+
+    public void PutEnvironment(IReadOnlyDictionary<string, string> variables)
+    {
+        foreach (var (name, value) in variables)
+        {
+            ProcessEnvironment.Set(name, value);
+        }
     }
 
     public MetricPutResult PutMetrics(IReadOnlyDictionary<string, double> values)
@@ -587,7 +634,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
 
     public async Task<JobCommandResult> ControlJobAsync(string name, JobCommand command, CancellationToken cancellationToken)
     {
-        var jobs = CurrentJobs();
+        var jobs = Current.Jobs;
         // After a reload a replaced job may still be listed beside its successor: the live one answers.
         var job = jobs.LastOrDefault(j => j.Name == name && !j.Completion.IsCompleted) ?? jobs.LastOrDefault(j => j.Name == name);
         if (job is null)
@@ -605,21 +652,15 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
 
     public SupervisorSnapshot GetStatus()
     {
-        ImmutableList<Job> jobs;
-        bool maintenance;
-        bool shuttingDown;
-        lock (_gate)
-        {
-            (jobs, maintenance, shuttingDown) = (_jobs, _maintenance, _shuttingDown);
-        }
+        var view = Current;
         return new SupervisorSnapshot(
             _options.Version,
-            maintenance,
-            [.. jobs.Select(j => j.Snapshot)],
+            view.Maintenance,
+            [.. view.Jobs.Select(j => j.Snapshot)],
             [.. _options.Components.SelectMany(c => c.Watches)])
         {
-            ShutdownOrder = Config.ShutdownOrder,
-            ShuttingDown = shuttingDown,
+            ShutdownOrder = view.Config.ShutdownOrder,
+            ShuttingDown = view.ShuttingDown,
         };
     }
 
@@ -646,7 +687,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
         }
     }
 
-    /// <summary>Idempotent: the host disposes the supervisor under each of its registrations.</summary>
+    /// <summary>Idempotent. The loop ends first (no request is taken after), then the stop window's task.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -656,12 +697,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
         await _disposing.CancelAsync().ConfigureAwait(false);
         _requests.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
-        Task stopWindow;
-        lock (_gate)
-        {
-            stopWindow = _stopWindow;
-        }
-        await stopWindow.ConfigureAwait(false);
+        await Volatile.Read(ref _stopWindow).ConfigureAwait(false);
         await Bus.DisposeAsync().ConfigureAwait(false);
         _disposing.Dispose();
     }
