@@ -50,6 +50,8 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
     private readonly HashSet<Job> _retired = [];
     // Reloads asked for while one runs: they run next, one at a time.
     private readonly Queue<TaskCompletionSource<ReloadResult>> _waitingReloads = new();
+    // Jobs that halted while a reload ran: whether their stop hooks are released depends on the jobs it starts.
+    private readonly List<Job> _haltedDuringReload = [];
     private bool _reloading;
     private bool _started;
     private bool _finishing;
@@ -84,7 +86,22 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
             History = History,
         };
         _components = new SupervisedComponents(options.Components, log);
+        LogLoaded(options.Config);
         _loop = RunAsync();
+    }
+
+    /// <summary>v3 logs the loaded config when it builds its app, before its control server starts; Pilot's warnings follow it.</summary>
+    private void LogLoaded(PilotConfig config)
+    {
+        Log.Write(LogLevel.Debug, "loaded config: " + config.LoadedJson);
+        if (config.Consul is null && config.Jobs.Any(j => j.IsService))
+        {
+            Log.Write(LogLevel.Warn, "no consul configured: jobs with a port are not registered");
+        }
+        foreach (var warning in config.Warnings)
+        {
+            Log.Write(LogLevel.Warn, "config: " + warning);
+        }
     }
 
     public EventBus Bus { get; }
@@ -181,6 +198,10 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
             try
             {
                 await HandleAsync(request).ConfigureAwait(false);
+                if (!_reloading && _haltedDuringReload.Count > 0)
+                {
+                    await ReleaseStopHooksHaltedDuringReloadAsync().ConfigureAwait(false);
+                }
                 // Pilot exits when every job has halted (v3); not halfway through a reload, whose new jobs have yet to start.
                 if (_started && !_finishing && !_reloading && Current.Jobs.All(j => j.Snapshot.State == JobState.Completed))
                 {
@@ -210,7 +231,15 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
                 break;
             case JobHalted halted:
                 RecordOutcome(halted.Job);
-                await ReleaseStopHooksAsync(halted.Job).ConfigureAwait(false);
+                if (_reloading)
+                {
+                    // A job the reload replaces has a successor of its name once the new jobs start.
+                    _haltedDuringReload.Add(halted.Job);
+                }
+                else
+                {
+                    await ReleaseStopHooksAsync(halted.Job).ConfigureAwait(false);
+                }
                 break;
             case Shutdown shutdown:
                 OnShutdown(shutdown.ExitCode);
@@ -226,6 +255,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
                 break;
             case ReloadStopped stopped:
                 OnReloadStopped(stopped);
+                await ReleaseStopHooksHaltedDuringReloadAsync().ConfigureAwait(false);
                 break;
             case ReloadStarted started:
                 OnReloadStarted(started);
@@ -262,15 +292,6 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
     {
         ProcessEnvironment.Set("CONTAINERPILOT_PID", Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         var config = Config;
-        Log.Write(LogLevel.Debug, "loaded config: " + config.LoadedJson);
-        if (config.Consul is null && config.Jobs.Any(j => j.IsService))
-        {
-            Log.Write(LogLevel.Warn, "no consul configured: jobs with a port are not registered");
-        }
-        foreach (var warning in config.Warnings)
-        {
-            Log.Write(LogLevel.Warn, "config: " + warning);
-        }
         // A shutdown asked for before the start (a SIGTERM during start-up) means no job starts.
         if (!Current.ShuttingDown)
         {
@@ -348,6 +369,16 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
         foreach (var hook in hooks)
         {
             hook.SourceHalted();
+        }
+    }
+
+    private async Task ReleaseStopHooksHaltedDuringReloadAsync()
+    {
+        var halted = _haltedDuringReload.ToList();
+        _haltedDuringReload.Clear();
+        foreach (var job in halted)
+        {
+            await ReleaseStopHooksAsync(job).ConfigureAwait(false);
         }
     }
 
