@@ -490,6 +490,10 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
             return new ReloadResult(false, result.Errors);
         }
         var next = result.Config!;
+        if (Supervisor.Config.Validation.ControlValidator.UnappliedOnReload(_options.Config.Control, next.Control) is { } unapplied)
+        {
+            Log.Write(LogLevel.Warn, unapplied);
+        }
         _options.ReloadStages?.Invoke(ReloadStage.Stopping);
         // Matched by whole config, not by name: v3 does not require names to be unique. A job whose config is unchanged
         // is kept in whatever state it is in — running, waiting for its trigger, between periodic runs, or completed (a
