@@ -1,7 +1,7 @@
 /*
- * The native entry point of the Native AOT `pilot` binary (CustomNativeMain, DESIGN §2.4).
+ * The native entry point of the Native AOT `pilot` binary (CustomNativeMain).
  *
- * `pilot __exec PROGRAM ARGS...` is how Pilot starts every child (DESIGN §2.2): the child puts itself in a new
+ * `pilot __exec PROGRAM ARGS...` is how Pilot starts every child (the steps, in all three copies: docs/child-exec.md): the child puts itself in a new
  * process group, restores default signal handling, takes /dev/null as stdin and execs PROGRAM, keeping the pid and pipes that
  * System.Diagnostics.Process knows. Doing that here, before the .NET runtime starts, spares each child the runtime's
  * start-up (≈10 ms and ≈1,800 page faults on the CI machine). Everything else, and an exec that fails (its error text

@@ -441,7 +441,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
             default:
                 foreach (var job in CurrentJobs())
                 {
-                    job.Signal(signal);
+                    _ = job.SignalAsync(signal);
                 }
                 break;
         }
@@ -650,7 +650,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
         }
     }
 
-    /// <summary>Idempotent: the host disposes the supervisor under each of its registrations.</summary>
+    /// <summary>Idempotent. <see cref="SupervisorRuntime"/> disposes it once the host has stopped (the host disposes no instance it was given).</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
