@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pilot.Api.Cli;
 using Pilot.Api.Control;
+using Pilot.Api.Footprint;
 using Pilot.Api.Hosting;
 using Pilot.Api.Telemetry;
 using Pilot.Supervisor.Config;
@@ -20,11 +21,6 @@ internal static class PilotHost
     public static async Task<int> RunAsync(
         string configPath, PilotConfig config, SignalRelay signals, DevListener? devListener, CancellationToken cancellationToken)
     {
-        // Each child holds pool threads (output pumps, exit waits); on a 2-core container the default minimum of 2 would
-        // let a few jobs delay control-plane answers until the pool grows.
-        ThreadPool.GetMinThreads(out var workers, out var io);
-        ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
-
         // v3 listens before it starts jobs: a job may call `pilot -putenv` at once, and waits in the backlog until
         // Kestrel accepts.
         ControlListener listener;
@@ -50,7 +46,8 @@ internal static class PilotHost
                 },
                 runtime => [new TelemetryServer(runtime.Registry, () => runtime.Supervisor, runtime.Loggers, ListenerIdle.TelemetryIdleAfter)]);
             controlLog = runtime.Loggers.CreateLogger("control");
-            await using var trimmer = new IdleHeapTrimmer(TimeProvider.System, runtime.Log);
+            // Memory and start-up (its thread-pool minimum is set now, before any job starts).
+            await using var footprint = new FootprintService(TimeProvider.System, runtime.Log, new ExecutablePages(runtime.Log, ExecutablePages.ProcessMappings));
             await using var control = new ControlPlaneService(listener, new ControlPlaneOptions
             {
                 Supervisor = runtime.Supervisor,
@@ -60,10 +57,11 @@ internal static class PilotHost
                 IdleAfter = ListenerIdle.ControlIdleAfter,
             });
             // Start order (stop is the reverse): the control plane, the reaper and signals, the job graph, Consul sync,
-            // telemetry (PilotGenericHost).
+            // telemetry (PilotGenericHost), then the footprint (start-up pages, idle heap).
             var builder = PilotGenericHost.CreateBuilder(runtime.Loggers);
             builder.Services.AddSingleton<IHostedService>(control);
             runtime.AddHostedServices(builder.Services, signals);
+            builder.Services.AddSingleton<IHostedService>(footprint);
             using var host = builder.Build();
             try
             {
@@ -74,7 +72,6 @@ internal static class PilotHost
                 // A listener beside the jobs (telemetry) that cannot start is fatal, as in v3.
                 return await FailAsync(failure.Message).ConfigureAwait(false);
             }
-            trimmer.Start();
             // The supervisor completes when every job has halted or a shutdown completed, with Pilot's exit code. The
             // host is stopped only after its start has returned: a stop during start-up would cancel what is starting.
             var exitCode = await runtime.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);

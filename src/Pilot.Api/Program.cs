@@ -8,7 +8,7 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        // Must stay first: `pilot __exec CMD...` is the spawn shim for every child (DESIGN §2.2); it never returns.
+        // Must stay first: `pilot __exec CMD...` is the spawn shim for every child (docs/child-exec.md); it never returns.
         if (ExecShim.TryRun(args))
         {
             return ExecShim.CannotExecuteExitCode;

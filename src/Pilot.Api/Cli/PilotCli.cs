@@ -123,8 +123,7 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         {
             return (null, [.. config.Errors.Select(e => e.ToString())]);
         }
-        var socket = config.Config!.Control.SocketPath;
-        return socket.Length == 0 ? (null, ["control server not loading due to missing config"]) : (socket, []);
+        return (config.Config!.Control.SocketPath, []);
     }
 
     /// <summary>

@@ -24,9 +24,6 @@ public sealed record ControlPlaneOptions
 
     /// <summary>How long Kestrel serves the socket without any connection before it stops until the next client.</summary>
     public TimeSpan IdleAfter { get; init; } = OnDemandKestrel.IdleAfter;
-
-    /// <summary>Told true when Kestrel starts serving the socket on demand and false when it stops again.</summary>
-    public Action<bool>? ServingChanged { get; init; }
 }
 
 /// <summary>
@@ -93,7 +90,7 @@ public sealed class ControlPlane : IAsyncDisposable
             cancellationToken);
         // The dev listener (TCP, a browser) has no socket Pilot waits on: with it, Kestrel runs all the time.
         var server = new OnDemandKestrel("control", listener.Socket, StartKestrel, options.Loggers, log,
-            options.DevListener is null ? options.IdleAfter : null, options.ServingChanged);
+            options.DevListener is null ? options.IdleAfter : null);
         try
         {
             if (options.DevListener is not null)

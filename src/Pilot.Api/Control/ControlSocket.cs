@@ -96,15 +96,12 @@ public sealed class ControlListener : IDisposable
 
     /// <summary>
     /// Replaces a stale socket file (a live one: <see cref="ControlSocketInUseException"/>), binds, sets
-    /// <see cref="ControlConfig.SocketMode"/> on the file and listens.
+    /// <see cref="ControlConfig.SocketMode"/> on the file and listens. <paramref name="control"/> comes from a validated
+    /// config: its path is absolute and fits a socket address (the rules live in the config's ControlValidator).
     /// </summary>
     public static ControlListener Bind(Pilot.Supervisor.Config.ControlConfig control)
     {
         ArgumentNullException.ThrowIfNull(control);
-        if (string.IsNullOrEmpty(control.SocketPath))
-        {
-            throw new ArgumentException("control server not loading due to missing config", nameof(control));
-        }
         ControlSocket.PrepareForBind(control.SocketPath);
         var socket = ListeningSocket.Bind(
             new UnixDomainSocketEndPoint(control.SocketPath), () => ControlSocket.ApplyMode(control.SocketPath, control.SocketMode));

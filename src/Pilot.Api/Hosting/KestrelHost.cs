@@ -11,10 +11,11 @@ using Microsoft.Extensions.Options;
 namespace Pilot.Api.Hosting;
 
 /// <summary>
-/// Kestrel driven directly for Pilot's own listeners: one endpoint, one request delegate, and nothing else — no generic
-/// host, no dependency-injection container, no configuration sources. So nothing of the application's container reaches
-/// Pilot's listeners (no <c>appsettings.json</c> with its <c>Kestrel:Endpoints</c> and its recursive file watcher, no
-/// <c>ASPNETCORE_URLS</c>), and start-up is Kestrel's own: the host and container around it cost more than Kestrel did.
+/// Kestrel driven directly for Pilot's own listeners: one endpoint, one request delegate, and nothing else — no web
+/// host of its own (the control plane is one hosted service of Pilot's generic host), no dependency-injection container,
+/// no configuration sources. So nothing of the application's container reaches Pilot's listeners (no
+/// <c>appsettings.json</c> with its <c>Kestrel:Endpoints</c> and its recursive file watcher, no <c>ASPNETCORE_URLS</c>),
+/// and start-up is Kestrel's own: a web host and container around it cost more than Kestrel did.
 /// </summary>
 internal sealed class KestrelHost : IAsyncDisposable
 {

@@ -34,7 +34,6 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _log;
     private readonly TimeSpan? _idleAfter;
-    private readonly Action<bool>? _servingChanged;
     private readonly AcceptedConnections _connections;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly int _wake;
@@ -50,7 +49,7 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
     /// <param name="start">Starts a Kestrel as <see cref="KestrelStart"/> says.</param>
     /// <param name="idleAfter">How long Kestrel serves without a connection before it stops; null: it never stops.</param>
     public OnDemandKestrel(string role, ListeningSocket listener, Func<KestrelStart, Task<KestrelHost>> start,
-        ILoggerFactory loggers, ILogger log, TimeSpan? idleAfter, Action<bool>? servingChanged)
+        ILoggerFactory loggers, ILogger log, TimeSpan? idleAfter)
     {
         _role = role;
         _listener = listener;
@@ -58,7 +57,6 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
         _loggers = loggers;
         _log = log;
         _idleAfter = idleAfter;
-        _servingChanged = servingChanged;
         _connections = new AcceptedConnections(listener.LocalEndPoint!, loggers);
         _wake = PollInterop.CreateEventFd();
         _acceptor = new Thread(AcceptClients, maxStackSize: 256 * 1024) { IsBackground = true, Name = $"Pilot {role} socket" };
@@ -136,7 +134,6 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
                 _idleCheck = TimeProvider.System.CreateTimer(static self => _ = ((OnDemandKestrel)self!).StopIfIdleAsync(), this, idleAfter, idleAfter);
             }
             _log.LogDebug("{Role}: server started for a client", _role);
-            _servingChanged?.Invoke(true);
         }
         finally
         {
@@ -193,7 +190,6 @@ internal sealed class OnDemandKestrel : IAsyncDisposable
         {
             await host.StopAsync(cancellationToken).ConfigureAwait(false);
             await host.DisposeAsync().ConfigureAwait(false);
-            _servingChanged?.Invoke(false);
         }
     }
 

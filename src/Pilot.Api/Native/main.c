@@ -1,9 +1,9 @@
 /*
- * The native entry point of the Native AOT `pilot` binary (CustomNativeMain, DESIGN §2.4).
+ * The native entry point of the Native AOT `pilot` binary (CustomNativeMain).
  *
- * `pilot __exec PROGRAM ARGS...` is how Pilot starts every child (DESIGN §2.2): the child puts itself in a new
- * process group, restores default signal handling, takes /dev/null as stdin and execs PROGRAM, keeping the pid and pipes that
- * System.Diagnostics.Process knows. Doing that here, before the .NET runtime starts, spares each child the runtime's
+ * `pilot __exec PROGRAM ARGS...` is how Pilot starts every child (the steps, as all three copies take them:
+ * docs/child-exec.md): the child puts itself in a new process group, restores default signal handling, takes /dev/null
+ * as stdin and execs PROGRAM, keeping the pid and pipes that System.Diagnostics.Process knows. Doing that here, before the .NET runtime starts, spares each child the runtime's
  * start-up (≈10 ms and ≈1,800 page faults on the CI machine). Everything else, and an exec that fails (its error text
  * and exit code live in ExecShim.cs), goes to the managed Main, which repeats the same steps under JIT builds.
  *

@@ -25,9 +25,8 @@ namespace Pilot.Api.Telemetry;
 /// (<see cref="OnDemandKestrel"/>): an unscraped Pilot allocates nothing. It stays up <see cref="IdleAfter"/> after the
 /// last connection, longer than Prometheus's default 1-minute scrape interval, so a scraped Pilot keeps one Kestrel.
 /// </remarks>
-/// <param name="servingChanged">Told when a Kestrel starts (true) and stops (false) serving the port.</param>
 internal sealed class TelemetryServer(
-    CollectorRegistry registry, Func<ISupervisorControl> supervisor, ILoggerFactory loggers, TimeSpan? idleAfter = null, Action<bool>? servingChanged = null)
+    CollectorRegistry registry, Func<ISupervisorControl> supervisor, ILoggerFactory loggers, TimeSpan? idleAfter = null)
     : ISupervisedComponent, IAsyncDisposable
 {
     /// <summary>By default, how long Kestrel keeps serving after the last connection.</summary>
@@ -77,7 +76,7 @@ internal sealed class TelemetryServer(
         Task<KestrelHost> StartKestrel(KestrelStart start) => KestrelHost.StartAsync(
             kestrel => kestrel.Listen(start.EndPoint, listen => listen.Use(start.First)), context => HandleAsync(context, config), start.Transport,
             loggers, CancellationToken.None);
-        _server = new OnDemandKestrel("telemetry", _socket, StartKestrel, loggers, _logger, idleAfter ?? IdleAfter, servingChanged);
+        _server = new OnDemandKestrel("telemetry", _socket, StartKestrel, loggers, _logger, idleAfter ?? IdleAfter);
         // v3 prints the listener's address as Go's net.Addr does: host:port, no scheme.
         _logger.LogInformation("telemetry: serving at {Address}", $"{Address.Host}:{Address.Port}");
     }

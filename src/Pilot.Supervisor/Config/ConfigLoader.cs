@@ -168,7 +168,7 @@ public static class ConfigLoader
         return socket switch
         {
             null or Json5Null => (ControlConfig.DefaultSocketPath, null),
-            Json5String { Value.Length: > 0 } named => (Path.GetFullPath(named.Value), null),
+            Json5String { Value.Length: > 0 } named => (ControlValidator.AbsoluteSocketPath(named.Value), null),
             _ => (null, $"control.socket: not a socket path (line {socket.Line})"),
         };
     }
@@ -229,29 +229,15 @@ public static class ConfigLoader
         {
             errors.Add(new ConfigError("watches", "watches need a consul section: there is no Consul agent to watch", raw.WatchesLine));
         }
+        // ControlValidator has checked both keys.
         var control = new ControlConfig();
-        if (raw.Control is { } rawControl)
+        if (raw.Control?.Socket is { } socket)
         {
-            if (rawControl.Socket is { } socket)
-            {
-                if (socket.Length == 0)
-                {
-                    errors.Add(new ConfigError("control.socket", "control: validate failed with control server not loading due to missing config", rawControl.LineOf("socket")));
-                }
-                // Go listens on (and its client dials) a relative path from the working directory: fix it at load.
-                control = control with { SocketPath = socket.Length == 0 ? socket : Path.GetFullPath(socket) };
-            }
-            if (rawControl.Mode is { } mode)
-            {
-                try
-                {
-                    control = control with { SocketMode = Convert.ToInt32(mode, 8) };
-                }
-                catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException)
-                {
-                    errors.Add(new ConfigError("control.mode", $"'{mode}' is not an octal file mode such as \"0600\"", rawControl.LineOf("mode")));
-                }
-            }
+            control = control with { SocketPath = ControlValidator.AbsoluteSocketPath(socket) };
+        }
+        if (raw.Control?.Mode is { } mode && ControlValidator.ParseMode(mode) is { } socketMode)
+        {
+            control = control with { SocketMode = socketMode };
         }
         if (raw.StopTimeout is { } globalStop && V3Rules.TimerTooLong("stopTimeout", globalStop.ToString(CultureInfo.InvariantCulture), V3Rules.Seconds(globalStop)) is { } longStop)
         {

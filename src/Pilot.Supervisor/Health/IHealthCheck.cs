@@ -1,8 +1,9 @@
 namespace Pilot.Supervisor.Health;
 
 /// <summary>
-/// What a job runs on each heartbeat tick: an exec (<see cref="ExecHealthCheck"/>) as in v3; an HTTP or TCP check can
-/// implement the same. The job drives it through its mailbox: it starts a probe, and the probe's result comes back as
+/// What a job runs on each heartbeat tick: an exec (<see cref="ExecHealthCheck"/>) as in v3, or Pilot's HTTP or TCP
+/// check (<see cref="HttpHealthCheck"/>, <see cref="TcpHealthCheck"/>); <see cref="HealthChecks.For"/> picks it from the
+/// job's <c>health</c>. The job drives it through its mailbox: it starts a probe, and the probe's result comes back as
 /// an input; it never blocks the job.
 /// </summary>
 public interface IHealthCheck

@@ -475,7 +475,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
             default:
                 foreach (var job in Current.Jobs)
                 {
-                    job.Signal(signal);
+                    _ = job.SignalAsync(signal);
                 }
                 break;
         }
@@ -519,6 +519,10 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
             return;
         }
         var next = result.Config!;
+        if (Supervisor.Config.Validation.ControlValidator.UnappliedOnReload(_options.Config.Control, next.Control) is { } unapplied)
+        {
+            Log.Write(LogLevel.Warn, unapplied);
+        }
         _options.ReloadStages?.Invoke(ReloadStage.Stopping);
         var plan = ReloadPlan.Compute(
             Current.Jobs, j => j.Config, j => j.Snapshot.State == JobState.Completed, _retired.Contains, JobGraph.JobsOf(next));
@@ -718,7 +722,10 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
         }
     }
 
-    /// <summary>Idempotent. The loop ends first (no request is taken after), then the stop window's task.</summary>
+    /// <summary>
+    /// Idempotent. <see cref="SupervisorRuntime"/> disposes it once the host has stopped (the host disposes no instance it
+    /// was given). The loop ends first (no request is taken after), then the stop window's task.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

@@ -37,11 +37,11 @@ public sealed partial class Job
     private Subscription? _subscription;
 
     public Job(JobConfig config, JobRuntime runtime, IServiceRegistration? service = null, IEnumerable<string>? stoppingDependents = null,
-        IHealthCheck? check = null, IEnumerable<string>? shutdownDependents = null)
+        IEnumerable<string>? shutdownDependents = null)
     {
         _runtime = runtime;
         _service = service;
-        _check = check ?? HealthChecks.For(config, runtime);
+        _check = HealthChecks.For(config, runtime);
         _definition = new JobDefinition(config, [.. stoppingDependents ?? []], service is not null, _check is not null)
         {
             ShutdownDependents = [.. shutdownDependents ?? []],
@@ -91,12 +91,10 @@ public sealed partial class Job
         return reply.Task;
     }
 
-    /// <summary>Forwards a signal to the process groups of the job's run and health probe.</summary>
-    public void Signal(int signal) => _mailbox.Post(new ForwardSignal(signal));
-
     /// <summary>
-    /// The same, completing once the job has passed the signal on (so after everything queued before it). Signal 0
-    /// reaches no process (it only checks the groups exist): a way to wait until the job has caught up.
+    /// Forwards a signal to the process groups of the job's run and health probe; completes once the job has passed it
+    /// on (so after everything queued before it). Signal 0 reaches no process (it only checks the groups exist): a way
+    /// to wait until the job has caught up.
     /// </summary>
     public Task<JobSnapshot> SignalAsync(int signal)
     {

@@ -39,21 +39,6 @@ public static class ShutdownOrdering
             StringComparer.Ordinal);
     }
 
-    /// <summary>The order jobs stop in: each wave once every job of the waves before it has stopped (for docs and tests).</summary>
-    public static ImmutableArray<ImmutableArray<string>> Waves(ImmutableDictionary<string, ImmutableHashSet<string>> waitsFor)
-    {
-        var stopped = new HashSet<string>(StringComparer.Ordinal);
-        var waves = ImmutableArray.CreateBuilder<ImmutableArray<string>>();
-        while (stopped.Count < waitsFor.Count)
-        {
-            var wave = waitsFor.Where(j => !stopped.Contains(j.Key) && j.Value.All(stopped.Contains))
-                .Select(j => j.Key).Order(StringComparer.Ordinal).ToImmutableArray();
-            stopped.UnionWith(wave);
-            waves.Add(wave);
-        }
-        return waves.ToImmutable();
-    }
-
     private static bool Reaches(Dictionary<string, HashSet<string>> edges, string from, string to)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);

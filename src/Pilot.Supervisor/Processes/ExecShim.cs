@@ -4,10 +4,12 @@ using Pilot.Supervisor.Config;
 namespace Pilot.Supervisor.Processes;
 
 /// <summary>
-/// The first thing <c>pilot</c> does (DESIGN §2.2): <c>pilot __exec PROGRAM ARGS...</c> puts itself in a new process
+/// The first thing <c>pilot</c> does: <c>pilot __exec PROGRAM ARGS...</c> puts itself in a new process
 /// group, restores default signal handling, takes <c>/dev/null</c> as stdin and <c>execvp</c>s PROGRAM, so the child keeps the pid (and pipes) that
 /// <see cref="System.Diagnostics.Process"/> knows, in its own group. <c>pilot __exec_as UID GID G1,G2 PROGRAM ARGS...</c>
 /// also switches to those ids first (job <c>user</c>/<c>group</c>): supplementary groups, group, then user (<c>-</c>: keep the uid).
+/// The same steps exist in <c>src/Pilot.Api/Native/main.c</c> and <c>Processes/Native/exec-shim.c</c>: docs/child-exec.md
+/// is their one table.
 /// </summary>
 /// <remarks>
 /// Exit codes when the exec fails (the launcher checks PATH first, so this is only a race or an exotic error):

@@ -2,7 +2,7 @@ namespace Pilot.Supervisor.Processes;
 
 /// <summary>
 /// The pids Pilot started through <see cref="System.Diagnostics.Process"/> and that the runtime will reap itself
-/// (DESIGN §2.3). <see cref="ProcessLauncher"/> adds a pid under <see cref="Gate"/> in the same critical section as
+/// (the runtime owns SIGCHLD: <see cref="OrphanReaper"/> says why). <see cref="ProcessLauncher"/> adds a pid under <see cref="Gate"/> in the same critical section as
 /// <c>Process.Start</c>; <see cref="OrphanReaper"/> lists and reaps children under the same lock, so it can never
 /// see a fresh child before it is marked managed.
 /// </summary>

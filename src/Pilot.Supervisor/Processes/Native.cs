@@ -3,7 +3,8 @@ using System.Runtime.InteropServices;
 namespace Pilot.Supervisor.Processes;
 
 /// <summary>
-/// The few libc calls Pilot needs (DESIGN §2.4). Source-generated marshalling only, so they are AOT-safe.
+/// The few libc calls Pilot needs (the child's steps before exec: docs/child-exec.md). Source-generated marshalling
+/// only, so they are AOT-safe.
 /// Linux x86_64/arm64 glibc or musl: the constants below are the Linux values.
 /// </summary>
 internal static partial class Native

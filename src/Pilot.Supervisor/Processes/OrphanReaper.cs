@@ -4,7 +4,8 @@ namespace Pilot.Supervisor.Processes;
 
 /// <summary>
 /// Reaps orphans re-parented to Pilot without ever touching a child the runtime's <see cref="System.Diagnostics.Process"/>
-/// waits for (DESIGN §2.3). Not PID 1: Pilot becomes a child subreaper so orphans of its jobs come to it. A pass —
+/// waits for: when Pilot is PID 1 the runtime calls <c>waitpid(-1)</c> itself, and its <c>Process</c> fails fast
+/// when its own <c>waitpid(pid)</c> finds the child gone, so an own <c>waitpid(-1)</c> loop would crash or race it. Not PID 1: Pilot becomes a child subreaper so orphans of its jobs come to it. A pass —
 /// on SIGCHLD — lists <c>/proc/self/task/*/children</c> under the <see cref="ManagedChildren"/> lock and calls
 /// <c>waitpid(pid, WNOHANG)</c> for each pid that is not managed. Never <c>waitpid(-1)</c>, never SIG_IGN. As PID 1
 /// the runtime also reaps everything; the passes are then harmless.

@@ -57,25 +57,6 @@ public static class ProcessGroupKiller
             .ConfigureAwait(false);
     }
 
-    /// <summary>The same for a bare process group id.</summary>
-    public static async Task<bool> TerminateAsync(int pgid, TimeSpan gracePeriod, TimeProvider? timeProvider = null,
-        TimeSpan? killWait = null, CancellationToken cancellationToken = default)
-    {
-        var time = timeProvider ?? TimeProvider.System;
-        if (!GroupExists(pgid))
-        {
-            return false;
-        }
-        _ = Native.Kill(-pgid, SignalNames.SIGTERM);
-        if (await PollGoneAsync(() => GroupExists(pgid), gracePeriod, time, cancellationToken).ConfigureAwait(false))
-        {
-            return false;
-        }
-        _ = Native.Kill(-pgid, SignalNames.SIGKILL);
-        _ = await PollGoneAsync(() => GroupExists(pgid), killWait ?? DefaultKillWait, time, cancellationToken).ConfigureAwait(false);
-        return true;
-    }
-
     /// <summary>
     /// Waits for the leader's exit (an event, so a fake clock only sees the <paramref name="limit"/> timer), then polls
     /// the rest of the group. False when the limit passed first.
@@ -98,21 +79,5 @@ public static class ProcessGroupKiller
         {
             await Task.Delay(PollInterval, time, cancellationToken).ConfigureAwait(false);
         }
-    }
-
-    private static async Task<bool> PollGoneAsync(Func<bool> exists, TimeSpan limit, TimeProvider time, CancellationToken cancellationToken)
-    {
-        var started = time.GetTimestamp();
-        while (exists())
-        {
-            if (time.GetElapsedTime(started) >= limit)
-            {
-                return false;
-            }
-
-            await Task.Delay(PollInterval, time, cancellationToken).ConfigureAwait(false);
-        }
-
-        return true;
     }
 }

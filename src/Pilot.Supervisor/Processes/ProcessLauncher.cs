@@ -6,7 +6,7 @@ namespace Pilot.Supervisor.Processes;
 
 public sealed record ProcessLauncherOptions
 {
-    /// <summary>The executable that understands <c>__exec</c> (DESIGN §2.2); default: this process's own binary.</summary>
+    /// <summary>The executable that understands <c>__exec</c> (docs/child-exec.md); default: this process's own binary.</summary>
     public string? ShimPath { get; init; }
 
     /// <summary>How long output may keep flowing after the leader exited before reading stops (a daemonised grandchild holding the pipe).</summary>

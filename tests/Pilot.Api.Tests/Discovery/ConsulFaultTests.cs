@@ -68,8 +68,10 @@ public sealed class ConsulFaultTests
         await using var pilot = RunningPilot.Start(Config(agent, ttl: 6));
         await agent.WaitUntilAsync(() => agent.State.GetCheck($"service:{ServiceId}")?.Status == "passing", Wait, "passing");
         await HangAsync(agent);
-        // The outage lasts a few heartbeats: the point is the length of the hang, not a wait for something.
-        await Task.Delay(TimeSpan.FromSeconds(4), timeout.Token);
+        // The hang lasts a few heartbeats (each one a second apart, and each cancels the one stuck before it): longer
+        // than a call's 3 s, so a heartbeat queued behind a stuck call would show below.
+        var hangStarted = agent.Requests.Length;
+        await agent.WaitUntilAsync(() => agent.Requests.Skip(hangStarted).Count(r => r.Path == CheckPath) >= 4, Wait, "four heartbeats into the hang");
 
         agent.Fault = AgentFault.None;
         var recovered = DateTimeOffset.UtcNow;

@@ -155,11 +155,13 @@ public sealed class ConsulRegistrationTests
     {
         using var timeout = PilotProcess.Timeout();
         await using var agent = await TestAgent.StartAsync(cancellationToken: timeout.Token);
-        await using var pilot = RunningPilot.Start(AppConfig(agent));
+        await using var pilot = RunningPilot.Start(AppConfig(agent, check: "echo check-tick"));
         await agent.WaitUntilAsync(() => agent.State.GetService(ServiceId) is not null, Wait, "registered");
 
         await agent.GoDownAsync();
-        await Task.Delay(TimeSpan.FromSeconds(3), timeout.Token); // an outage of a few heartbeats
+        // An outage of a few heartbeats: each passing check (it prints check-tick) sends one the agent cannot take.
+        var ticks = pilot.Lines.Count(l => l.Contains("check-tick", StringComparison.Ordinal));
+        await pilot.WaitForLineAsync("check-tick", timeout.Token, occurrences: ticks + 3);
         agent.RestartEmpty();
         await agent.ComeUpAsync(timeout.Token);
 

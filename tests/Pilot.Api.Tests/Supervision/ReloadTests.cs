@@ -119,4 +119,25 @@ public sealed class ReloadTests
 
         (await pilot.WaitForLineAsync("rendered=", timeout.Token)).ShouldEndWith("rendered=hello env=hello");
     }
+
+    [Fact]
+    public async Task Reload_ThatChangesControl_SaysSoInAWarning_AndKeepsServingTheBoundSocket()
+    {
+        using var timeout = PilotProcess.Timeout();
+        await using var pilot = RunningPilot.Start(Before);
+        await pilot.WaitForLineAsync("steady-up", timeout.Token);
+        using var client = pilot.CreateClient();
+        var moved = Path.Combine(pilot.Directory, "moved.socket");
+
+        pilot.WriteConfig(Before.Replace("""control: { socket: "SOCKET" },""", $$"""control: { socket: "{{moved}}", mode: "0660" },""", StringComparison.Ordinal));
+        var response = await client.PostAsync("/v3/reload", null, timeout.Token);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync(timeout.Token));
+        var warning = await pilot.WaitForLineAsync("control: not reloaded", timeout.Token);
+        warning.ShouldContain($"stays at {pilot.SocketPath} (mode 0600)");
+        warning.ShouldContain($"the new config has {moved} (mode 0660)");
+        await pilot.WaitForLineAsync("config reloaded", timeout.Token);
+        (await client.GetAsync("/v3/ping", timeout.Token)).StatusCode.ShouldBe(HttpStatusCode.OK, "the bound socket keeps serving");
+        File.Exists(moved).ShouldBeFalse();
+    }
 }

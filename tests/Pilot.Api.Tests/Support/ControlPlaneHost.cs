@@ -1,5 +1,7 @@
 using Pilot.Api.Cli;
 using Pilot.Api.Control;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Pilot.Api.Hosting;
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Control;
@@ -48,7 +50,7 @@ internal sealed class ControlPlaneHost : IAsyncDisposable
 
     public static async Task<ControlPlaneHost> StartAsync(
         TempDirectory? directory = null, int? socketMode = null, string environmentName = "Production",
-        TimeSpan? idleAfter = null, Action<bool>? servingChanged = null)
+        TimeSpan? idleAfter = null, ILoggerFactory? loggers = null)
     {
         directory ??= new TempDirectory();
         var control = new ControlConfig { SocketPath = directory.File("control.sock") };
@@ -66,7 +68,7 @@ internal sealed class ControlPlaneHost : IAsyncDisposable
             Observer = counter,
             EnvironmentName = environmentName,
             IdleAfter = idleAfter ?? OnDemandKestrel.IdleAfter,
-            ServingChanged = servingChanged,
+            Loggers = loggers ?? NullLoggerFactory.Instance,
         }, timeout.Token);
         return new ControlPlaneHost(controlPlane, listener, counter, directory, control, supervisor);
     }

@@ -1,6 +1,4 @@
 using System.Net;
-using System.Threading.Channels;
-using Microsoft.Extensions.Logging.Abstractions;
 using Pilot.Api.Telemetry;
 using Pilot.Api.Tests.Support;
 using Pilot.Supervisor.Config;
@@ -22,12 +20,11 @@ public sealed class TelemetryOnDemandTests
         var token = TestContext.Current.CancellationToken;
         var config = ConfigLoader.Parse("""{ telemetry: { port: 0, interfaces: ["static:127.0.0.1"] } }""", new Dictionary<string, string>());
         config.IsValid.ShouldBeTrue(string.Join('\n', config.Errors));
-        var changes = Channel.CreateUnbounded<bool>();
+        var serving = new ServingLog();
         var registry = Metrics.NewCustomRegistry();
         Metrics.WithCustomRegistry(registry).CreateGauge("probe_gauge", "a gauge").Set(7);
         var supervisor = new FakeSupervisorControl();
-        await using var server = new TelemetryServer(registry, () => supervisor, NullLoggerFactory.Instance,
-            idleAfter: TimeSpan.FromMilliseconds(200), servingChanged: s => changes.Writer.TryWrite(s));
+        await using var server = new TelemetryServer(registry, () => supervisor, serving, idleAfter: TimeSpan.FromMilliseconds(200));
         await using var bus = new EventBus();
 
         await server.StartAsync(config.Config!, bus, token);
@@ -41,9 +38,9 @@ public sealed class TelemetryOnDemandTests
                 var response = await http.GetAsync("/metrics", token);
                 response.StatusCode.ShouldBe(HttpStatusCode.OK);
                 (await response.Content.ReadAsStringAsync(token)).ShouldContain("probe_gauge 7");
-                (await changes.Reader.ReadAsync(token)).ShouldBeTrue();
+                (await serving.Changes.ReadAsync(token)).ShouldBeTrue();
             }
-            (await changes.Reader.ReadAsync(token)).ShouldBeFalse();
+            (await serving.Changes.ReadAsync(token)).ShouldBeFalse();
             server.IsServing.ShouldBeFalse();
         }
 

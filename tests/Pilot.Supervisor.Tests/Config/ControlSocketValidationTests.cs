@@ -41,4 +41,44 @@ public sealed class ControlSocketValidationTests
 
         error.Path.ShouldBe("control.socket");
     }
+
+    [Fact]
+    public void RelativeSocketPath_ThatGrowsPastSunPathWhenMadeAbsolute_IsAnErrorNamingControlSocket()
+    {
+        // 107 bytes as written: it fits, but Pilot binds it from the working directory, which makes it longer.
+        var relative = new string('s', 107);
+
+        var error = Load(relative).Errors.ShouldHaveSingleItem();
+
+        error.Path.ShouldBe("control.socket");
+        error.Line.ShouldBe(3);
+        error.Message.ShouldContain($"{System.Text.Encoding.UTF8.GetByteCount(Path.GetFullPath(relative))} bytes");
+        error.Message.ShouldContain("at most 107");
+    }
+
+    [Fact]
+    public void RelativeSocketPath_IsMadeAbsoluteFromTheWorkingDirectory()
+    {
+        Load("pilot.socket").Config!.Control.SocketPath.ShouldBe(Path.GetFullPath("pilot.socket"));
+    }
+
+    [Fact]
+    public void EmptySocketPath_IsOneErrorNamingControlSocket_InV3sWords()
+    {
+        var error = Load("").Errors.ShouldHaveSingleItem();
+
+        error.Path.ShouldBe("control.socket");
+        error.Line.ShouldBe(3);
+        error.Message.ShouldBe("control: validate failed with control server not loading due to missing config");
+    }
+
+    [Fact]
+    public void Mode_ThatIsNotOctal_IsAnErrorNamingControlMode()
+    {
+        var result = ConfigLoader.Parse("{ control: { mode: '0689' }, jobs: [ { name: 'a', exec: 'true' } ] }", new Dictionary<string, string>());
+
+        var error = result.Errors.ShouldHaveSingleItem();
+        error.Path.ShouldBe("control.mode");
+        error.Message.ShouldBe("'0689' is not an octal file mode such as \"0600\"");
+    }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Events;
 using Pilot.Supervisor.Jobs;
@@ -15,6 +16,21 @@ public sealed class ShutdownOrderingTests
         When = source is null ? new WhenConfig() : new WhenConfig { Trigger = new Event(code, source), StartsLimit = 1 },
     };
 
+    /// <summary>The order jobs stop in, read off <see cref="ShutdownOrdering.WaitsFor"/>: each wave once every job of the waves before it has stopped.</summary>
+    private static ImmutableArray<ImmutableArray<string>> Waves(ImmutableDictionary<string, ImmutableHashSet<string>> waitsFor)
+    {
+        var stopped = new HashSet<string>(StringComparer.Ordinal);
+        var waves = ImmutableArray.CreateBuilder<ImmutableArray<string>>();
+        while (stopped.Count < waitsFor.Count)
+        {
+            var wave = waitsFor.Where(j => !stopped.Contains(j.Key) && j.Value.All(stopped.Contains))
+                .Select(j => j.Key).Order(StringComparer.Ordinal).ToImmutableArray();
+            stopped.UnionWith(wave);
+            waves.Add(wave);
+        }
+        return waves.ToImmutable();
+    }
+
     [Fact]
     public void WaitsFor_FollowsWhenSourceChains_InReverse()
     {
@@ -29,7 +45,7 @@ public sealed class ShutdownOrderingTests
         waitsFor["db"].ShouldBe(["app"], ignoreOrder: true);
         waitsFor["app"].ShouldBe(["web"], ignoreOrder: true);
         waitsFor["web"].ShouldBeEmpty();
-        ShutdownOrdering.Waves(waitsFor).Select(w => string.Join(",", w)).ShouldBe(["cron,web", "app", "db"]);
+        Waves(waitsFor).Select(w => string.Join(",", w)).ShouldBe(["cron,web", "app", "db"]);
     }
 
     [Fact]
@@ -50,7 +66,7 @@ public sealed class ShutdownOrderingTests
         waitsFor["a"].ShouldBe(["c"], ignoreOrder: true);
         waitsFor["b"].ShouldBeEmpty();
         waitsFor["self"].ShouldBeEmpty();
-        ShutdownOrdering.Waves(waitsFor).Select(w => string.Join(",", w)).ShouldBe(["b,c,self", "a"]);
+        Waves(waitsFor).Select(w => string.Join(",", w)).ShouldBe(["b,c,self", "a"]);
     }
 
     [Fact]

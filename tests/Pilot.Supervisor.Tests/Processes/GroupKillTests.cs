@@ -73,7 +73,7 @@ public sealed class GroupKillTests
         await output.WaitFor("ready").Bounded();
         ProcessGroupKiller.GroupExists(run.Pid).ShouldBeTrue();
 
-        var killed = await ProcessGroupKiller.TerminateAsync(run.Pid, TimeSpan.FromMilliseconds(300), cancellationToken: TestContext.Current.CancellationToken).Bounded();
+        var killed = await ProcessGroupKiller.TerminateAsync(run, TimeSpan.FromMilliseconds(300), cancellationToken: TestContext.Current.CancellationToken).Bounded();
 
         killed.ShouldBeTrue();
         ProcessGroupKiller.GroupExists(run.Pid).ShouldBeFalse();

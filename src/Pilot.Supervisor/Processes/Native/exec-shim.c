@@ -1,5 +1,5 @@
 /*
- * The in-memory exec shim: `SHIM PILOT PROGRAM ARGS...` does what `pilot __exec PROGRAM ARGS...` does (DESIGN §2.2):
+ * The in-memory exec shim: `SHIM PILOT PROGRAM ARGS...` does what `pilot __exec PROGRAM ARGS...` does (docs/child-exec.md):
  * a new process group, the default signal dispositions and an empty mask, /dev/null as stdin, then an execvp of
  * PROGRAM that keeps the pid and pipes System.Diagnostics.Process knows.
  *

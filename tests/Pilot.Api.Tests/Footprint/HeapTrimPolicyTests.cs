@@ -1,7 +1,7 @@
-using Pilot.Api.Hosting;
+using Pilot.Api.Footprint;
 using Shouldly;
 
-namespace Pilot.Api.Tests.Hosting;
+namespace Pilot.Api.Tests.Footprint;
 
 /// <summary>When the heap is given back: in the first quiet period after a burst, once per burst.</summary>
 public sealed class HeapTrimPolicyTests

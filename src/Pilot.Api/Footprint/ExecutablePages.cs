@@ -1,6 +1,9 @@
 using System.Globalization;
+using Pilot.Api.Hosting;
+using Pilot.Supervisor.Logging;
+using LogLevel = Pilot.Supervisor.Config.LogLevel;
 
-namespace Pilot.Api.Hosting;
+namespace Pilot.Api.Footprint;
 
 /// <summary>
 /// Unmaps the pages of Pilot's own executable that only start-up (or a burst of requests) needed. Parsing the config,
@@ -12,33 +15,50 @@ namespace Pilot.Api.Hosting;
 /// writable section, or what the loader relocated) gets <c>MADV_PAGEOUT</c>, which never loses data: written pages stay
 /// (or are swapped), clean ones are reclaimed.
 /// </summary>
-internal static class ExecutablePages
+/// <remarks>
+/// It runs on timer threads, where an exception would end Pilot (PID 1). The executable's path and its mappings come
+/// from <c>/proc</c>; a container may have none (a scratch image run without it), or one that reads oddly: the first
+/// failure of any kind is logged once and switches the release off for the life of the process.
+/// </remarks>
+/// <param name="mappingsPath">The process's mappings: <see cref="ProcessMappings"/>.</param>
+internal sealed class ExecutablePages(LogWriter log, string mappingsPath)
 {
-    /// <summary>Unmaps what it can of the executable file's mappings; the count of mappings advised.</summary>
-    public static int Release()
+    /// <summary>Where the kernel lists this process's mappings with their page counts.</summary>
+    public const string ProcessMappings = "/proc/self/smaps";
+
+    private int _off;
+
+    /// <summary>False once a release has failed: nothing is read any more.</summary>
+    public bool IsOn => Volatile.Read(ref _off) == 0;
+
+    /// <summary>Unmaps what it can of the executable file's mappings; the count of mappings advised (0 when off).</summary>
+    public int Release()
     {
-        if (!OperatingSystem.IsLinux() || Environment.ProcessPath is not { } executable)
+        if (!OperatingSystem.IsLinux() || !IsOn)
         {
             return 0;
         }
         try
         {
-            return Release(executable);
+            // Read from /proc/self/exe: without /proc, unknown.
+            return Release(Environment.ProcessPath ?? throw new FileNotFoundException("the executable's path is unknown"));
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex)
         {
-            // No /proc in the container (a scratch image run without it): nothing to read, so nothing is released.
-            // It runs on a timer thread, where an exception would end Pilot.
+            if (Interlocked.Exchange(ref _off, 1) == 0)
+            {
+                log.Write(LogLevel.Info, $"memory: the executable's pages stay mapped: {ex.Message}");
+            }
             return 0;
         }
     }
 
-    private static int Release(string executable)
+    private int Release(string executable)
     {
         var image = new FileInfo(executable).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? executable;
         var advised = 0;
         (long Start, long End, bool Writable)? mapping = null;
-        foreach (var line in File.ReadLines("/proc/self/smaps"))
+        foreach (var line in File.ReadLines(mappingsPath))
         {
             // A mapping's header: "00405000-00c22000 r-xp 00005000 08:01 1234   /path/pilot"; then "Field: value kB" lines.
             if (line.Length > 0 && char.IsAsciiHexDigit(line[0]) && line.IndexOf('-', StringComparison.Ordinal) is var dash and > 0

@@ -3,15 +3,15 @@ using System.Runtime;
 using Pilot.Supervisor.Logging;
 using LogLevel = Pilot.Supervisor.Config.LogLevel;
 
-namespace Pilot.Api.Hosting;
+namespace Pilot.Api.Footprint;
 
 /// <summary>
-/// Pilot's one GC setting for a PID 1 that idles for hours after a burst of control-plane requests: the GC only
-/// collects (and gives memory back) when something allocates, so after a burst the heap would keep its peak size. Once
-/// a burst is over, one aggressive compacting collection returns the memory to the OS. It lives in Pilot's own
-/// process: nothing of it reaches children (no <c>DOTNET_*</c> variables).
+/// For a PID 1 that idles for hours after a burst of control-plane requests (part of <see cref="FootprintService"/>):
+/// the GC only collects (and gives memory back) when something allocates, so after a burst the heap would keep its
+/// peak size. Once a burst is over, one aggressive compacting collection returns the memory to the OS, and the
+/// executable's pages the burst touched are released again.
 /// </summary>
-internal sealed class IdleHeapTrimmer(TimeProvider time, LogWriter log) : IAsyncDisposable
+internal sealed class IdleHeapTrimmer(TimeProvider time, LogWriter log, ExecutablePages pages) : IAsyncDisposable
 {
     /// <summary>How often the allocation rate is looked at.</summary>
     public static readonly TimeSpan Period = TimeSpan.FromSeconds(5);
@@ -22,17 +22,13 @@ internal sealed class IdleHeapTrimmer(TimeProvider time, LogWriter log) : IAsync
     private const double Mebibyte = 1024 * 1024;
 
     private readonly HeapTrimPolicy _policy = new(BurstBytes);
-    /// <summary>When start-up is over and its pages of the executable can go (a one-shot run has exited by then).</summary>
-    public static readonly TimeSpan StartupSettled = TimeSpan.FromSeconds(1);
 
     private ITimer? _timer;
-    private ITimer? _startupRelease;
     private long _allocated;
 
-    /// <summary>Called once the jobs have started; the executable's pages only start-up needed go a moment later.</summary>
+    /// <summary>Called once the jobs have started.</summary>
     public void Start()
     {
-        _startupRelease = time.CreateTimer(static _ => ExecutablePages.Release(), null, StartupSettled, Timeout.InfiniteTimeSpan);
         _allocated = GC.GetTotalAllocatedBytes();
         _timer = time.CreateTimer(_ => Tick(), null, Period, Period);
     }
@@ -47,7 +43,7 @@ internal sealed class IdleHeapTrimmer(TimeProvider time, LogWriter log) : IAsync
             var before = Environment.WorkingSet;
             GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-            _ = ExecutablePages.Release();
+            _ = pages.Release();
             log.Write(LogLevel.Debug, string.Create(CultureInfo.InvariantCulture,
                 $"burst over: heap compacted, RSS {before / Mebibyte:0.0} -> {Environment.WorkingSet / Mebibyte:0.0} MiB"));
             _allocated = GC.GetTotalAllocatedBytes();
@@ -59,10 +55,6 @@ internal sealed class IdleHeapTrimmer(TimeProvider time, LogWriter log) : IAsync
         if (Interlocked.Exchange(ref _timer, null) is { } timer)
         {
             await timer.DisposeAsync().ConfigureAwait(false);
-        }
-        if (Interlocked.Exchange(ref _startupRelease, null) is { } release)
-        {
-            await release.DisposeAsync().ConfigureAwait(false);
         }
     }
 }
