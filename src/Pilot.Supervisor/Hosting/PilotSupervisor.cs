@@ -574,6 +574,8 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
     public IAsyncEnumerable<RecordedLine> FollowJobOutput(string name, int lines, CancellationToken cancellationToken) =>
         History.FollowAsync(name, lines, cancellationToken);
 
+    public PilotConfig GetConfig() => Config;
+
     public SupervisorSnapshot GetStatus()
     {
         ImmutableList<Job> jobs;
