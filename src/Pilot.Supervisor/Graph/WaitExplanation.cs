@@ -96,7 +96,13 @@ public static class WaitExplanation
         var jobName = source.StartsWith("check.", StringComparison.Ordinal) ? source["check.".Length..] : source;
         if (status.Jobs.FirstOrDefault(j => j.Name == jobName) is { } sourceJob)
         {
-            var health = sourceJob.Check is null ? "" : $", health {Camel(sourceJob.Health.ToString())}";
+            var health = sourceJob.Check is null ? "" : sourceJob.Health switch
+            {
+                HealthStatus.Healthy => ", healthy",
+                HealthStatus.Unhealthy => ", unhealthy",
+                HealthStatus.Maintenance => ", in maintenance",
+                _ => ", health unknown",
+            };
             return $"\"{eventName}\" from {source} ({count}); {jobName} is {Camel(sourceJob.State.ToString())}{health}";
         }
         if (status.Watches.FirstOrDefault(w => "watch." + w.Name == source) is { } watch)
