@@ -112,7 +112,7 @@ public sealed partial class GraphAndCostTests
 
         later.ExitCode.ShouldBe(0, later.Output);
         later.Stdout.ShouldMatch(@"^later waits for ""exitSuccess"" from idle \(once\); idle is running; gives up in (9m\d+s|10m0s) \(when\.timeout 10m0s\)\n$");
-        idle.Stdout.ShouldMatch(@"^idle is running \(pid \d+, up \d+(\.\d)?s\); waits for nothing\n$");
+        idle.Stdout.ShouldMatch(@"^idle is running \(pid \d+, up (\d+(\.\d)?s|\d+ms)\); waits for nothing\n$");
         announce.Stdout.ShouldStartWith("announce never starts: waits for \"healthy\" from \"idle\", which never comes");
         missing.ExitCode.ShouldBe(1);
         missing.Stderr.ShouldBe("there is no job named \"nope\"\n");
