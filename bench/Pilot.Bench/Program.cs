@@ -152,6 +152,11 @@ internal static class Program
             await IdleAnswers.MeasureAsync(table, supervisors);
         }
 
+        if (options.Wants("cost"))
+        {
+            await JobCostReads.MeasureAsync(table, pilots);
+        }
+
         if (options.Wants("health"))
         {
             // Each run takes ≈15 s per subject: a few runs are enough for a CPU figure.

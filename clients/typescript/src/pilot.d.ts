@@ -258,6 +258,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v3/graph": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The job graph of the config in force (what `pilot graph` draws)
+         * @description Every job, watch, signal and `global` used as a source, and an edge for every `when` (the implicit start at `startup` and periodic ticks included), every pre-stop and post-stop job, and, with `shutdownOrder: "dependencies"`, every shutdown dependency. Traps — a `when` that can never fire — are listed with the job they keep from starting: `no-event` (no once/each), `unknown-source`, `never-emitted` (the source never publishes that event), `cycle` (jobs started only by each other) and `starved` (the source job never starts).
+         */
+        get: operations["GetGraph"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/jobs/{name}/why": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What one job is waiting for now, in one line (what `pilot why` prints)
+         * @description Its trigger and the state of the trigger's source, the time left on its `when.timeout`, a restart backoff, its next cron run, or the stop under way.
+         */
+        get: operations["GetJobWhy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v3/events": {
         parameters: {
             query?: never;
@@ -285,6 +325,35 @@ export interface components {
         EventResponse: {
             code: string;
             source: string;
+        };
+        GraphEdgeResponse: {
+            from: string;
+            to: string;
+            kind: string;
+            event?: null | string;
+            each?: boolean;
+            check?: boolean;
+            timeout?: null | string;
+            schedule?: null | string;
+            trap?: boolean;
+            label: string;
+        };
+        GraphNodeResponse: {
+            id: string;
+            kind: string;
+            label: string;
+            details?: string[];
+            trap?: boolean;
+        };
+        GraphResponse: {
+            nodes: components["schemas"]["GraphNodeResponse"][];
+            edges: components["schemas"]["GraphEdgeResponse"][];
+            traps: components["schemas"]["GraphTrapResponse"][];
+        };
+        GraphTrapResponse: {
+            kind: string;
+            job: string;
+            message: string;
         };
         JobCommandResponse: {
             changed: boolean;
@@ -323,6 +392,16 @@ export interface components {
             cron?: null | string;
             /** Format: date-time */
             nextRun?: null | string;
+            /** Format: date-time */
+            whenTimeoutDue?: null | string;
+            /** Format: double */
+            cpuSeconds?: null | number;
+            /** Format: double */
+            cpuPercent?: null | number;
+            /** Format: int64 */
+            memoryBytes?: null | number;
+            /** Format: int32 */
+            processes?: null | number;
         };
         LogLineResponse: {
             /** Format: date-time */
@@ -387,6 +466,10 @@ export interface components {
             instances: components["schemas"]["WatchInstanceResponse"][];
             /** Format: date-time */
             lastChecked: null | string;
+        };
+        WhyResponse: {
+            name: string;
+            reason: string;
         };
     };
     responses: never;
@@ -1102,6 +1185,123 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "there is no job named \"ap\""
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemResponse"];
+                };
+            };
+        };
+    };
+    GetGraph: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "nodes": [
+                     *         {
+                     *           "id": "global",
+                     *           "kind": "global",
+                     *           "label": "global",
+                     *           "details": [],
+                     *           "trap": false
+                     *         },
+                     *         {
+                     *           "id": "web",
+                     *           "kind": "job",
+                     *           "label": "web",
+                     *           "details": [
+                     *             "health: http every 2s"
+                     *           ],
+                     *           "trap": false
+                     *         },
+                     *         {
+                     *           "id": "announce",
+                     *           "kind": "job",
+                     *           "label": "announce",
+                     *           "details": [],
+                     *           "trap": false
+                     *         }
+                     *       ],
+                     *       "edges": [
+                     *         {
+                     *           "from": "global",
+                     *           "to": "web",
+                     *           "kind": "trigger",
+                     *           "event": "startup",
+                     *           "each": false,
+                     *           "check": false,
+                     *           "trap": false,
+                     *           "label": "startup"
+                     *         },
+                     *         {
+                     *           "from": "web",
+                     *           "to": "announce",
+                     *           "kind": "trigger",
+                     *           "event": "healthy",
+                     *           "each": false,
+                     *           "check": false,
+                     *           "trap": false,
+                     *           "label": "once: healthy"
+                     *         }
+                     *       ],
+                     *       "traps": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GraphResponse"];
+                };
+            };
+        };
+    };
+    GetJobWhy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "announce",
+                     *       "reason": "announce waits for \"healthy\" from web (once); web is running, health unknown"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WhyResponse"];
                 };
             };
             /** @description Not Found */

@@ -82,14 +82,20 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         }
 
         var configPath = invocation.ConfigPath.Length > 0 ? invocation.ConfigPath : environment.GetValueOrDefault("CONTAINERPILOT", "");
-        if (invocation.Verb is CliVerb.Status or CliVerb.Logs or CliVerb.Stop or CliVerb.Start or CliVerb.Restart or CliVerb.Events)
+        if (invocation.Verb == CliVerb.Graph && invocation.ConfigGiven && invocation.SocketPath.Length == 0)
+        {
+            return await GraphOfFileAsync(configPath, invocation.GraphFormat).ConfigureAwait(false);
+        }
+        if (invocation.Verb is CliVerb.Status or CliVerb.Logs or CliVerb.Stop or CliVerb.Start or CliVerb.Restart or CliVerb.Events
+            or CliVerb.Graph or CliVerb.Why or CliVerb.Top)
         {
             var socket = await FindCommandSocketAsync(invocation.SocketPath, configPath).ConfigureAwait(false);
             if (socket is null)
             {
                 return ExitFailure;
             }
-            return await new PilotCommands(stdout, stderr, time).RunAsync(invocation, socket, cancellationToken).ConfigureAwait(false);
+            var terminal = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
+            return await new PilotCommands(stdout, stderr, time, terminal).RunAsync(invocation, socket, cancellationToken).ConfigureAwait(false);
         }
         if (configPath.Length == 0 && invocation.Verb is CliVerb.Template or CliVerb.Validate or CliVerb.Run)
         {
@@ -199,6 +205,24 @@ public sealed class PilotCli(TextWriter stdout, TextWriter stderr, IReadOnlyDict
         {
             return await FatalAsync($"could not write config file: {ex.Message}").ConfigureAwait(false);
         }
+    }
+
+    /// <summary><c>pilot graph -config FILE</c>: the graph of the file as it would run, no Pilot needed; an invalid file is refused with its errors.</summary>
+    private async Task<int> GraphOfFileAsync(string configPath, Supervisor.Graph.GraphFormat format)
+    {
+        var result = ConfigLoader.LoadFile(configPath, environment);
+        if (!result.IsValid)
+        {
+            foreach (var error in result.Errors)
+            {
+                await stderr.WriteLineAsync($"error: {error}").ConfigureAwait(false);
+            }
+            await stderr.WriteLineAsync($"{configPath}: invalid, {result.Errors.Length} error(s); no graph").ConfigureAwait(false);
+            return ExitFailure;
+        }
+        var graph = Supervisor.Graph.JobGraphBuilder.Build(result.Config!);
+        await stdout.WriteAsync(Supervisor.Graph.GraphRenderers.Render(graph, format)).ConfigureAwait(false);
+        return ExitOk;
     }
 
     private async Task<int> ValidateAsync(string configPath)

@@ -11,6 +11,8 @@ public enum CliVerb
     Run, Help, Version, Template, Validate, Reload, Maintenance, PutEnv, PutMetric, Ping,
     /// <summary>Pilot's commands, each a client of one control-plane endpoint.</summary>
     Status, Logs, Stop, Start, Restart, Events,
+    /// <summary>Issue 27: the job graph (from the config file or the running Pilot), what a job waits for, a live cost table.</summary>
+    Graph, Why, Top,
     /// <summary><c>pilot help [COMMAND]</c> or <c>pilot COMMAND -h</c>: usage on stdout, exit 0 (<see cref="Help"/> is v3's <c>-h</c>, exit 2).</summary>
     CommandHelp,
 }
@@ -34,6 +36,14 @@ public sealed record CliInvocation
     public int? Lines { get; init; }
     /// <summary><c>-socket</c> of Pilot's commands: the control socket to use, whatever the config says ("" = find it).</summary>
     public string SocketPath { get; init; } = "";
+    /// <summary><c>-format</c> of graph: <c>dot</c> or <c>mermaid</c>.</summary>
+    public Supervisor.Graph.GraphFormat GraphFormat { get; init; }
+    /// <summary><c>-config</c> was given on the command line (graph draws that file instead of asking the running Pilot).</summary>
+    public bool ConfigGiven { get; init; }
+    /// <summary><c>-n</c> of top: how many screens to print before exiting (null: until interrupted).</summary>
+    public int? Iterations { get; init; }
+    /// <summary><c>-d</c> of top: the time between screens.</summary>
+    public TimeSpan Delay { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary><c>-dev-http</c>: the opt-in plain-HTTP listener of the run path (null: none).</summary>
     public Control.DevListener? DevListener { get; init; }
 }
@@ -97,6 +107,9 @@ public static class PilotCommandLine
     private static readonly Option<bool> Follow = Flag<bool>("f", "Follow: keep printing new lines until interrupted.", "--follow");
     private static readonly Option<string> Socket = Flag<string>("socket",
         "The control socket of the running Pilot (default: $" + SocketVariable + ", else control.socket of -config or CONTAINERPILOT, read even when the rest of the file is invalid).");
+    private static readonly Option<string> FormatOption = Flag<string>("format", "dot (Graphviz, the default) or mermaid.");
+    private static readonly Option<int?> IterationsOption = Flag<int?>("n", "Print this many screens, then exit (default: until Ctrl-C or q).", "--iterations");
+    private static readonly Option<string> DelayOption = Flag<string>("d", "Time between screens: seconds (2, 0.5) or a Go duration (500ms); default 2s.", "--delay");
     private static readonly Option<int?> LinesOption = Flag<int?>("n", "How many recent lines to print first (default 100; the kept lines are bounded by logging.keepLines).", "--lines");
 
     /// <summary>The environment variable Pilot's commands take the control socket from (after <c>-socket</c>).</summary>
@@ -110,6 +123,12 @@ public static class PilotCommandLine
         new("start", CliVerb.Start, "JOB", "Start a job now (POST /v3/jobs/JOB/start).", [Socket], Word("JOB")),
         new("restart", CliVerb.Restart, "JOB", "Stop a job and start it again with a new process (POST /v3/jobs/JOB/restart).", [Socket], Word("JOB")),
         new("events", CliVerb.Events, "[SOURCE] [-json]", "Follow bus events, one line each, optionally only from SOURCE (GET /v3/events).", [EventsJson, Socket], Word("SOURCE")),
+        new("graph", CliVerb.Graph, "[-format dot|mermaid]",
+            "The job graph: jobs, watches and signals, an edge per when, pre/post-stop jobs, shutdown order, traps marked. "
+            + "With -config FILE: that file, no Pilot needed; otherwise the running Pilot's (GET /v3/graph).", [FormatOption, Socket], null),
+        new("why", CliVerb.Why, "JOB", "One line: what the job is waiting for now (GET /v3/jobs/JOB/why).", [Socket], Word("JOB")),
+        new("top", CliVerb.Top, "[-n N] [-d SECONDS]", "Jobs with CPU % and memory of their process groups, refreshed in place (GET /v3/status); q or Ctrl-C quits.",
+            [IterationsOption, DelayOption, Socket], null),
         new("help", CliVerb.CommandHelp, "[COMMAND]", "Show the usage of pilot or of one command.", [], Word("COMMAND")),
     ];
 
@@ -251,7 +270,13 @@ public static class PilotCommandLine
         {
             case CliVerb.CommandHelp when target.Length > 0 && Commands.All(c => c.Name != target):
                 return new(null, $"unknown command \"{target}\"", spec.Name, Brief: true);
-            case CliVerb.Logs or CliVerb.Stop or CliVerb.Start or CliVerb.Restart when target.Length == 0:
+            case CliVerb.Graph when result.GetValue(FormatOption) is { } format && !Supervisor.Graph.GraphRenderers.TryParseFormat(format, out _):
+                return new(null, $"invalid value \"{format}\" for flag -format: must be 'dot' or 'mermaid'", spec.Name, Brief: true);
+            case CliVerb.Top when result.GetValue(IterationsOption) is < 1:
+                return new(null, $"invalid value \"{result.GetValue(IterationsOption)}\" for flag -n: must be 1 or more", spec.Name, Brief: true);
+            case CliVerb.Top when result.GetValue(DelayOption) is { } delay && ParseDelay(delay) is null:
+                return new(null, $"invalid value \"{delay}\" for flag -d: want seconds (2, 0.5) or a duration (500ms), at least 100ms", spec.Name, Brief: true);
+            case CliVerb.Logs or CliVerb.Stop or CliVerb.Start or CliVerb.Restart or CliVerb.Why when target.Length == 0:
                 return new(null, $"{spec.Name}: missing the job name", spec.Name, Brief: true);
             case CliVerb.Logs when result.GetValue(LinesOption) is < 0:
                 return new(null, $"invalid value \"{result.GetValue(LinesOption)}\" for flag -n: must be 0 or more", spec.Name, Brief: true);
@@ -262,7 +287,26 @@ public static class PilotCommandLine
             Json = result.GetValue(StatusJson) || result.GetValue(EventsJson),
             Follow = result.GetValue(Follow),
             Lines = result.GetValue(LinesOption),
+            GraphFormat = Supervisor.Graph.GraphRenderers.TryParseFormat(result.GetValue(FormatOption) ?? "dot", out var graphFormat) ? graphFormat : default,
+            ConfigGiven = Given(result, Config),
+            Iterations = result.GetValue(IterationsOption),
+            Delay = result.GetValue(DelayOption) is { } text ? ParseDelay(text)!.Value : TimeSpan.FromSeconds(2),
         }, null);
+    }
+
+    /// <summary><c>-d</c> of top: seconds as a number, or a Go duration; at least 100 ms.</summary>
+    private static TimeSpan? ParseDelay(string text)
+    {
+        TimeSpan delay;
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && double.IsFinite(seconds) && seconds < 86400)
+        {
+            delay = TimeSpan.FromSeconds(seconds);
+        }
+        else if (!Supervisor.Config.Decoding.GoDuration.TryParseGo(text, out delay, out _))
+        {
+            return null;
+        }
+        return delay >= TimeSpan.FromMilliseconds(100) ? delay : null;
     }
 
     /// <summary>True when the flag is on the command line (a bool flag has an implicit result even when absent).</summary>

@@ -11,7 +11,8 @@ namespace Pilot.Api.Cli;
 /// Pilot's commands for people (<c>status</c>, <c>logs</c>, <c>stop</c>, <c>start</c>, <c>restart</c>, <c>events</c>), each a
 /// thin client of one control-plane endpoint. Results go to stdout; errors to stderr as one plain line, exit 1.
 /// </summary>
-public sealed class PilotCommands(TextWriter stdout, TextWriter stderr, TimeProvider time)
+/// <param name="terminal">stdout is a terminal: <c>top</c> redraws in place.</param>
+public sealed class PilotCommands(TextWriter stdout, TextWriter stderr, TimeProvider time, bool terminal = false)
 {
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
     // Stopping waits for the job's processes to end, bounded by its stopTimeout.
@@ -28,6 +29,10 @@ public sealed class PilotCommands(TextWriter stdout, TextWriter stderr, TimeProv
                 CliVerb.Status => await StatusAsync(client, invocation.Json, cancellationToken).ConfigureAwait(false),
                 CliVerb.Logs when invocation.Follow => await FollowAsync(client, LogsPath(invocation) + "&follow=true", PrintLogLineAsync, cancellationToken).ConfigureAwait(false),
                 CliVerb.Logs => await LogsAsync(client, invocation, cancellationToken).ConfigureAwait(false),
+                CliVerb.Graph => await GraphAsync(client, invocation.GraphFormat, cancellationToken).ConfigureAwait(false),
+                CliVerb.Why => await WhyAsync(client, invocation.Target, cancellationToken).ConfigureAwait(false),
+                CliVerb.Top => await new TopCommand(stdout, time, terminal)
+                    .RunAsync(token => FetchStatusAsync(client, token), invocation.Iterations, invocation.Delay, cancellationToken).ConfigureAwait(false),
                 CliVerb.Events => await FollowAsync(client, EventsPath(invocation.Target), json => PrintEventAsync(json, invocation.Json), cancellationToken).ConfigureAwait(false),
                 _ => await JobCommandAsync(client, invocation, cancellationToken).ConfigureAwait(false),
             };
@@ -60,12 +65,15 @@ public sealed class PilotCommands(TextWriter stdout, TextWriter stderr, TimeProv
                 ? "maintenance: on (health checks paused; jobs with a port are in maintenance in Consul, when Consul is configured)"
                 : "maintenance: on (health checks paused)").ConfigureAwait(false);
         }
+        // CPU% is the average since the run started (one read; `pilot top` shows it over its refresh interval).
         await stdout.WriteAsync(Table(
-            ["JOB", "STATE", "HEALTH", "PID", "RESTARTS", "LAST EXIT", "UPTIME"],
+            ["JOB", "STATE", "HEALTH", "PID", "RESTARTS", "LAST EXIT", "UPTIME", "CPU%", "MEM"],
             status.Jobs.Select(j => new[]
             {
                 j.Name, j.State, j.Health, Show(j.Pid), j.Restarts.ToString(CultureInfo.InvariantCulture), Show(j.LastExitCode),
                 j.Pid is not null && j.LastStarted is { } started ? Duration(now - started) : "-",
+                j.CpuPercent is { } cpu ? TopCommand.Percent(cpu) : "-",
+                j.MemoryBytes is { } memory ? TopCommand.Memory(memory) : "-",
             }))).ConfigureAwait(false);
         if (status.Watches.Count > 0)
         {
@@ -78,6 +86,45 @@ public sealed class PilotCommands(TextWriter stdout, TextWriter stderr, TimeProv
                     w.LastChecked is { } checkedAt ? Duration(now - checkedAt) + " ago" : "never",
                 }))).ConfigureAwait(false);
         }
+        return PilotCli.ExitOk;
+    }
+
+    /// <summary>One status read for top; null after printing why it failed.</summary>
+    private async Task<StatusResponse?> FetchStatusAsync(ControlClient client, CancellationToken cancellationToken)
+    {
+        using var timeout = Bounded(RequestTimeout, cancellationToken);
+        var (status, answer) = await client.GetJsonAsync("v3/status", PilotApiJsonContext.Default.StatusResponse, timeout.Token).ConfigureAwait(false);
+        if (status is null)
+        {
+            await FailAsync(answer.Explain()).ConfigureAwait(false);
+        }
+        return status;
+    }
+
+    private async Task<int> GraphAsync(ControlClient client, Supervisor.Graph.GraphFormat format, CancellationToken cancellationToken)
+    {
+        using var timeout = Bounded(RequestTimeout, cancellationToken);
+        var (graph, answer) = await client.GetJsonAsync("v3/graph", PilotApiJsonContext.Default.GraphResponse, timeout.Token).ConfigureAwait(false);
+        if (graph is null)
+        {
+            return await FailAsync(answer.StatusCode == 404 && answer.Problem is not null
+                ? $"this Pilot has no GET /v3/graph (older than this client); draw the file instead: pilot graph -config FILE"
+                : answer.Explain()).ConfigureAwait(false);
+        }
+        await stdout.WriteAsync(Supervisor.Graph.GraphRenderers.Render(graph.ToGraph(), format)).ConfigureAwait(false);
+        return PilotCli.ExitOk;
+    }
+
+    private async Task<int> WhyAsync(ControlClient client, string job, CancellationToken cancellationToken)
+    {
+        using var timeout = Bounded(RequestTimeout, cancellationToken);
+        var (why, answer) = await client.GetJsonAsync($"v3/jobs/{Uri.EscapeDataString(job)}/why", PilotApiJsonContext.Default.WhyResponse, timeout.Token)
+            .ConfigureAwait(false);
+        if (why is null)
+        {
+            return await FailAsync(answer.Explain()).ConfigureAwait(false);
+        }
+        await stdout.WriteLineAsync(why.Reason).ConfigureAwait(false);
         return PilotCli.ExitOk;
     }
 

@@ -169,6 +169,30 @@ public static class V3Endpoints
                 new OpenApiEventStream(typeof(LogLineResponse), """{"time":"2024-01-01T00:00:01+00:00","source":"check.app","pid":43,"stream":"stdout","text":"ok"}"""),
                 OpenApiExample.Response(404, """{"type":"about:blank","title":"Not Found","status":404,"detail":"there is no job named \"ap\""}"""));
 
+        v3.MapGet("/graph", GetGraph)
+            .WithName("GetGraph")
+            .WithSummary("The job graph of the config in force (what `pilot graph` draws)")
+            .WithDescription(
+                "Every job, watch, signal and `global` used as a source, and an edge for every `when` (the implicit start at `startup` "
+                + "and periodic ticks included), every pre-stop and post-stop job, and, with `shutdownOrder: \"dependencies\"`, every "
+                + "shutdown dependency. Traps — a `when` that can never fire — are listed with the job they keep from starting: "
+                + "`no-event` (no once/each), `unknown-source`, `never-emitted` (the source never publishes that event), "
+                + "`cycle` (jobs started only by each other) and `starved` (the source job never starts).")
+            .Produces<GraphResponse>(StatusCodes.Status200OK)
+            .WithMetadata(OpenApiExample.Response(200, """{"nodes":[{"id":"global","kind":"global","label":"global","details":[],"trap":false},{"id":"web","kind":"job","label":"web","details":["health: http every 2s"],"trap":false},{"id":"announce","kind":"job","label":"announce","details":[],"trap":false}],"edges":[{"from":"global","to":"web","kind":"trigger","event":"startup","each":false,"check":false,"trap":false,"label":"startup"},{"from":"web","to":"announce","kind":"trigger","event":"healthy","each":false,"check":false,"trap":false,"label":"once: healthy"}],"traps":[]}"""));
+
+        v3.MapGet("/jobs/{name}/why", GetWhy)
+            .WithName("GetJobWhy")
+            .WithSummary("What one job is waiting for now, in one line (what `pilot why` prints)")
+            .WithDescription(
+                "Its trigger and the state of the trigger's source, the time left on its `when.timeout`, a restart backoff, "
+                + "its next cron run, or the stop under way.")
+            .Produces<WhyResponse>(StatusCodes.Status200OK)
+            .Produces<ProblemResponse>(StatusCodes.Status404NotFound, Problems.ContentType)
+            .WithMetadata(
+                OpenApiExample.Response(200, """{"name":"announce","reason":"announce waits for \"healthy\" from web (once); web is running, health unknown"}"""),
+                OpenApiExample.Response(404, """{"type":"about:blank","title":"Not Found","status":404,"detail":"there is no job named \"ap\""}"""));
+
         v3.MapGet("/events", (HttpContext context, string? source, [FromServices] ISupervisorControl control, [FromServices] ControlStopping stopping) =>
                 StreamEventsAsync(context, source, control, stopping.Token))
             .WithName("StreamEvents")
@@ -273,15 +297,33 @@ public static class V3Endpoints
 
     internal static ControlReply Ping() => Ok(OkResponse.Instance);
 
-    internal static ControlReply GetStatus([FromServices] ISupervisorControl control) =>
-        ControlReply.Json(control.GetStatus().ToResponse(), PilotApiJsonContext.Default.StatusResponse);
+    /// <summary>The snapshot, with each job's CPU and memory read from /proc now (only when asked: nothing polls).</summary>
+    internal static ControlReply GetStatus([FromServices] ISupervisorControl control)
+    {
+        var status = control.GetStatus();
+        return ControlReply.Json(status.ToResponse(status.ReadUsage(), DateTimeOffset.UtcNow), PilotApiJsonContext.Default.StatusResponse);
+    }
 
     internal static ControlReply GetJob(string name, [FromServices] ISupervisorControl control)
     {
         var job = control.GetStatus().Jobs.FirstOrDefault(j => j.Name == name);
-        return job is null
+        if (job is null)
+        {
+            return Problems.Result(StatusCodes.Status404NotFound, $"there is no job named \"{name}\"");
+        }
+        var usage = job.Pid is { } pid ? Supervisor.Processes.ProcessGroupUsage.Read([pid]) : null;
+        return ControlReply.Json(job.ToResponse(usage, DateTimeOffset.UtcNow), PilotApiJsonContext.Default.JobResponse);
+    }
+
+    internal static ControlReply GetGraph([FromServices] ISupervisorControl control) =>
+        ControlReply.Json(Supervisor.Graph.JobGraphBuilder.Build(control.GetConfig()).ToResponse(), PilotApiJsonContext.Default.GraphResponse);
+
+    internal static ControlReply GetWhy(string name, [FromServices] ISupervisorControl control)
+    {
+        var reason = Supervisor.Graph.WaitExplanation.Explain(name, control.GetConfig(), control.GetStatus(), DateTimeOffset.UtcNow);
+        return reason is null
             ? Problems.Result(StatusCodes.Status404NotFound, $"there is no job named \"{name}\"")
-            : ControlReply.Json(job.ToResponse(), PilotApiJsonContext.Default.JobResponse);
+            : ControlReply.Json(new WhyResponse(name, reason), PilotApiJsonContext.Default.WhyResponse);
     }
 
     /// <param name="stopping">Cancelled when Pilot stops: an open stream must not hold the exit.</param>

@@ -11,6 +11,7 @@ using Pilot.Supervisor.Control;
 using Pilot.Supervisor.Discovery.Interfaces;
 using Pilot.Supervisor.Events;
 using Pilot.Supervisor.Hosting;
+using Pilot.Supervisor.Telemetry;
 using Prometheus;
 
 namespace Pilot.Api.Telemetry;
@@ -33,6 +34,8 @@ internal sealed class TelemetryServer(
     public static readonly TimeSpan IdleAfter = TimeSpan.FromMinutes(2);
 
     private readonly ILogger _logger = loggers.CreateLogger<TelemetryServer>();
+    // Per-job CPU and memory, read from /proc only when /metrics is scraped.
+    private readonly JobUsageMetrics _usage = new(registry, () => supervisor().GetStatus().Jobs);
     private ListeningSocket? _socket;
     private OnDemandKestrel? _server;
 

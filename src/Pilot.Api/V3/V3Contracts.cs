@@ -81,6 +81,18 @@ public sealed record JobResponse
     public string? Cron { get; init; }
     /// <summary>A cron job's next scheduled run; absent otherwise.</summary>
     public DateTimeOffset? NextRun { get; init; }
+    /// <summary>While the job still waits for its trigger under a <c>when.timeout</c>: when it gives up; absent otherwise.</summary>
+    public DateTimeOffset? WhenTimeoutDue { get; init; }
+
+    // What the job costs (issue 27), read from /proc at request time: its process group (led by its pid) in this run.
+    /// <summary>CPU time (user + system, in seconds) of the job's process group in its current run, children it reaped included; absent without a process.</summary>
+    public double? CpuSeconds { get; init; }
+    /// <summary>Average CPU use since the run started, in percent of one core (<c>cpuSeconds</c> ÷ uptime); absent without a process.</summary>
+    public double? CpuPercent { get; init; }
+    /// <summary>Resident memory of the job's process group: the sum of its processes' RSS, in bytes; absent without a process.</summary>
+    public long? MemoryBytes { get; init; }
+    /// <summary>How many processes the job's process group has; absent without a process.</summary>
+    public int? Processes { get; init; }
 }
 
 /// <summary>A job's <c>restartBackoff</c> (durations as Go durations) with its current delay and the next restart's due time.</summary>
@@ -113,6 +125,52 @@ public sealed record LogLineResponse(DateTimeOffset Time, string Source, int Pid
 /// <summary>One bus event as <c>/v3/events</c> streams it: <c>{"code":"exitSuccess","source":"app"}</c>.</summary>
 public sealed record EventResponse(string Code, string Source);
 
+/// <summary>Answer of <c>GET /v3/graph</c>: the job graph of the config in force (what <c>pilot graph</c> draws).</summary>
+public sealed record GraphResponse(IReadOnlyList<GraphNodeResponse> Nodes, IReadOnlyList<GraphEdgeResponse> Edges, IReadOnlyList<GraphTrapResponse> Traps);
+
+/// <summary>A node: a job, a watch (<c>watch.NAME</c>), a signal, <c>global</c>, or a <c>when.source</c> that names nothing (<c>missing</c>).</summary>
+public sealed record GraphNodeResponse
+{
+    public required string Id { get; init; }
+    /// <summary>job, watch, signal, global or missing.</summary>
+    public required string Kind { get; init; }
+    public required string Label { get; init; }
+    /// <summary>Short facts about a job: its health check, port, restarts.</summary>
+    public IReadOnlyList<string> Details { get; init; } = [];
+    /// <summary>True when a trap keeps this job from starting, or for a missing source.</summary>
+    public bool Trap { get; init; }
+}
+
+/// <summary>An edge: a <c>when</c> (trigger), a pre-stop or post-stop job, or a shutdown dependency (stopsAfter).</summary>
+public sealed record GraphEdgeResponse
+{
+    public required string From { get; init; }
+    public required string To { get; init; }
+    /// <summary>trigger, preStop, postStop or stopsAfter.</summary>
+    public required string Kind { get; init; }
+    /// <summary>The event's config name (healthy, exitSuccess, stopping…; interval or cron for periodic jobs; the signal's name); absent for stopsAfter.</summary>
+    public string? Event { get; init; }
+    /// <summary>True for <c>each</c>, false for <c>once</c>.</summary>
+    public bool Each { get; init; }
+    /// <summary>True when the source is the job's health check (<c>check.NAME</c>).</summary>
+    public bool Check { get; init; }
+    /// <summary><c>when.timeout</c> as a Go duration; absent without one.</summary>
+    public string? Timeout { get; init; }
+    /// <summary>A periodic job's schedule: <c>every 10s</c> or <c>cron …</c>; absent otherwise.</summary>
+    public string? Schedule { get; init; }
+    /// <summary>True when this edge can never fire.</summary>
+    public bool Trap { get; init; }
+    /// <summary>The edge's text as <c>pilot graph</c> draws it.</summary>
+    public required string Label { get; init; }
+}
+
+/// <summary>A trap: a <c>when</c> that never fires, the job it keeps from starting, and why.</summary>
+/// <param name="Kind">no-event, unknown-source, never-emitted, cycle or starved (docs/configuration.md).</param>
+public sealed record GraphTrapResponse(string Kind, string Job, string Message);
+
+/// <summary>Answer of <c>GET /v3/jobs/{name}/why</c>: one line saying what the job waits for now.</summary>
+public sealed record WhyResponse(string Name, string Reason);
+
 /// <summary>All JSON of the control plane and its client goes through this source-generated context (Native AOT).</summary>
 [JsonSourceGenerationOptions(
     JsonSerializerDefaults.Web,
@@ -128,6 +186,8 @@ public sealed record EventResponse(string Code, string Source);
 [JsonSerializable(typeof(JobCommandResponse))]
 [JsonSerializable(typeof(JobLogsResponse))]
 [JsonSerializable(typeof(LogLineResponse))]
+[JsonSerializable(typeof(GraphResponse))]
+[JsonSerializable(typeof(WhyResponse))]
 // Query parameters (GET /v3/jobs/{name}/logs): the OpenAPI generator asks for their metadata too.
 [JsonSerializable(typeof(int?))]
 [JsonSerializable(typeof(bool?))]

@@ -28,6 +28,9 @@ public interface ISupervisorControl
 
     SupervisorSnapshot GetStatus();
 
+    /// <summary>The config in force (the last one loaded or reloaded), for <c>GET /v3/graph</c> and <c>pilot why</c>.</summary>
+    PilotConfig GetConfig();
+
     /// <summary>Every event published after the call, optionally only from <paramref name="source"/>.</summary>
     IAsyncEnumerable<Event> WatchEvents(string? source, CancellationToken cancellationToken);
 
@@ -148,6 +151,8 @@ public sealed record JobSnapshot
     public string? Cron { get; init; }
     /// <summary>A cron job: when its next scheduled run is due; null otherwise.</summary>
     public DateTimeOffset? NextRun { get; init; }
+    /// <summary>While its <c>when.timeout</c> counts (no start yet): when it gives up waiting; null otherwise.</summary>
+    public DateTimeOffset? WhenTimeoutDue { get; init; }
 }
 
 public sealed record WatchSnapshot(string Name, ImmutableArray<WatchInstance> Instances, DateTimeOffset? LastChecked);

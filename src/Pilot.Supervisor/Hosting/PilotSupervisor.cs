@@ -685,6 +685,8 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
     public IAsyncEnumerable<RecordedLine> FollowJobOutput(string name, int lines, CancellationToken cancellationToken) =>
         History.FollowAsync(name, lines, cancellationToken);
 
+    public PilotConfig GetConfig() => Config;
+
     public SupervisorSnapshot GetStatus()
     {
         var view = Current;

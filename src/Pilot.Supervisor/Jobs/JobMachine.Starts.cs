@@ -25,6 +25,7 @@ public static partial class JobMachine
                     }
                     if (_m.WhenTimeoutArmed)
                     {
+                        _m = _m with { WhenTimeoutDue = Now + _job.Config.When.Timeout!.Value };
                         Emit(new ArmTimer(JobTimer.WhenTimeout, _job.Config.When.Timeout!.Value, Periodic: false));
                     }
                     if (_job.Config.When.Interval is { } every)
@@ -190,7 +191,7 @@ public static partial class JobMachine
             CancelBackoff();
             if (_m.WhenTimeoutArmed)
             {
-                _m = _m with { WhenTimeoutArmed = false };
+                _m = _m with { WhenTimeoutArmed = false, WhenTimeoutDue = null };
                 Emit(new DisarmTimer(JobTimer.WhenTimeout));
             }
             SetHealth(HealthStatus.Unknown);

@@ -190,7 +190,7 @@ public static partial class JobMachine
                 case Waiting or Running or RestartQueued or Exited or Holding or Stopped:
                     if (_m.WhenTimeoutArmed)
                     {
-                        _m = _m with { WhenTimeoutArmed = false };
+                        _m = _m with { WhenTimeoutArmed = false, WhenTimeoutDue = null };
                         PublishEvent(EventCode.TimerExpired, Name);
                         // v3 sends itself quit.
                         OnQuit();

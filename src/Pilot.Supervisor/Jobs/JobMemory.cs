@@ -100,6 +100,8 @@ public sealed record JobMemory
     // Pilot extensions (issue 17).
     /// <summary>A <c>when.cron</c> job: the time its timer is armed for (the next scheduled run).</summary>
     public DateTimeOffset? NextCronRun { get; init; }
+    /// <summary>While the <c>when.timeout</c> counts: when it ends (for <c>pilot why</c>).</summary>
+    public DateTimeOffset? WhenTimeoutDue { get; init; }
 
     public static JobMemory Initial(JobDefinition job) => new()
     {
@@ -135,5 +137,6 @@ public sealed record JobMemory
         User = job.Config.RunAs?.ToString(),
         Cron = job.Config.When.Cron?.Text,
         NextRun = NextCronRun,
+        WhenTimeoutDue = WhenTimeoutDue,
     };
 }

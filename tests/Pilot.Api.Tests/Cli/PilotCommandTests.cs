@@ -76,13 +76,15 @@ public sealed class PilotCommandTests
         outcome.ExitCode.ShouldBe(0, outcome.Stderr);
         var lines = outcome.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         lines[0].Split("  ", StringSplitOptions.RemoveEmptyEntries).Select(c => c.Trim())
-            .ShouldBe(["JOB", "STATE", "HEALTH", "PID", "RESTARTS", "LAST EXIT", "UPTIME"]);
+            .ShouldBe(["JOB", "STATE", "HEALTH", "PID", "RESTARTS", "LAST EXIT", "UPTIME", "CPU%", "MEM"]);
         var appRow = lines.Single(l => l.StartsWith("app ", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         appRow[1].ShouldBe("running");
         appRow[3].ShouldBe(app.GetProperty("pid").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture));
-        appRow[^1].ShouldMatch(@"^\d+(s|m\d+s)$");
+        appRow[6].ShouldMatch(@"^\d+(s|m\d+s)$");
+        appRow[7].ShouldMatch(@"^\d+\.\d$");
+        appRow[8].ShouldMatch(@"^\d+(K|\.\dM)$");
         lines.Single(l => l.StartsWith("setup ", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)
-            .ShouldBe(["setup", "completed", "unknown", "-", "0", "0", "-"]);
+            .ShouldBe(["setup", "completed", "unknown", "-", "0", "0", "-", "-", "-"]);
     }
 
     [Fact]

@@ -105,7 +105,7 @@ public sealed class OpenApiDocumentTests
         paths.Select(p => p.Key).ShouldBe(
             ["/v3/environ", "/v3/env", "/v3/reload", "/v3/maintenance/enable", "/v3/maintenance/disable",
              "/v3/metric", "/v3/ping", "/v3/status", "/v3/jobs/{name}", "/v3/jobs/{name}/stop", "/v3/jobs/{name}/start",
-             "/v3/jobs/{name}/restart", "/v3/jobs/{name}/logs", "/v3/events"], ignoreOrder: true);
+             "/v3/jobs/{name}/restart", "/v3/jobs/{name}/logs", "/v3/graph", "/v3/jobs/{name}/why", "/v3/events"], ignoreOrder: true);
         foreach (var (path, item) in paths)
         {
             foreach (var (method, operation) in item!.AsObject())

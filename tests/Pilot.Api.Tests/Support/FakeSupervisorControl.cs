@@ -23,6 +23,7 @@ internal sealed class FakeSupervisorControl : ISupervisorControl
     public ImmutableHashSet<string> KnownMetrics { get; set; } = ["jobs_done_total", "queue_depth"];
     public ImmutableArray<ConfigError> NextReloadErrors { get; set; } = [];
     public SupervisorSnapshot Status { get; set; } = new("0.1.0", false, [], []);
+    public PilotConfig Config { get; set; } = new();
 
     public int Reloads => Volatile.Read(ref _reloads);
     public int EnvironmentPuts => Volatile.Read(ref _environmentPuts);
@@ -86,6 +87,8 @@ internal sealed class FakeSupervisorControl : ISupervisorControl
     }
 
     public SupervisorSnapshot GetStatus() => Status;
+
+    public PilotConfig GetConfig() => Config;
 
     public void Publish(Event e)
     {

@@ -22,6 +22,10 @@ namespace Pilot.Client.Models
 #else
         public string Check { get; set; }
 #endif
+        /// <summary>The cpuPercent property</summary>
+        public double? CpuPercent { get; set; }
+        /// <summary>The cpuSeconds property</summary>
+        public double? CpuSeconds { get; set; }
         /// <summary>The cron property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -48,6 +52,8 @@ namespace Pilot.Client.Models
         public DateTimeOffset? LastExited { get; set; }
         /// <summary>The lastStarted property</summary>
         public DateTimeOffset? LastStarted { get; set; }
+        /// <summary>The memoryBytes property</summary>
+        public long? MemoryBytes { get; set; }
         /// <summary>The name property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -76,6 +82,8 @@ namespace Pilot.Client.Models
 #endif
         /// <summary>The pid property</summary>
         public int? Pid { get; set; }
+        /// <summary>The processes property</summary>
+        public int? Processes { get; set; }
         /// <summary>The restartBackoff property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -120,6 +128,8 @@ namespace Pilot.Client.Models
 #else
         public List<string> WaitingFor { get; set; }
 #endif
+        /// <summary>The whenTimeoutDue property</summary>
+        public DateTimeOffset? WhenTimeoutDue { get; set; }
         /// <summary>
         /// Instantiates a new <see cref="global::Pilot.Client.Models.JobResponse"/> and sets the default values.
         /// </summary>
@@ -146,6 +156,8 @@ namespace Pilot.Client.Models
             return new Dictionary<string, Action<IParseNode>>
             {
                 { "check", n => { Check = n.GetStringValue(); } },
+                { "cpuPercent", n => { CpuPercent = n.GetDoubleValue(); } },
+                { "cpuSeconds", n => { CpuSeconds = n.GetDoubleValue(); } },
                 { "cron", n => { Cron = n.GetStringValue(); } },
                 { "health", n => { Health = n.GetStringValue(); } },
                 { "isService", n => { IsService = n.GetBoolValue(); } },
@@ -153,11 +165,13 @@ namespace Pilot.Client.Models
                 { "lastExitCode", n => { LastExitCode = n.GetIntValue(); } },
                 { "lastExited", n => { LastExited = n.GetDateTimeOffsetValue(); } },
                 { "lastStarted", n => { LastStarted = n.GetDateTimeOffsetValue(); } },
+                { "memoryBytes", n => { MemoryBytes = n.GetLongValue(); } },
                 { "name", n => { Name = n.GetStringValue(); } },
                 { "nextRun", n => { NextRun = n.GetDateTimeOffsetValue(); } },
                 { "onFailure", n => { OnFailure = n.GetStringValue(); } },
                 { "onSuccess", n => { OnSuccess = n.GetStringValue(); } },
                 { "pid", n => { Pid = n.GetIntValue(); } },
+                { "processes", n => { Processes = n.GetIntValue(); } },
                 { "restartBackoff", n => { RestartBackoff = n.GetObjectValue<global::Pilot.Client.Models.RestartBackoffResponse>(global::Pilot.Client.Models.RestartBackoffResponse.CreateFromDiscriminatorValue); } },
                 { "restarts", n => { Restarts = n.GetIntValue(); } },
                 { "state", n => { State = n.GetStringValue(); } },
@@ -165,6 +179,7 @@ namespace Pilot.Client.Models
                 { "user", n => { User = n.GetStringValue(); } },
                 { "version", n => { Version = n.GetLongValue(); } },
                 { "waitingFor", n => { WaitingFor = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
+                { "whenTimeoutDue", n => { WhenTimeoutDue = n.GetDateTimeOffsetValue(); } },
             };
         }
         /// <summary>
@@ -175,6 +190,8 @@ namespace Pilot.Client.Models
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteStringValue("check", Check);
+            writer.WriteDoubleValue("cpuPercent", CpuPercent);
+            writer.WriteDoubleValue("cpuSeconds", CpuSeconds);
             writer.WriteStringValue("cron", Cron);
             writer.WriteStringValue("health", Health);
             writer.WriteBoolValue("isService", IsService);
@@ -182,11 +199,13 @@ namespace Pilot.Client.Models
             writer.WriteIntValue("lastExitCode", LastExitCode);
             writer.WriteDateTimeOffsetValue("lastExited", LastExited);
             writer.WriteDateTimeOffsetValue("lastStarted", LastStarted);
+            writer.WriteLongValue("memoryBytes", MemoryBytes);
             writer.WriteStringValue("name", Name);
             writer.WriteDateTimeOffsetValue("nextRun", NextRun);
             writer.WriteStringValue("onFailure", OnFailure);
             writer.WriteStringValue("onSuccess", OnSuccess);
             writer.WriteIntValue("pid", Pid);
+            writer.WriteIntValue("processes", Processes);
             writer.WriteObjectValue<global::Pilot.Client.Models.RestartBackoffResponse>("restartBackoff", RestartBackoff);
             writer.WriteIntValue("restarts", Restarts);
             writer.WriteStringValue("state", State);
@@ -194,6 +213,7 @@ namespace Pilot.Client.Models
             writer.WriteStringValue("user", User);
             writer.WriteLongValue("version", Version);
             writer.WriteCollectionOfPrimitiveValues<string>("waitingFor", WaitingFor);
+            writer.WriteDateTimeOffsetValue("whenTimeoutDue", WhenTimeoutDue);
             writer.WriteAdditionalData(AdditionalData);
         }
     }

@@ -5,6 +5,7 @@ using Microsoft.Kiota.Abstractions;
 using Pilot.Client.V3.Env;
 using Pilot.Client.V3.Environ;
 using Pilot.Client.V3.Events;
+using Pilot.Client.V3.Graph;
 using Pilot.Client.V3.Jobs;
 using Pilot.Client.V3.Maintenance;
 using Pilot.Client.V3.Metric;
@@ -37,6 +38,11 @@ namespace Pilot.Client.V3
         public global::Pilot.Client.V3.Events.EventsRequestBuilder Events
         {
             get => new global::Pilot.Client.V3.Events.EventsRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The graph property</summary>
+        public global::Pilot.Client.V3.Graph.GraphRequestBuilder Graph
+        {
+            get => new global::Pilot.Client.V3.Graph.GraphRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>The jobs property</summary>
         public global::Pilot.Client.V3.Jobs.JobsRequestBuilder Jobs

@@ -8,6 +8,7 @@ using Pilot.Client.V3.Jobs.Item.Logs;
 using Pilot.Client.V3.Jobs.Item.Restart;
 using Pilot.Client.V3.Jobs.Item.Start;
 using Pilot.Client.V3.Jobs.Item.Stop;
+using Pilot.Client.V3.Jobs.Item.Why;
 using System.Collections.Generic;
 using System.IO;
 using System.Threading.Tasks;
@@ -40,6 +41,11 @@ namespace Pilot.Client.V3.Jobs.Item
         public global::Pilot.Client.V3.Jobs.Item.Stop.StopRequestBuilder Stop
         {
             get => new global::Pilot.Client.V3.Jobs.Item.Stop.StopRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The why property</summary>
+        public global::Pilot.Client.V3.Jobs.Item.Why.WhyRequestBuilder Why
+        {
+            get => new global::Pilot.Client.V3.Jobs.Item.Why.WhyRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>
         /// Instantiates a new <see cref="global::Pilot.Client.V3.Jobs.Item.WithNameItemRequestBuilder"/> and sets the default values.
