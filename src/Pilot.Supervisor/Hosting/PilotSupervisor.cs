@@ -14,7 +14,7 @@ using LogLevel = Pilot.Supervisor.Config.LogLevel;
 namespace Pilot.Supervisor.Hosting;
 
 /// <summary>
-/// The supervisor, the generic host's job graph service: builds jobs from the config (<see cref="JobGraph"/>), runs them
+/// The supervisor, the generic host's job graph service: builds jobs from the config (<see cref="ConfiguredJobs"/>), runs them
 /// on one bus, handles signals, reload, maintenance and an orderly shutdown, and decides Pilot's exit code. The control
 /// plane talks to it only through <see cref="ISupervisorControl"/>.
 /// </summary>
@@ -295,13 +295,13 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
         // A shutdown asked for before the start (a SIGTERM during start-up) means no job starts.
         if (!Current.ShuttingDown)
         {
-            var graph = JobGraph.Of(config);
+            var graph = ConfiguredJobs.Of(config);
             CreateAndStartJobs(graph, graph.Jobs, Current.Jobs, config);
         }
     }
 
     /// <summary>Creates the jobs for <paramref name="configs"/> (of <paramref name="graph"/>), publishes the new job list, then starts them.</summary>
-    private void CreateAndStartJobs(JobGraph graph, IEnumerable<JobConfig> configs, IEnumerable<Job> remaining, PilotConfig config)
+    private void CreateAndStartJobs(ConfiguredJobs graph, IEnumerable<JobConfig> configs, IEnumerable<Job> remaining, PilotConfig config)
     {
         var created = new List<Job>();
         foreach (var node in configs.Select(graph.NodeOf))
@@ -525,7 +525,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
         }
         _options.ReloadStages?.Invoke(ReloadStage.Stopping);
         var plan = ReloadPlan.Compute(
-            Current.Jobs, j => j.Config, j => j.Snapshot.State == JobState.Completed, _retired.Contains, JobGraph.JobsOf(next));
+            Current.Jobs, j => j.Config, j => j.Snapshot.State == JobState.Completed, _retired.Contains, ConfiguredJobs.JobsOf(next));
         foreach (var job in plan.Retire)
         {
             _retired.Add(job);
@@ -569,7 +569,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
             return;
         }
         var remaining = stopped.Plan.Remaining(Current.Jobs, j => j.Snapshot.State == JobState.Completed).ToList();
-        CreateAndStartJobs(JobGraph.Of(next), stopped.Plan.Start, remaining, next);
+        CreateAndStartJobs(ConfiguredJobs.Of(next), stopped.Plan.Start, remaining, next);
         _ = StartAfterReloadAsync(stopped.Plan.Retire.Length, stopped.Plan.Start.Length, next, stopped.Reply);
     }
 

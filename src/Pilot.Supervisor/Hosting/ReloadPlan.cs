@@ -30,7 +30,7 @@ public static class ReloadPlan
     /// <param name="configOf">A job's config.</param>
     /// <param name="isCompleted">True for a job that has halted for good.</param>
     /// <param name="isRetired">True for a job an earlier reload stopped (still listed while it stops).</param>
-    /// <param name="next">The new config's jobs (<see cref="JobGraph.JobsOf"/>).</param>
+    /// <param name="next">The new config's jobs (<see cref="ConfiguredJobs.JobsOf"/>).</param>
     public static ReloadPlan<TJob> Compute<TJob>(IReadOnlyList<TJob> current, Func<TJob, JobConfig> configOf, Func<TJob, bool> isCompleted,
         Func<TJob, bool> isRetired, ImmutableArray<JobConfig> next)
         where TJob : class

@@ -6,7 +6,7 @@ using Shouldly;
 namespace Pilot.Supervisor.Tests.Hosting;
 
 /// <summary>The job graph and the reload plan as pure functions: no processes, no supervisor.</summary>
-public sealed class JobGraphTests
+public sealed class ConfiguredJobsTests
 {
     private static JobConfig Job(string name, EventCode code = default, string? source = null, string command = "true") => new()
     {
@@ -20,8 +20,8 @@ public sealed class JobGraphTests
     {
         var jobs = new[] { Job("db"), Job("app", EventCode.StatusHealthy, "db"), Job("drain", EventCode.Stopping, "app"), Job("after", EventCode.Stopped, "app") };
 
-        var unordered = JobGraph.Of(new PilotConfig { Jobs = [.. jobs] });
-        var ordered = JobGraph.Of(new PilotConfig { Jobs = [.. jobs], ShutdownOrder = ShutdownOrder.Dependencies });
+        var unordered = ConfiguredJobs.Of(new PilotConfig { Jobs = [.. jobs] });
+        var ordered = ConfiguredJobs.Of(new PilotConfig { Jobs = [.. jobs], ShutdownOrder = ShutdownOrder.Dependencies });
 
         unordered.Nodes.Select(n => n.Config.Name).ShouldBe(["db", "app", "drain", "after"]);
         unordered.NodeOf(jobs[1]).StoppingDependents.ShouldBe(["drain"]);
@@ -36,12 +36,12 @@ public sealed class JobGraphTests
     {
         var telemetry = new TelemetryConfig { Port = 9090 };
 
-        JobGraph.JobsOf(new PilotConfig { Jobs = [Job("app")] }).Select(j => j.Name).ShouldBe(["app"]);
-        var added = JobGraph.JobsOf(new PilotConfig { Jobs = [Job("app")], Telemetry = telemetry });
+        ConfiguredJobs.JobsOf(new PilotConfig { Jobs = [Job("app")] }).Select(j => j.Name).ShouldBe(["app"]);
+        var added = ConfiguredJobs.JobsOf(new PilotConfig { Jobs = [Job("app")], Telemetry = telemetry });
         added.Select(j => j.Name).ShouldBe(["app", JobConfig.TelemetryJobName]);
         added[^1].Port.ShouldBe(9090);
         added[^1].Health!.TtlSeconds.ShouldBe(15);
-        JobGraph.JobsOf(new PilotConfig { Jobs = [Job(JobConfig.TelemetryJobName)], Telemetry = telemetry }).Length.ShouldBe(1);
+        ConfiguredJobs.JobsOf(new PilotConfig { Jobs = [Job(JobConfig.TelemetryJobName)], Telemetry = telemetry }).Length.ShouldBe(1);
     }
 
     /// <summary>A job as the plan sees it; a class, as <c>Job</c> is: two jobs with equal configs are two jobs.</summary>

@@ -6,18 +6,18 @@ using Pilot.Supervisor.Jobs;
 namespace Pilot.Supervisor.Hosting;
 
 /// <summary>A job of the graph: its config, the pre-stop jobs its every stop waits for, and (with an ordered shutdown) the jobs its shutdown waits for.</summary>
-public sealed record JobNode(JobConfig Config, ImmutableArray<string> StoppingDependents, ImmutableHashSet<string>? ShutdownDependents);
+public sealed record ConfiguredJob(JobConfig Config, ImmutableArray<string> StoppingDependents, ImmutableHashSet<string>? ShutdownDependents);
 
 /// <summary>
-/// The jobs a config runs, as a pure function: its own jobs plus the telemetry job when telemetry is on, each with the
+/// The jobs a config runs (the supervisor's job graph), as a pure function: its own jobs plus the telemetry job when telemetry is on, each with the
 /// jobs its stop waits for. Pure (no processes), so it is tested on its own.
 /// </summary>
-public sealed class JobGraph
+public sealed class ConfiguredJobs
 {
     private readonly ILookup<string, string> _stoppingDependents;
     private readonly ImmutableDictionary<string, ImmutableHashSet<string>>? _shutdownDependents;
 
-    private JobGraph(PilotConfig config)
+    private ConfiguredJobs(PilotConfig config)
     {
         Jobs = JobsOf(config);
         // Jobs started by `stopping` of X make X wait for their `stopped` before it terminates its processes.
@@ -30,15 +30,15 @@ public sealed class JobGraph
     /// <summary>Every job of the config, in its order (the telemetry job last).</summary>
     public ImmutableArray<JobConfig> Jobs { get; }
 
-    public static JobGraph Of(PilotConfig config) => new(config);
+    public static ConfiguredJobs Of(PilotConfig config) => new(config);
 
     /// <summary><paramref name="job"/> (one of <see cref="Jobs"/>) with what its stops wait for.</summary>
-    public JobNode NodeOf(JobConfig job) => new(
+    public ConfiguredJob NodeOf(JobConfig job) => new(
         job,
         [.. _stoppingDependents[job.Name]],
         _shutdownDependents?.GetValueOrDefault(job.Name));
 
-    public IEnumerable<JobNode> Nodes => Jobs.Select(NodeOf);
+    public IEnumerable<ConfiguredJob> Nodes => Jobs.Select(NodeOf);
 
     /// <summary>The jobs the config runs: its own, plus the telemetry service job when telemetry is on (v3 registers it in Consul).</summary>
     public static ImmutableArray<JobConfig> JobsOf(PilotConfig config)
