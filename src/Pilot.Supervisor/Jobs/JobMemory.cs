@@ -93,6 +93,7 @@ public sealed record JobMemory
     public ProcessExit? LastExit { get; init; }
     public DateTimeOffset? LastStarted { get; init; }
     public DateTimeOffset? LastExited { get; init; }
+    /// <summary>When the bus last handed the job an event: one from a source it listens to (<see cref="JobDefinition.ListenedSources"/>).</summary>
     public DateTimeOffset? LastEvent { get; init; }
     /// <summary>While <see cref="JobState.Holding"/>: a restart (or a start) runs the exec once the stop is done.</summary>
     public bool StartAfterStop { get; init; }
