@@ -139,7 +139,7 @@ internal static class ScaleCost
 /// <summary>One run's figures; null where the figure does not apply.</summary>
 /// <param name="IdleRunPercent">Idle CPU from the threads' run time in nanoseconds (<c>/proc/PID/task/*/schedstat</c>), where
 /// the ticks of <c>/proc/PID/stat</c> (10 ms) are too coarse for figures of 0.02 %; a thread that ends within the
-/// window takes its time with it (the supervisors here keep theirs while idle).</param>
+/// window is not counted (its run time goes with it; .NET retires idle thread-pool threads).</param>
 internal sealed record ScaleRun(double AllUpMs, double RssMiB, double? IdleCpuPercent, double? CpuPerCheckMs, double? StopMs, double? IdleRunPercent = null);
 
 /// <summary>A supervisor started with N sleep jobs: how to start it, count its running jobs and read its own cost.</summary>
@@ -248,7 +248,7 @@ internal sealed class ScaleSubject(string name, Func<int, bool, Process> start, 
             {
                 Console.Error.WriteLine($"{name}: still running 20 s after SIGTERM");
             }
-            double? idleRun = withChecks ? null : (run1 - run0) / 1e6 / 10.0 / seconds;
+            double? idleRun = withChecks ? null : RunBetween(run0, run1) / 1e6 / 10.0 / seconds;
             return new ScaleRun(allUp, rss, idleCpu, perCheck, withChecks ? null : stopMs, idleRun);
         }
         finally
@@ -277,30 +277,38 @@ internal sealed class ScaleSubject(string name, Func<int, bool, Process> start, 
 
     private long CpuTicks(int pid, bool withChildren) => Own(pid).Sum(p => Ticks(p, withChildren));
 
-    /// <summary>Run time of the live threads of the supervisor's own processes (ns).</summary>
-    private long RunNanoseconds(int pid) => Own(pid).Sum(p =>
+    /// <summary>Run time (ns) of each live thread of the supervisor's own processes, by thread id.</summary>
+    private Dictionary<int, long> RunNanoseconds(int pid)
     {
-        long sum = 0;
-        try
+        var threads = new Dictionary<int, long>();
+        foreach (var p in Own(pid))
         {
-            foreach (var task in Directory.EnumerateDirectories($"/proc/{p}/task"))
+            try
             {
-                try
+                foreach (var task in Directory.EnumerateDirectories($"/proc/{p}/task"))
                 {
-                    var text = File.ReadAllText(Path.Combine(task, "schedstat"));
-                    sum += long.Parse(text.AsSpan(0, text.IndexOf(' ')), CultureInfo.InvariantCulture);
-                }
-                catch (IOException)
-                {
-                    // The thread ended meanwhile.
+                    try
+                    {
+                        var text = File.ReadAllText(Path.Combine(task, "schedstat"));
+                        threads[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] =
+                            long.Parse(text.AsSpan(0, text.IndexOf(' ')), CultureInfo.InvariantCulture);
+                    }
+                    catch (IOException)
+                    {
+                        // The thread ended meanwhile.
+                    }
                 }
             }
+            catch (IOException)
+            {
+            }
         }
-        catch (IOException)
-        {
-        }
-        return sum;
-    });
+        return threads;
+    }
+
+    /// <summary>Run time (ns) from <paramref name="before"/> to <paramref name="after"/> of the threads alive at the end.</summary>
+    private static long RunBetween(Dictionary<int, long> before, Dictionary<int, long> after) =>
+        after.Sum(t => t.Value - before.GetValueOrDefault(t.Key));
 
     /// <summary>utime + stime (+ cutime + cstime: the children it waited for) in clock ticks of 10 ms.</summary>
     private static long Ticks(int pid, bool withChildren)
