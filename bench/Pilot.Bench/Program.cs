@@ -12,7 +12,7 @@ namespace Pilot.Bench;
 /// Pilot.Bench [--runs N] [--out results.md] [--only startup,storm,rss,control,idle,health] [--pilot NAME=PATH]... [--no-peers]
 /// Pilot.Bench --rss-curve [--minutes 10] [--every 30] [--pilot NAME=PATH]... [--out curve.md]
 /// Pilot.Bench --idle-allocations [--telemetry] [--jobs 10] [--minutes 10] [--every 30] [--out allocations.md]
-/// Pilot.Bench --scale [--runs 3] [--idle-seconds 20] [--no-checks] [--pilot NAME=PATH]... [--no-peers] [--out scale.md]
+/// Pilot.Bench --scale [--runs 3] [--idle-seconds 20] [--scale-jobs 10,100,400] [--no-checks] [--pilot NAME=PATH]... [--no-peers] [--out scale.md]
 /// </code>
 /// Pilots: each <c>--pilot</c>, else <c>$PILOT_BIN</c> (default: the Release build) and <c>$PILOT_AOT_BIN</c>.
 /// ContainerPilot: <c>$CONTAINERPILOT_BIN</c>, else <c>../shared/oracle/containerpilot</c> beside the checkout.
@@ -23,7 +23,7 @@ internal static class Program
         "usage: Pilot.Bench [--runs N] [--out FILE] [--only SECTION,...] [--pilot NAME=PATH]... [--no-peers]\n" +
         "       Pilot.Bench --rss-curve [--minutes M] [--every SECONDS] [--pilot NAME=PATH]... [--out FILE]\n" +
         "       Pilot.Bench --idle-allocations [--telemetry] [--jobs N] [--minutes M] [--every SECONDS] [--out FILE]\n" +
-        "       Pilot.Bench --scale [--runs N] [--idle-seconds S] [--no-checks] [--pilot NAME=PATH]... [--no-peers] [--out FILE]\n" +
+        "       Pilot.Bench --scale [--runs N] [--idle-seconds S] [--scale-jobs N,N,...] [--no-checks] [--pilot NAME=PATH]... [--no-peers] [--out FILE]\n" +
         "sections: startup, crash, storm, rss, control, idle, health";
 
     public static async Task<int> Main(string[] args)
@@ -222,6 +222,9 @@ internal sealed class BenchOptions
                     break;
                 case "--no-checks":
                     Checks = false;
+                    break;
+                case "--scale-jobs":
+                    ScaleCost.JobCounts = [.. args[++i].Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture))];
                     break;
                 case "--jobs":
                     Jobs = int.Parse(args[++i], CultureInfo.InvariantCulture);

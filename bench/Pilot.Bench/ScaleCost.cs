@@ -14,7 +14,8 @@ namespace Pilot.Bench;
 /// </summary>
 internal static class ScaleCost
 {
-    public static readonly int[] JobCounts = [10, 100, 400];
+    /// <summary>The job counts measured (<c>--scale-jobs</c>); per-job rows compare the first and the last.</summary>
+    public static int[] JobCounts { get; set; } = [10, 100, 400];
     private const int CheckInterval = 5;
 
     public static async Task<ResultTable> RunAsync(IReadOnlyList<SupervisorSubject> supervisors, Scratch scratch, bool peers, int runs,
@@ -42,6 +43,7 @@ internal static class ScaleCost
             Add(table, figures, $"{jobs} jobs: all running (ms)", jobs, results, r => r.AllUpMs);
             Add(table, figures, $"{jobs} jobs: RSS after idle (MiB)", jobs, results, r => r.RssMiB);
             Add(table, figures, $"{jobs} jobs: idle CPU (% of a core)", jobs, results, r => r.IdleCpuPercent);
+            Add(table, figures, $"{jobs} jobs: idle CPU, threads' run time (% of a core)", jobs, results, r => r.IdleRunPercent);
             Add(table, figures, $"{jobs} jobs: SIGTERM → exit (ms)", jobs, results, r => r.StopMs);
             if (checks)
             {
@@ -61,12 +63,12 @@ internal static class ScaleCost
         }
         // Per job: the growth from 10 to 400 jobs, from the medians.
         var (few, many) = (JobCounts[0], JobCounts[^1]);
-        foreach (var (metric, unit) in new[] { ("RSS after idle", "MiB"), ("all running", "ms"), ("idle CPU", "% of a core") })
+        foreach (var (metric, unit) in new[] { ("RSS after idle", "MiB"), ("all running", "ms"), ("idle CPU", "% of a core"), ("idle CPU, threads' run time", "% of a core") })
         {
             foreach (var subject in subjects)
             {
-                var low = figures.FirstOrDefault(f => f.Key.Subject == subject.Name && f.Key.Jobs == few && f.Key.Metric.Contains(metric, StringComparison.Ordinal)).Value;
-                var high = figures.FirstOrDefault(f => f.Key.Subject == subject.Name && f.Key.Jobs == many && f.Key.Metric.Contains(metric, StringComparison.Ordinal)).Value;
+                var low = figures.FirstOrDefault(f => f.Key.Subject == subject.Name && f.Key.Jobs == few && f.Key.Metric.EndsWith($": {metric} ({unit})", StringComparison.Ordinal)).Value;
+                var high = figures.FirstOrDefault(f => f.Key.Subject == subject.Name && f.Key.Jobs == many && f.Key.Metric.EndsWith($": {metric} ({unit})", StringComparison.Ordinal)).Value;
                 if (low is not null && high is not null)
                 {
                     var perJob = (high.Median - low.Median) / (many - few);
@@ -135,7 +137,10 @@ internal static class ScaleCost
 }
 
 /// <summary>One run's figures; null where the figure does not apply.</summary>
-internal sealed record ScaleRun(double AllUpMs, double RssMiB, double? IdleCpuPercent, double? CpuPerCheckMs, double? StopMs);
+/// <param name="IdleRunPercent">Idle CPU from the threads' run time in nanoseconds (<c>/proc/PID/task/*/schedstat</c>), where
+/// the ticks of <c>/proc/PID/stat</c> (10 ms) are too coarse for figures of 0.02 %; a thread that ends within the
+/// window is not counted (its run time goes with it; .NET retires idle thread-pool threads).</param>
+internal sealed record ScaleRun(double AllUpMs, double RssMiB, double? IdleCpuPercent, double? CpuPerCheckMs, double? StopMs, double? IdleRunPercent = null);
 
 /// <summary>A supervisor started with N sleep jobs: how to start it, count its running jobs and read its own cost.</summary>
 internal sealed class ScaleSubject(string name, Func<int, bool, Process> start, bool isTree, bool hasHealthChecks)
@@ -223,9 +228,9 @@ internal sealed class ScaleSubject(string name, Func<int, bool, Process> start, 
             }
             var allUp = watch.Elapsed.TotalMilliseconds;
             await Task.Delay(ScaleCostLimits.Settle);
-            var (cpu0, at0) = (CpuTicks(process.Id, withChildren: withChecks), Stopwatch.GetTimestamp());
+            var (cpu0, run0, at0) = (CpuTicks(process.Id, withChildren: withChecks), RunNanoseconds(process.Id), Stopwatch.GetTimestamp());
             await Task.Delay(idle);
-            var (cpu1, seconds) = (CpuTicks(process.Id, withChildren: withChecks), Stopwatch.GetElapsedTime(at0).TotalSeconds);
+            var (cpu1, run1, seconds) = (CpuTicks(process.Id, withChildren: withChecks), RunNanoseconds(process.Id), Stopwatch.GetElapsedTime(at0).TotalSeconds);
             var rss = Memory(process.Id);
             var cpuMs = (cpu1 - cpu0) * 10.0;
             double? idleCpu = withChecks ? null : cpuMs / 10.0 / seconds; // ms per s → % of one core
@@ -243,7 +248,8 @@ internal sealed class ScaleSubject(string name, Func<int, bool, Process> start, 
             {
                 Console.Error.WriteLine($"{name}: still running 20 s after SIGTERM");
             }
-            return new ScaleRun(allUp, rss, idleCpu, perCheck, withChecks ? null : stopMs);
+            double? idleRun = withChecks ? null : RunBetween(run0, run1) / 1e6 / 10.0 / seconds;
+            return new ScaleRun(allUp, rss, idleCpu, perCheck, withChecks ? null : stopMs, idleRun);
         }
         finally
         {
@@ -270,6 +276,39 @@ internal sealed class ScaleSubject(string name, Func<int, bool, Process> start, 
     private double Memory(int pid) => isTree ? Own(pid).Sum(PssMiB) : Bench.RssMiB(pid);
 
     private long CpuTicks(int pid, bool withChildren) => Own(pid).Sum(p => Ticks(p, withChildren));
+
+    /// <summary>Run time (ns) of each live thread of the supervisor's own processes, by thread id.</summary>
+    private Dictionary<int, long> RunNanoseconds(int pid)
+    {
+        var threads = new Dictionary<int, long>();
+        foreach (var p in Own(pid))
+        {
+            try
+            {
+                foreach (var task in Directory.EnumerateDirectories($"/proc/{p}/task"))
+                {
+                    try
+                    {
+                        var text = File.ReadAllText(Path.Combine(task, "schedstat"));
+                        threads[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] =
+                            long.Parse(text.AsSpan(0, text.IndexOf(' ')), CultureInfo.InvariantCulture);
+                    }
+                    catch (IOException)
+                    {
+                        // The thread ended meanwhile.
+                    }
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+        return threads;
+    }
+
+    /// <summary>Run time (ns) from <paramref name="before"/> to <paramref name="after"/> of the threads alive at the end.</summary>
+    private static long RunBetween(Dictionary<int, long> before, Dictionary<int, long> after) =>
+        after.Sum(t => t.Value - before.GetValueOrDefault(t.Key));
 
     /// <summary>utime + stime (+ cutime + cstime: the children it waited for) in clock ticks of 10 ms.</summary>
     private static long Ticks(int pid, bool withChildren)

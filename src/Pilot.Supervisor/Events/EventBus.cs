@@ -9,6 +9,13 @@ namespace Pilot.Supervisor.Events;
 /// and must be quick; then each subscriber's delivery is awaited, so a subscriber with a full mailbox holds the
 /// dispatcher (back-pressure, no loss; a job's mailbox takes 1000 events, as v3).
 /// </summary>
+/// <remarks>
+/// A subscriber may name the sources it listens to: it then gets only their events, and those of every subscriber that
+/// names it (a job waits for its pre-stop jobs, which name it as their source). So a health check's result, which
+/// concerns nobody but the job, reaches no mailbox at all, instead of every job's (v3 hands every event to every job;
+/// a job ignores those that are not its business, so what each job does is the same). The routes (source → subscribers,
+/// in subscription order) are rebuilt by the dispatcher after the subscribers change (start-up, reload).
+/// </remarks>
 public sealed class EventBus : IAsyncDisposable
 {
     public const int SubscriberCapacity = 1000;
@@ -19,6 +26,8 @@ public sealed class EventBus : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly Task _dispatcher;
     private ImmutableList<Subscription> _subscribers = ImmutableList<Subscription>.Empty;
+    // Only the dispatcher reads or writes it; rebuilt when _subscribers is no longer the list it was built from.
+    private Routes _routes = Routes.Build(ImmutableList<Subscription>.Empty);
     private ImmutableList<Action<Event>> _observers = ImmutableList<Action<Event>>.Empty;
     private long _published;
 
@@ -55,11 +64,17 @@ public sealed class EventBus : IAsyncDisposable
     /// handed those out yet (a job replaced on reload must not see its predecessor's exit) — to <paramref name="deliver"/>,
     /// one at a time. Disposing the result leaves the bus.
     /// </summary>
-    public Subscription Subscribe(string name, Func<Event, ValueTask> deliver)
+    public Subscription Subscribe(string name, Func<Event, ValueTask> deliver) => Subscribe(name, sources: null, deliver);
+
+    /// <summary>
+    /// The same for the events of <paramref name="sources"/> only (null: every event), and of every subscriber that
+    /// names <paramref name="name"/> among its own sources.
+    /// </summary>
+    public Subscription Subscribe(string name, IReadOnlySet<string>? sources, Func<Event, ValueTask> deliver)
     {
         lock (_gate)
         {
-            var subscription = new Subscription(this, name, startAfter: _published, deliver);
+            var subscription = new Subscription(this, name, sources, startAfter: _published, deliver);
             ImmutableInterlocked.Update(ref _subscribers, list => list.Add(subscription));
             return subscription;
         }
@@ -96,7 +111,12 @@ public sealed class EventBus : IAsyncDisposable
                     Console.Error.WriteLine($"event observer failed on {e}: {ex.Message}");
                 }
             }
-            foreach (var subscriber in _subscribers)
+            var subscribers = _subscribers;
+            if (!ReferenceEquals(_routes.From, subscribers))
+            {
+                _routes = Routes.Build(subscribers);
+            }
+            foreach (var subscriber in _routes.For(e.Source))
             {
                 if (sequence > subscriber.StartAfter)
                 {
@@ -110,6 +130,66 @@ public sealed class EventBus : IAsyncDisposable
     {
         _inbox.Writer.TryComplete();
         await _dispatcher.ConfigureAwait(false);
+    }
+
+    /// <summary>Who gets an event from each source, built from one list of subscribers.</summary>
+    private sealed class Routes
+    {
+        private readonly Dictionary<string, Subscription[]> _bySource;
+        // Subscribers of every event: all an event from a source nobody names goes to.
+        private readonly Subscription[] _everything;
+
+        private Routes(ImmutableList<Subscription> from, Dictionary<string, Subscription[]> bySource, Subscription[] everything)
+        {
+            From = from;
+            _bySource = bySource;
+            _everything = everything;
+        }
+
+        public ImmutableList<Subscription> From { get; }
+
+        public Subscription[] For(string source) => _bySource.GetValueOrDefault(source) ?? _everything;
+
+        public static Routes Build(ImmutableList<Subscription> subscribers)
+        {
+            var named = new Dictionary<string, HashSet<Subscription>>(StringComparer.Ordinal);
+            var byName = subscribers.ToLookup(s => s.Name, StringComparer.Ordinal);
+            foreach (var subscriber in subscribers)
+            {
+                foreach (var source in subscriber.Sources ?? (IEnumerable<string>)[])
+                {
+                    Add(source, subscriber);
+                    // Whoever this subscriber names also hears it.
+                    foreach (var listened in byName[source])
+                    {
+                        Add(subscriber.Name, listened);
+                    }
+                }
+            }
+            var everything = subscribers.Where(s => s.Sources is null).ToArray();
+            var position = new Dictionary<Subscription, int>(subscribers.Count);
+            foreach (var subscriber in subscribers)
+            {
+                position[subscriber] = position.Count;
+            }
+            var bySource = new Dictionary<string, Subscription[]>(named.Count, StringComparer.Ordinal);
+            foreach (var (source, set) in named)
+            {
+                set.UnionWith(everything);
+                // In subscription order, as the list: each event reaches its subscribers in the order they came.
+                bySource[source] = [.. set.OrderBy(s => position[s])];
+            }
+            return new Routes(subscribers, bySource, everything);
+
+            void Add(string source, Subscription subscriber)
+            {
+                if (!named.TryGetValue(source, out var set))
+                {
+                    named[source] = set = [];
+                }
+                set.Add(subscriber);
+            }
+        }
     }
 
     private sealed class Unsubscriber(Action action) : IDisposable
@@ -127,11 +207,12 @@ public sealed class Subscription : IDisposable
     private readonly Func<Event, ValueTask> _deliver;
     private int _disposed;
 
-    internal Subscription(EventBus bus, string name, long startAfter, Func<Event, ValueTask> deliver)
+    internal Subscription(EventBus bus, string name, IReadOnlySet<string>? sources, long startAfter, Func<Event, ValueTask> deliver)
     {
         _bus = bus;
         _deliver = deliver;
         Name = name;
+        Sources = sources;
         StartAfter = startAfter;
     }
 
@@ -139,6 +220,9 @@ public sealed class Subscription : IDisposable
     internal long StartAfter { get; }
 
     public string Name { get; }
+
+    /// <summary>The sources whose events this subscriber gets; null: every event.</summary>
+    internal IReadOnlySet<string>? Sources { get; }
 
     internal async ValueTask DeliverAsync(Event e)
     {

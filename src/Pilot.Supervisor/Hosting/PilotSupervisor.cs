@@ -71,7 +71,14 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
         Log = log;
         History = new OutputHistory(options.Config.Logging.KeepLines, _time);
         Bus = new EventBus();
-        Bus.Observe(e => Log.Write(LogLevel.Debug, $"event: {e}"));
+        // Formatted only when it will be written: every health check publishes two events.
+        Bus.Observe(e =>
+        {
+            if (Log.IsEnabled(LogLevel.Debug))
+            {
+                Log.Write(LogLevel.Debug, $"event: {e}");
+            }
+        });
         if (options.PilotMetrics is { } metrics)
         {
             Bus.Observe(metrics.Observe);

@@ -70,7 +70,7 @@ public sealed partial class Job
     public void Start()
     {
         _mailbox.Post(new Begin());
-        _subscription = _runtime.Bus.Subscribe(Name, _mailbox.DeliverAsync);
+        _subscription = _runtime.Bus.Subscribe(Name, _definition.ListenedSources(), _mailbox.DeliverAsync);
         _loop.Start(TaskScheduler.Default);
     }
 

@@ -23,6 +23,22 @@ public sealed record JobDefinition(JobConfig Config, ImmutableHashSet<string> St
     public bool IsStopHook => Config.Exec is not null && !Config.When.IsPeriodic && Config.When.StartsLimit == 1
         && Config.When.Trigger.Code is EventCode.Stopping or EventCode.Stopped;
 
+    /// <summary>
+    /// The sources whose events can change what the job does, for the bus (<see cref="EventBus.Subscribe(string, IReadOnlySet{string}?, Func{Event, ValueTask})"/>):
+    /// <c>global</c> (startup, shutdown, maintenance), its trigger's source (a job, watch, check, signal...), and the jobs
+    /// it waits for when it stops. The pre-stop jobs it waits for name it as their source, so it hears them too. Its own
+    /// exits and its check's are not on the list: it handles them when the process ends, never from the bus.
+    /// </summary>
+    public IReadOnlySet<string> ListenedSources()
+    {
+        var sources = new HashSet<string>([Event.GlobalSource, .. StopDependents, .. ShutdownDependents], StringComparer.Ordinal);
+        if (Config.When.Trigger.Source is { } trigger)
+        {
+            sources.Add(trigger);
+        }
+        return sources;
+    }
+
     /// <summary>Event source of the health check: <c>check.&lt;job&gt;</c>.</summary>
     public string CheckName => "check." + Config.Name;
 
@@ -77,6 +93,7 @@ public sealed record JobMemory
     public ProcessExit? LastExit { get; init; }
     public DateTimeOffset? LastStarted { get; init; }
     public DateTimeOffset? LastExited { get; init; }
+    /// <summary>When the bus last handed the job an event: one from a source it listens to (<see cref="JobDefinition.ListenedSources"/>).</summary>
     public DateTimeOffset? LastEvent { get; init; }
     /// <summary>While <see cref="JobState.Holding"/>: a restart (or a start) runs the exec once the stop is done.</summary>
     public bool StartAfterStop { get; init; }

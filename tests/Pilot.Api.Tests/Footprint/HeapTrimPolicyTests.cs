@@ -26,6 +26,19 @@ public sealed class HeapTrimPolicyTests
         Run(Burst, 0, Burst, 100, 0).ShouldBe([false, true, false, true, false]);
 
     [Fact]
+    public void BurstPending_FromABusyPeriodUntilTheNextQuietOne()
+    {
+        var policy = new HeapTrimPolicy(Burst);
+        policy.BurstPending.ShouldBeFalse();
+        _ = policy.ShouldTrim(0);
+        policy.BurstPending.ShouldBeFalse();
+        _ = policy.ShouldTrim(Burst / 4);
+        policy.BurstPending.ShouldBeTrue();
+        _ = policy.ShouldTrim(0);
+        policy.BurstPending.ShouldBeFalse();
+    }
+
+    [Fact]
     public void BurstSpreadOverSeveralBusyPeriods_CountsAsOne() =>
         Run(Burst / 4, Burst / 4, Burst / 4, Burst / 4, 0, 0).ShouldBe([false, false, false, false, true, false]);
 }

@@ -57,7 +57,7 @@ public sealed class OrphanReaperTests
     public async Task SafetyPoll_MakesNoPass_WhenNoChildHasExited()
     {
         var run = Launcher().Start(Request("exec sleep 30", null));
-        await using var reaper = new OrphanReaper(pollInterval: TimeSpan.FromMilliseconds(20));
+        await using var reaper = new OrphanReaper(pollInterval: TimeSpan.FromMilliseconds(20), maxPollInterval: TimeSpan.FromMilliseconds(20));
         try
         {
             reaper.Start();
@@ -75,6 +75,26 @@ public sealed class OrphanReaperTests
             await run.Exited.Bounded();
         }
     }
+
+    [Fact]
+    public void NextPollInterval_DoublesWhileQuiet_UpToTheLongest()
+    {
+        var (first, longest) = (TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(64));
+        var waits = new List<TimeSpan>();
+        var wait = first;
+        for (var i = 0; i < 9; i++)
+        {
+            wait = OrphanReaper.NextPollInterval(wait, woken: false, first, longest);
+            waits.Add(wait);
+        }
+
+        waits.Select(w => w.TotalSeconds).ShouldBe([2, 4, 8, 16, 32, 64, 64, 64, 64]);
+    }
+
+    [Fact]
+    public void NextPollInterval_IsTheFirstAgain_AfterASigchld() =>
+        OrphanReaper.NextPollInterval(TimeSpan.FromSeconds(64), woken: true, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(64))
+            .ShouldBe(TimeSpan.FromSeconds(1));
 
     [Fact]
     public async Task ListChildren_HoldsEveryRunningChild_WhenSeveralRun()
