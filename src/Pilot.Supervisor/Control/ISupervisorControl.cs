@@ -148,6 +148,9 @@ public sealed record JobSnapshot
     public string? Cron { get; init; }
     /// <summary>A cron job: when its next scheduled run is due; null otherwise.</summary>
     public DateTimeOffset? NextRun { get; init; }
+    // Pilot extension (issue 27).
+    /// <summary><c>health.notify</c>: what the job said on its notify socket; null for other jobs.</summary>
+    public NotifyState? Notify { get; init; }
 }
 
 public sealed record WatchSnapshot(string Name, ImmutableArray<WatchInstance> Instances, DateTimeOffset? LastChecked);

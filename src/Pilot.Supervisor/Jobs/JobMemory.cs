@@ -32,6 +32,9 @@ public sealed record JobDefinition(JobConfig Config, ImmutableHashSet<string> St
     /// <summary>The <c>CONTAINERPILOT_*_PID</c> variable set while a run is alive; null for a job without exec.</summary>
     public string? PidVariable => Config.Exec is { } exec ? EnvNames.PidVariable(Config.Name) : null;
 
+    /// <summary><c>health.notify</c>: the job's run says itself when it is ready (a job without exec has no run to say it).</summary>
+    public bool HasNotify => Config.Health?.Notify == true && Config.Exec is not null;
+
     public static JobDefinition Of(JobConfig config, IEnumerable<string>? stopDependents = null, bool hasService = false) =>
         new(config, [.. stopDependents ?? []], hasService, config.Health?.Kind is not null);
 }
@@ -101,6 +104,10 @@ public sealed record JobMemory
     /// <summary>A <c>when.cron</c> job: the time its timer is armed for (the next scheduled run).</summary>
     public DateTimeOffset? NextCronRun { get; init; }
 
+    // Pilot extension (issue 27).
+    /// <summary><c>health.notify</c>: what the run said on its notify socket; null for other jobs.</summary>
+    public NotifyState? Notify { get; init; }
+
     public static JobMemory Initial(JobDefinition job) => new()
     {
         State = JobState.Idle,
@@ -109,6 +116,7 @@ public sealed record JobMemory
         StartsRemain = job.Config.When.StartsLimit,
         RestartsRemain = job.Config.Restarts,
         WhenTimeoutArmed = job.Config.When.Timeout is { } timeout && timeout > TimeSpan.Zero,
+        Notify = job.HasNotify ? new NotifyState() : null,
     };
 
     public JobSnapshot ToSnapshot(JobDefinition job, long version) => new()
@@ -135,5 +143,6 @@ public sealed record JobMemory
         User = job.Config.RunAs?.ToString(),
         Cron = job.Config.When.Cron?.Text,
         NextRun = NextCronRun,
+        Notify = Notify,
     };
 }
