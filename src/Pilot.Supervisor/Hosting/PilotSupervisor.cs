@@ -425,7 +425,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IAsyncDisposable
     {
         foreach (var (name, value) in variables)
         {
-            ProcessEnvironment.Set(name, value);
+            ProcessEnvironment.Put(name, value);
         }
     }
 
