@@ -40,6 +40,7 @@ public static partial class JobMachine
                 Emit(new WriteLog(LogLevel.Debug, $"job {Name}: notify: ignored '{message}' from {sender}: not a process of the job's run"));
                 return;
             }
+            Emit(new WriteLog(LogLevel.Debug, $"job {Name}: notify: {message}"));
             var said = NotifyNow with { Accepted = NotifyNow.Accepted + 1 };
             if (message.Status is { } status)
             {
@@ -88,7 +89,6 @@ public static partial class JobMachine
             {
                 return;
             }
-            Emit(new WriteLog(LogLevel.Debug, $"job {Name}: notify: READY=1"));
             if (!HealthFollowsRun)
             {
                 return;

@@ -76,7 +76,7 @@ public static partial class JobMachine
             {
                 if (_job.HasNotify && !NotifyNow.Ready)
                 {
-                    // The checks wait for the run's READY=1.
+                    Emit(new WriteLog(LogLevel.Debug, $"{_job.CheckName} waits for READY=1, tick skipped"));
                 }
                 else if (_m.Probe is not null)
                 {
