@@ -195,4 +195,24 @@ public sealed class NotifyTests
         pilot.Signal(SIGTERM);
         (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(0, pilot.Output);
     }
+
+    [Fact]
+    public async Task RestartBackoff_StartsOver_OnceARunIsHealthy()
+    {
+        using var timeout = PilotProcess.Timeout();
+        // Runs 1-3 fail at once (100ms, 400ms, 1.6s); run 4 says READY=1 (systemd-notify waits until Pilot has it),
+        // then fails too: its restart waits 100ms again, not 6.4s.
+        await using var pilot = Start("""
+            {
+              name: "app", health: { notify: true }, restarts: 4,
+              restartBackoff: { initial: "100ms", factor: 4, max: "10s", resetAfter: "1h" },
+              exec: ["sh", "-c", "n=$(($(cat DIR/runs 2>/dev/null || echo 0) + 1)); echo $n > DIR/runs; echo run-$n; if [ $n -eq 4 ]; then systemd-notify --ready; fi; exit 1"],
+            },
+            """);
+
+        await pilot.WaitForLineAsync("run-5", timeout.Token);
+        pilot.Lines.Where(l => l.Contains("job app: restarting in", StringComparison.Ordinal)).Select(l => l[(l.LastIndexOf(' ') + 1)..])
+            .ShouldBe(["100ms", "400ms", "1.6s", "100ms"]);
+        pilot.Output.ShouldContain("event: {StatusHealthy app}");
+    }
 }
