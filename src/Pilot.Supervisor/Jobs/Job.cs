@@ -147,6 +147,9 @@ public sealed partial class Job
                     case ForwardSignal { Reply: { } passed }:
                         passed.TrySetResult(Snapshot);
                         break;
+                    case NotifyBarrier barrier:
+                        Notify.NotifySocket.CloseAll(barrier.Descriptors);
+                        break;
                 }
             }
             foreach (var reply in _replies)

@@ -21,6 +21,8 @@ public sealed class NotifySocket : IDisposable
     private const int ControlBytes = 512;
 
     private readonly Socket _socket;
+    // The descriptor, read once (Socket.Handle would mark it exposed); valid until Dispose, which ends the receiving first.
+    private readonly int _fd;
     private readonly string _directory;
     private readonly Func<JobInput, bool> _post;
     private readonly CancellationTokenSource _stop = new();
@@ -29,6 +31,7 @@ public sealed class NotifySocket : IDisposable
     private NotifySocket(Socket socket, string directory, string path, Func<JobInput, bool> post)
     {
         _socket = socket;
+        _fd = (int)socket.SafeHandle.DangerousGetHandle();
         _directory = directory;
         _post = post;
         Path = path;
@@ -128,7 +131,7 @@ public sealed class NotifySocket : IDisposable
             var header = new NotifyInterop.MsgHdr { Iov = &iov, IovLength = 1, Control = ancillary, ControlLength = (nuint)control.Length };
             do
             {
-                length = NotifyInterop.RecvMsg((int)_socket.Handle, &header,
+                length = NotifyInterop.RecvMsg(_fd, &header,
                     NotifyInterop.MSG_DONTWAIT | NotifyInterop.MSG_CMSG_CLOEXEC);
             }
             while (length < 0 && Marshal.GetLastPInvokeError() == NotifyInterop.EINTR);
@@ -199,8 +202,8 @@ public sealed class NotifySocket : IDisposable
 
     public void Dispose()
     {
+        // The wait is cancelled first, so no recvmsg can meet a descriptor that is closed (or already reused).
         _stop.Cancel();
-        _socket.Dispose();
         try
         {
             _receiving.Wait(TimeSpan.FromSeconds(5));
@@ -208,6 +211,7 @@ public sealed class NotifySocket : IDisposable
         catch (AggregateException)
         {
         }
+        _socket.Dispose();
         _stop.Dispose();
         TryDelete(_directory);
     }
