@@ -4,7 +4,7 @@ namespace Pilot.Supervisor.Notify;
 
 /// <summary>
 /// The libc calls the notify socket needs beyond what .NET's <see cref="System.Net.Sockets.Socket"/> offers: recvmsg with
-/// its ancillary data (the sender's credentials, descriptors sent along), chmod and chown. Source-generated marshalling, so
+/// its ancillary data (the sender's credentials, descriptors sent along), mkdir, chmod and chown. Source-generated marshalling, so
 /// AOT-safe; bound at link time in the binary (DirectPInvoke libc), glibc or musl. Layouts are Linux 64-bit.
 /// </summary>
 internal static unsafe partial class NotifyInterop
@@ -49,6 +49,9 @@ internal static unsafe partial class NotifyInterop
 
     [LibraryImport(Libc, EntryPoint = "chmod", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int Chmod(string path, uint mode);
+
+    [LibraryImport(Libc, EntryPoint = "mkdir", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Mkdir(string path, uint mode);
 
     [LibraryImport(Libc, EntryPoint = "close")]
     public static partial int Close(int fd);

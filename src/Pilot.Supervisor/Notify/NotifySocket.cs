@@ -47,9 +47,7 @@ public sealed class NotifySocket : IDisposable
     /// </summary>
     public static NotifySocket Open(string job, RunAs? runAs, Func<JobInput, bool> post)
     {
-        // CreateTempSubdirectory makes it 0700 with a random name; the path stays well under sun_path's 108 bytes
-        // for any sane TMPDIR (the job's name is not part of it).
-        var directory = Directory.CreateTempSubdirectory("pilot-notify-").FullName;
+        var directory = PrivateDirectory();
         var path = System.IO.Path.Join(directory, "notify");
         var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         try
@@ -80,6 +78,27 @@ public sealed class NotifySocket : IDisposable
             TryDelete(directory);
             throw;
         }
+    }
+
+    /// <summary>
+    /// A new 0700 directory with a random name under $TMPDIR (or /tmp); an image with neither (FROM scratch) still has
+    /// /dev/shm or /run under a container runtime. The path stays well under sun_path's 108 bytes for any sane TMPDIR
+    /// (the job's name is not part of it).
+    /// </summary>
+    private static string PrivateDirectory()
+    {
+        string? failure = null;
+        foreach (var parent in new[] { System.IO.Path.GetTempPath(), "/dev/shm", "/run" })
+        {
+            // mkdir(2) with the mode, failing if the name exists: nothing of anyone else's is ever taken for it.
+            var directory = System.IO.Path.Join(parent, "pilot-notify-" + Guid.NewGuid().ToString("N")[..12]);
+            if (NotifyInterop.Mkdir(directory, Convert.ToUInt32("700", 8)) == 0)
+            {
+                return directory;
+            }
+            failure ??= $"mkdir {directory}: {Processes.Native.ErrnoText(Marshal.GetLastPInvokeError())}";
+        }
+        throw new IOException(failure);
     }
 
     private async Task ReceiveAsync()

@@ -35,13 +35,13 @@ public sealed class NotifyTests
         exec(@ARGV) or die "exec: $!\n" if @ARGV;
         """;
 
-    private static RunningPilot Start(string jobs) => RunningPilot.Start($$"""
+    private static RunningPilot Start(string jobs, IEnumerable<string>? wrapper = null) => RunningPilot.Start($$"""
         {
           control: { socket: "SOCKET" },
           logging: { level: "DEBUG" },
           jobs: [ {{jobs}} ],
         }
-        """, prepareDirectory: directory => File.WriteAllText(Path.Combine(directory, "notify.pl"), Sender));
+        """, wrapper, prepareDirectory: directory => File.WriteAllText(Path.Combine(directory, "notify.pl"), Sender));
 
     private static async Task<JsonElement> JobAsync(RunningPilot pilot, string job, CancellationToken cancellationToken)
     {
@@ -85,6 +85,25 @@ public sealed class NotifyTests
         pilot.Signal(SIGTERM);
         (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(0, pilot.Output);
         Directory.Exists(Path.GetDirectoryName(socket)).ShouldBeFalse("the socket's directory goes with the job");
+    }
+
+    /// <summary>As PID 1 of its own pid namespace (a container's init): pids and /proc are the namespace's.</summary>
+    [Fact]
+    public async Task SystemdNotify_FromAChild_AsPid1()
+    {
+        using var timeout = PilotProcess.Timeout();
+        await using var pilot = Start("""
+            { name: "app", health: { notify: true }, exec: ["sh", "-c", "systemd-notify --ready --status=pid-$$ && while [ ! -e DIR/done ]; do sleep 0.1; done"] },
+            { name: "on-healthy", exec: "echo app-is-healthy", when: { source: "app", once: "healthy" } },
+            """, wrapper: ["unshare", "--fork", "--pid", "--mount-proc"]);
+
+        await pilot.WaitForLineAsync("app-is-healthy", timeout.Token);
+        var app = await JobAsync(pilot, "app", timeout.Token);
+        app.GetProperty("notify").GetProperty("status").GetString().ShouldBe($"pid-{app.GetProperty("pid").GetInt32()}");
+
+        // The job ends, so Pilot does (a signal would reach unshare, not Pilot).
+        await File.WriteAllTextAsync(Path.Combine(pilot.Directory, "done"), "", timeout.Token);
+        (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(0, pilot.Output);
     }
 
     [Fact]
