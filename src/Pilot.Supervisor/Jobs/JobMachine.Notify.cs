@@ -145,6 +145,18 @@ public static partial class JobMachine
             }
         }
 
+        /// <summary>
+        /// Out of maintenance, a run that said READY=1 (and kept its watchdog) is healthy again at once: a notify job
+        /// with no check and no interval has no tick that would say so.
+        /// </summary>
+        private void NotifyAfterMaintenance()
+        {
+            if (_job.HasNotify && !_job.HasCheck && HealthFollowsRun && NotifyAllowsHealthy && _m.Run is not null)
+            {
+                BecomeHealthy();
+            }
+        }
+
         /// <summary>A new run has said nothing yet.</summary>
         private void NotifyRunStarted()
         {

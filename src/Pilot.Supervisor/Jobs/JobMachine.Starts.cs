@@ -103,6 +103,7 @@ public static partial class JobMachine
                 _m = _m with { InMaintenance = false };
                 SetHealth(HealthStatus.Unknown);
                 Call(ServiceCall.ExitMaintenance);
+                NotifyAfterMaintenance();
                 if (e == _m.Trigger)
                 {
                     OnTrigger();

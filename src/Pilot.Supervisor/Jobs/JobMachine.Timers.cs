@@ -92,8 +92,7 @@ public static partial class JobMachine
                 // As a passing check would, every interval, while the run is ready (and its watchdog kept).
                 if (_m.Run is not null && NotifyAllowsHealthy)
                 {
-                    PublishEvent(EventCode.StatusHealthy, Name);
-                    Call(ServiceCall.Heartbeat);
+                    BecomeHealthy();
                 }
             }
             else

@@ -189,4 +189,17 @@ public sealed class NotifyMachineTests
         var next = Handle(job, exited.Memory, new RunStarted(new StubRun(4343))).Memory;
         next.Notify!.ShouldBe(new NotifyState { Accepted = 2 });
     }
+
+    [Fact]
+    public void Maintenance_HidesTheHealth_AndItsEnd_GivesAReadyRunItsHealthBack()
+    {
+        var ready = Handle(Notified(), Running(Notified()), Say("READY=1")).Memory;
+
+        var inMaintenance = Handle(Notified(), ready, Bus(EventCode.EnterMaintenance, Event.GlobalSource)).Memory;
+        inMaintenance.Health.ShouldBe(HealthStatus.Maintenance);
+        var after = Handle(Notified(), inMaintenance, Bus(EventCode.ExitMaintenance, Event.GlobalSource));
+
+        after.Memory.Health.ShouldBe(HealthStatus.Healthy);
+        after.Effects.OfType<Publish>().ShouldBe([Healthy]);
+    }
 }
