@@ -402,6 +402,7 @@ export interface components {
             memoryBytes?: null | number;
             /** Format: int32 */
             processes?: null | number;
+            notify?: null | components["schemas"]["NotifyResponse"];
         };
         LogLineResponse: {
             /** Format: date-time */
@@ -414,6 +415,24 @@ export interface components {
         };
         MaintenanceResponse: {
             updated: boolean;
+        };
+        NotifyResponse: {
+            socket?: null | string;
+            ready?: boolean;
+            status?: null | string;
+            stopping?: boolean;
+            reloading?: boolean;
+            /** Format: date-time */
+            lastWatchdog?: null | string;
+            watchdogMissed?: boolean;
+            /** Format: int64 */
+            accepted?: number;
+            /** Format: int64 */
+            foreign?: number;
+            /** Format: int64 */
+            oversized?: number;
+            /** Format: int64 */
+            malformed?: number;
         };
         OkResponse: {
             ok: boolean;

@@ -75,6 +75,13 @@ public sealed class PilotCommands(TextWriter stdout, TextWriter stderr, TimeProv
                 j.CpuPercent is { } cpu ? TopCommand.Percent(cpu) : "-",
                 j.MemoryBytes is { } memory ? TopCommand.Memory(memory) : "-",
             }))).ConfigureAwait(false);
+        if (status.Jobs.Any(j => j.Notify is not null))
+        {
+            await stdout.WriteLineAsync().ConfigureAwait(false);
+            await stdout.WriteAsync(Table(
+                ["NOTIFY", "READY", "WATCHDOG", "IGNORED", "STATUS"],
+                status.Jobs.Where(j => j.Notify is not null).Select(j => NotifyRow(j.Name, j.Notify!, now)))).ConfigureAwait(false);
+        }
         if (status.Watches.Count > 0)
         {
             await stdout.WriteLineAsync().ConfigureAwait(false);
@@ -127,6 +134,18 @@ public sealed class PilotCommands(TextWriter stdout, TextWriter stderr, TimeProv
         await stdout.WriteLineAsync(why.Reason).ConfigureAwait(false);
         return PilotCli.ExitOk;
     }
+    /// <summary>
+    /// A <c>health.notify</c> job: ready (or stopping/reloading), the last WATCHDOG=1 (or "missed"), the datagrams
+    /// ignored, and its STATUS= text.
+    /// </summary>
+    private static string[] NotifyRow(string job, NotifyResponse notify, DateTimeOffset now) =>
+    [
+        job,
+        notify.Stopping ? "stopping" : notify.Reloading ? "reloading" : notify.Ready ? "yes" : "no",
+        notify.WatchdogMissed ? "missed" : notify.LastWatchdog is { } beat ? Duration(now - beat) + " ago" : "-",
+        (notify.Foreign + notify.Oversized + notify.Malformed).ToString(CultureInfo.InvariantCulture),
+        notify.Status ?? (notify.Socket is null ? "(no notify socket: see Pilot's log)" : "-"),
+    ];
 
     private async Task<int> LogsAsync(ControlClient client, CliInvocation invocation, CancellationToken cancellationToken)
     {

@@ -93,6 +93,38 @@ public sealed record JobResponse
     public long? MemoryBytes { get; init; }
     /// <summary>How many processes the job's process group has; absent without a process.</summary>
     public int? Processes { get; init; }
+    /// <summary><c>health.notify</c>: what the job said over its notify socket (sd_notify); absent for other jobs.</summary>
+    public NotifyResponse? Notify { get; init; }
+}
+
+/// <summary>
+/// A <c>health.notify</c> job's word over <c>NOTIFY_SOCKET</c> (systemd's protocol): about its current run, and the
+/// datagrams refused over its whole life.
+/// </summary>
+public sealed record NotifyResponse
+{
+    /// <summary>The socket's path, as the job gets it in <c>NOTIFY_SOCKET</c>; absent when it could not be made.</summary>
+    public string? Socket { get; init; }
+    /// <summary>The run sent <c>READY=1</c>.</summary>
+    public bool Ready { get; init; }
+    /// <summary>The run's last <c>STATUS=</c> text; absent before one.</summary>
+    public string? Status { get; init; }
+    /// <summary>The run sent <c>STOPPING=1</c>.</summary>
+    public bool Stopping { get; init; }
+    /// <summary>The run sent <c>RELOADING=1</c> and no <c>READY=1</c> since.</summary>
+    public bool Reloading { get; init; }
+    /// <summary>When the run last sent <c>WATCHDOG=1</c>; absent before one.</summary>
+    public DateTimeOffset? LastWatchdog { get; init; }
+    /// <summary>No <c>WATCHDOG=1</c> came within <c>health.ttl</c>: unhealthy until the next one.</summary>
+    public bool WatchdogMissed { get; init; }
+    /// <summary>Datagrams taken from the job's processes.</summary>
+    public long Accepted { get; init; }
+    /// <summary>Datagrams ignored: from a process that is not the job's run or one of its processes.</summary>
+    public long Foreign { get; init; }
+    /// <summary>Datagrams ignored: longer than 4096 bytes.</summary>
+    public long Oversized { get; init; }
+    /// <summary>Datagrams ignored: not UTF-8 <c>KEY=VALUE</c> lines, or without the sender's credentials.</summary>
+    public long Malformed { get; init; }
 }
 
 /// <summary>A job's <c>restartBackoff</c> (durations as Go durations) with its current delay and the next restart's due time.</summary>
@@ -182,6 +214,7 @@ public sealed record WhyResponse(string Name, string Reason);
 [JsonSerializable(typeof(StatusResponse))]
 [JsonSerializable(typeof(JobResponse))]
 [JsonSerializable(typeof(RestartBackoffResponse))]
+[JsonSerializable(typeof(NotifyResponse))]
 [JsonSerializable(typeof(EventResponse))]
 [JsonSerializable(typeof(JobCommandResponse))]
 [JsonSerializable(typeof(JobLogsResponse))]

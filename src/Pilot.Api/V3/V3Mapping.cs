@@ -78,6 +78,20 @@ public static class V3Mapping
         Cron = job.Cron,
         NextRun = job.NextRun,
         WhenTimeoutDue = job.WhenTimeoutDue,
+        Notify = job.Notify is { } notify ? new NotifyResponse
+        {
+            Socket = notify.Socket,
+            Ready = notify.Ready,
+            Status = notify.Status,
+            Stopping = notify.Stopping,
+            Reloading = notify.Reloading,
+            LastWatchdog = notify.LastWatchdog,
+            WatchdogMissed = notify.WatchdogMissed,
+            Accepted = notify.Accepted,
+            Foreign = notify.Foreign,
+            Oversized = notify.Oversized,
+            Malformed = notify.Malformed,
+        } : null,
     };
 
     public static LogLineResponse ToResponse(this RecordedLine line) =>

@@ -315,6 +315,7 @@ public static class ConfigLoader
                 TtlSeconds = (int)Math.Clamp(h.Ttl, 0, int.MaxValue),
                 Timeout = checkTimeout is { } ct && ct > TimeSpan.Zero ? ct : null,
                 RawLogging = h.RawLogging,
+                Notify = h.IsNotify,
             };
         }
         return LifecyclePlan.Apply(new JobConfig
@@ -430,12 +431,12 @@ public static class ConfigLoader
                     yield return $"{where}: job[{job.Name}].when.source: \"{when.Source}\" is not a job, a watch or a known event";
                 }
                 else if ((when.Once.Length > 0 ? when.Once : when.Each) is "healthy" or "unhealthy" && jobNames.Contains(when.Source)
-                    && config.Jobs.Where(j => j.Name == when.Source).All(j => j.Health?.Kind is null))
+                    && config.Jobs.Where(j => j.Name == when.Source).All(j => j.Health?.Kind is null && j.Health?.Notify != true))
                 {
-                    // A job publishes healthy/unhealthy only from check results (health.exec, http or tcp).
+                    // A job publishes healthy/unhealthy only from check results (health.exec, http or tcp) or its notify socket.
                     var eventName = when.Once.Length > 0 ? when.Once : when.Each;
                     yield return $"{where}: job[{job.Name}].when waits for \"{eventName}\" from \"{when.Source}\", which has no health check "
-                        + "(health.exec, health.http or health.tcp), so that event never comes";
+                        + "(health.exec, health.http or health.tcp) and no health.notify, so that event never comes";
                 }
             }
         }

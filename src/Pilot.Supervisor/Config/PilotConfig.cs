@@ -119,6 +119,11 @@ public sealed record HealthConfig
     /// <summary>Check timeout; defaults to <see cref="Interval"/>; null = none (0 or negative in the file).</summary>
     public TimeSpan? Timeout { get; init; }
     public bool RawLogging { get; init; }
+    /// <summary>
+    /// Pilot extension <c>health.notify</c> (issue 27): the job gets <c>NOTIFY_SOCKET</c> and says itself when it is
+    /// ready (<c>READY=1</c>); <c>WATCHDOG=1</c> within <see cref="TtlSeconds"/> keeps it healthy once it sends one.
+    /// </summary>
+    public bool Notify { get; init; }
 
     /// <summary>What the check runs: <c>exec</c>, <c>http</c>, <c>tcp</c>, or null (TTL heartbeats only, as v3 without <c>exec</c>).</summary>
     public string? Kind => Exec is not null ? "exec" : Http is not null ? "http" : Tcp is not null ? "tcp" : null;

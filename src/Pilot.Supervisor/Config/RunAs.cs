@@ -18,6 +18,28 @@ public sealed record RunAs
     public required int Gid { get; init; }
     /// <summary>The user's groups in /etc/group and <see cref="Gid"/>, as <c>initgroups</c> gives a login.</summary>
     public ImmutableArray<int> Groups { get; init; } = [];
+    /// <summary>The user's name in /etc/passwd (null: a uid with no entry, or only <c>group</c> set).</summary>
+    public string? LoginName { get; init; }
+    /// <summary>The user's home directory in /etc/passwd (null when it has none).</summary>
+    public string? Home { get; init; }
+
+    /// <summary>
+    /// What a login sets for the user (login(1), su -): <c>HOME</c>, <c>USER</c>, <c>LOGNAME</c>; empty when the user
+    /// has no /etc/passwd entry.
+    /// </summary>
+    public IEnumerable<KeyValuePair<string, string>> LoginEnvironment()
+    {
+        if (LoginName is not { } name)
+        {
+            yield break;
+        }
+        if (Home is { } home)
+        {
+            yield return new("HOME", home);
+        }
+        yield return new("USER", name);
+        yield return new("LOGNAME", name);
+    }
 
     /// <summary>The shim's arguments: <c>UID GID G1,G2</c> (<c>-</c> for an unchanged uid).</summary>
     public IEnumerable<string> ShimArguments =>
@@ -31,7 +53,8 @@ public sealed record RunAs
     public override string ToString() => $"{User ?? ""}{(Group is null ? "" : ":" + Group)}";
 
     public bool Equals(RunAs? other) =>
-        other is not null && User == other.User && Group == other.Group && Uid == other.Uid && Gid == other.Gid && Groups.SequenceEqual(other.Groups);
+        other is not null && User == other.User && Group == other.Group && Uid == other.Uid && Gid == other.Gid && Groups.SequenceEqual(other.Groups)
+        && LoginName == other.LoginName && Home == other.Home;
 
     public override int GetHashCode() => HashCode.Combine(User, Group, Uid, Gid);
 }

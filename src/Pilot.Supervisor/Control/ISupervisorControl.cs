@@ -153,6 +153,9 @@ public sealed record JobSnapshot
     public DateTimeOffset? NextRun { get; init; }
     /// <summary>While its <c>when.timeout</c> counts (no start yet): when it gives up waiting; null otherwise.</summary>
     public DateTimeOffset? WhenTimeoutDue { get; init; }
+    // Pilot extension (issue 27).
+    /// <summary><c>health.notify</c>: what the job said on its notify socket; null for other jobs.</summary>
+    public NotifyState? Notify { get; init; }
 }
 
 public sealed record WatchSnapshot(string Name, ImmutableArray<WatchInstance> Instances, DateTimeOffset? LastChecked);

@@ -653,7 +653,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
     {
         foreach (var (name, value) in variables)
         {
-            ProcessEnvironment.Set(name, value);
+            ProcessEnvironment.Put(name, value);
         }
     }
 

@@ -35,6 +35,8 @@ public sealed partial class Job
     private JobMemory _memory;
     private JobSnapshot _snapshot;
     private Subscription? _subscription;
+    // health.notify: the job's own socket, open from Start until the loop ends.
+    private Notify.NotifySocket? _notify;
 
     public Job(JobConfig config, JobRuntime runtime, IServiceRegistration? service = null, IEnumerable<string>? stoppingDependents = null,
         IEnumerable<string>? shutdownDependents = null)
@@ -70,6 +72,10 @@ public sealed partial class Job
     public void Start()
     {
         _mailbox.Post(new Begin());
+        if (_definition.HasNotify)
+        {
+            OpenNotifySocket();
+        }
         _subscription = _runtime.Bus.Subscribe(Name, _definition.ListenedSources(), _mailbox.DeliverAsync);
         _loop.Start(TaskScheduler.Default);
     }
@@ -127,6 +133,7 @@ public sealed partial class Job
         finally
         {
             _timers.Dispose();
+            _notify?.Dispose();
             _subscription?.Dispose();
             foreach (var input in _mailbox.Close())
             {
@@ -137,6 +144,9 @@ public sealed partial class Job
                         break;
                     case ForwardSignal { Reply: { } passed }:
                         passed.TrySetResult(Snapshot);
+                        break;
+                    case NotifyBarrier barrier:
+                        Notify.NotifySocket.CloseAll(barrier.Descriptors);
                         break;
                 }
             }
@@ -156,6 +166,12 @@ public sealed partial class Job
         pending.Enqueue(received);
         while (pending.TryDequeue(out var input))
         {
+            if (input is NotifyBarrier barrier)
+            {
+                // Every datagram before it is handled: closing its descriptors releases the sender's sd_notify_barrier.
+                Notify.NotifySocket.CloseAll(barrier.Descriptors);
+                continue;
+            }
             if (input is JobTimers.Tick tick)
             {
                 if (!_timers.IsCurrent(tick))
@@ -278,7 +294,11 @@ public sealed partial class Job
         IRunningProcess run;
         try
         {
-            run = _runtime.Launcher.Start(new ProcessStartRequest(Name, Config.Exec!, Config.RawLogging ? null : _runtime.WriteOutput) { RunAs = Config.RunAs });
+            run = _runtime.Launcher.Start(new ProcessStartRequest(Name, Config.Exec!, Config.RawLogging ? null : _runtime.WriteOutput)
+            {
+                RunAs = Config.RunAs,
+                ExtraEnvironment = NotifyEnvironment(),
+            });
         }
         catch (ProcessStartException ex)
         {
@@ -287,6 +307,37 @@ public sealed partial class Job
         TrackGroup(run);
         _watchers[run] = WatchRunAsync(run);
         return new RunStarted(run);
+    }
+
+    private void OpenNotifySocket()
+    {
+        try
+        {
+            _notify = Notify.NotifySocket.Open(Name, Config.RunAs, _mailbox.Post);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
+        {
+            // The job still runs; it has no NOTIFY_SOCKET, so it never becomes ready (its status says why).
+            _runtime.Log.Write(LogLevel.Error, $"job {Name}: health.notify: cannot make the notify socket: {ex.Message}");
+        }
+    }
+
+    /// <summary>
+    /// <c>NOTIFY_SOCKET</c> for a <c>health.notify</c> job, and <c>WATCHDOG_USEC</c> (its <c>health.ttl</c>) so that
+    /// a daemon using sd_watchdog_enabled(3) sends WATCHDOG=1 in time; null for other jobs.
+    /// </summary>
+    private Dictionary<string, string>? NotifyEnvironment()
+    {
+        if (_notify is not { } notify)
+        {
+            return null;
+        }
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["NOTIFY_SOCKET"] = notify.Path };
+        if (Config.Health is { TtlSeconds: > 0 } health)
+        {
+            environment["WATCHDOG_USEC"] = (health.TtlSeconds * 1_000_000L).ToString(CultureInfo.InvariantCulture);
+        }
+        return environment;
     }
 
     private async Task WatchRunAsync(IRunningProcess run)
@@ -435,6 +486,10 @@ public sealed partial class Job
     {
         var current = _snapshot;
         var next = _memory.ToSnapshot(_definition, current.Version);
+        if (next.Notify is { } notify)
+        {
+            next = next with { Notify = notify with { Socket = _notify?.Path } };
+        }
         if (next == current)
         {
             return;

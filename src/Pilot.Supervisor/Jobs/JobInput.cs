@@ -93,4 +93,6 @@ public enum JobTimer
     StopDeadline,
     /// <summary><c>restartBackoff</c>: the delay before a restart is over.</summary>
     RestartBackoff,
+    /// <summary><c>health.notify</c> with <c>ttl</c>: no <c>WATCHDOG=1</c> came within the ttl.</summary>
+    Watchdog,
 }

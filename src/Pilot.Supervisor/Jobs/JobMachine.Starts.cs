@@ -19,7 +19,7 @@ public static partial class JobMachine
                     _m = _m with { State = Waiting };
                     // A heartbeat runs the check or tells Consul: with neither (the telemetry job without Consul) it
                     // would only wake Pilot up every interval for nothing.
-                    if (_job.Config.Health is { } health && health.Interval > TimeSpan.Zero && (_job.HasCheck || _job.HasService))
+                    if (_job.Config.Health is { } health && health.Interval > TimeSpan.Zero && (_job.HasCheck || _job.HasService || _job.HasNotify))
                     {
                         Emit(new ArmTimer(JobTimer.Heartbeat, health.Interval, Periodic: true));
                     }
@@ -104,6 +104,7 @@ public static partial class JobMachine
                 _m = _m with { InMaintenance = false };
                 SetHealth(HealthStatus.Unknown);
                 Call(ServiceCall.ExitMaintenance);
+                NotifyAfterMaintenance();
                 if (e == _m.Trigger)
                 {
                     OnTrigger();
@@ -229,6 +230,7 @@ public static partial class JobMachine
             {
                 case Starting:
                     _m = _m with { State = Running, Run = run, LastStarted = Now };
+                    NotifyRunStarted();
                     Emit(new SetPidVariable(_job.PidVariable!, run.Pid));
                     if (_job.Config.Timeout is { } limit && limit > TimeSpan.Zero)
                     {
@@ -293,6 +295,7 @@ public static partial class JobMachine
                 Emit(new TerminateGroups(run, null, Budget, Report: false));
             }
             PublishExit(Name, exit.Success, exit.ToString());
+            NotifyRunEnded();
             var shutdownAsked = _m.State is Running or RestartQueued && ApplyExitPolicy(exit.Success, exit.ShellCode);
             switch (_m.State)
             {

@@ -35,6 +35,9 @@ public static partial class JobMachine
                 case JobTimer.RestartBackoff:
                     OnBackoffEnded();
                     break;
+                case JobTimer.Watchdog:
+                    OnWatchdogMissed();
+                    break;
                 default:
                     Impossible();
                     break;
@@ -71,13 +74,25 @@ public static partial class JobMachine
             }
             if (_job.HasCheck)
             {
-                if (_m.Probe is not null)
+                if (_job.HasNotify && !NotifyNow.Ready)
+                {
+                    Emit(new WriteLog(LogLevel.Debug, $"{_job.CheckName} waits for READY=1, tick skipped"));
+                }
+                else if (_m.Probe is not null)
                 {
                     Emit(new WriteLog(LogLevel.Debug, $"{_job.CheckName}: previous check still running, tick skipped"));
                 }
                 else
                 {
                     Emit(new StartCheck());
+                }
+            }
+            else if (_job.HasNotify)
+            {
+                // As a passing check would, every interval, while the run is ready (and its watchdog kept).
+                if (_m.Run is not null && NotifyAllowsHealthy)
+                {
+                    BecomeHealthy();
                 }
             }
             else
@@ -129,11 +144,9 @@ public static partial class JobMachine
                     {
                         break;
                     }
-                    if (result.Passed)
+                    if (result.Passed && NotifyAllowsHealthy)
                     {
-                        SetHealth(HealthStatus.Healthy);
-                        PublishEvent(EventCode.StatusHealthy, Name);
-                        Call(ServiceCall.Heartbeat);
+                        BecomeHealthy();
                     }
                     else
                     {

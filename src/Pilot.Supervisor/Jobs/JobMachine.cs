@@ -93,6 +93,12 @@ public static partial class JobMachine
                 case Deregistered:
                     OnDeregistered();
                     break;
+                case NotifyReceived notified:
+                    OnNotifyReceived(notified.Message, notified.Sender);
+                    break;
+                case NotifyIgnored ignored:
+                    OnNotifyIgnored(ignored.Reason, ignored.Detail);
+                    break;
                 case SourceHalted:
                     OnSourceHalted();
                     break;

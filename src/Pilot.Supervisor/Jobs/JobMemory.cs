@@ -48,6 +48,9 @@ public sealed record JobDefinition(JobConfig Config, ImmutableHashSet<string> St
     /// <summary>The <c>CONTAINERPILOT_*_PID</c> variable set while a run is alive; null for a job without exec.</summary>
     public string? PidVariable => Config.Exec is { } exec ? EnvNames.PidVariable(Config.Name) : null;
 
+    /// <summary><c>health.notify</c>: the job's run says itself when it is ready (a job without exec has no run to say it).</summary>
+    public bool HasNotify => Config.Health?.Notify == true && Config.Exec is not null;
+
     public static JobDefinition Of(JobConfig config, IEnumerable<string>? stopDependents = null, bool hasService = false) =>
         new(config, [.. stopDependents ?? []], hasService, config.Health?.Kind is not null);
 }
@@ -120,6 +123,10 @@ public sealed record JobMemory
     /// <summary>While the <c>when.timeout</c> counts: when it ends (for <c>pilot why</c>).</summary>
     public DateTimeOffset? WhenTimeoutDue { get; init; }
 
+    // Pilot extension (issue 27).
+    /// <summary><c>health.notify</c>: what the run said on its notify socket; null for other jobs.</summary>
+    public NotifyState? Notify { get; init; }
+
     public static JobMemory Initial(JobDefinition job) => new()
     {
         State = JobState.Idle,
@@ -128,6 +135,7 @@ public sealed record JobMemory
         StartsRemain = job.Config.When.StartsLimit,
         RestartsRemain = job.Config.Restarts,
         WhenTimeoutArmed = job.Config.When.Timeout is { } timeout && timeout > TimeSpan.Zero,
+        Notify = job.HasNotify ? new NotifyState() : null,
     };
 
     public JobSnapshot ToSnapshot(JobDefinition job, long version) => new()
@@ -155,5 +163,6 @@ public sealed record JobMemory
         Cron = job.Config.When.Cron?.Text,
         NextRun = NextCronRun,
         WhenTimeoutDue = WhenTimeoutDue,
+        Notify = Notify,
     };
 }

@@ -11,6 +11,20 @@ namespace Pilot.Supervisor.Processes;
 public static class ProcessEnvironment
 {
     private static readonly ConcurrentDictionary<string, byte> Empty = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, byte> PutNames = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Sets a variable an operator gave (<c>-putenv</c>, <c>POST /v3/environ</c>): it also wins over what a login would
+    /// set for a job run as another user (see <see cref="WasPut"/>).
+    /// </summary>
+    public static void Put(string name, string? value)
+    {
+        PutNames[name] = 0;
+        Set(name, value);
+    }
+
+    /// <summary>The variable was given by an operator (<see cref="Put"/>), not inherited or set by Pilot itself.</summary>
+    public static bool WasPut(string name) => PutNames.ContainsKey(name);
 
     public static void Set(string name, string? value)
     {

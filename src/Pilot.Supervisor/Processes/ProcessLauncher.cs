@@ -31,7 +31,8 @@ public sealed record ProcessLauncherOptions
 /// Starts every child as <c>Process.Start(shim, ["__exec", program, ...args])</c>: the shim puts itself in a new
 /// process group and execs the program, so pid, exit code and pipes stay those of the <see cref="Process"/>. Where it
 /// can, the shim is the in-memory one (<see cref="MemoryExecShim"/>), which saves each child a start of Pilot's binary.
-/// The child gets Pilot's environment plus <see cref="ProcessStartRequest.ExtraEnvironment"/>, Pilot's working
+/// The child gets Pilot's environment plus <see cref="ProcessStartRequest.ExtraEnvironment"/> (and, run as another user, that
+/// user's HOME, USER and LOGNAME, see <see cref="RunAs.LoginEnvironment"/>), Pilot's working
 /// directory, and <c>/dev/null</c> as stdin (set by the shim, as Go's os/exec does for v3).
 /// With <see cref="ProcessStartRequest.OnOutput"/> set, stdout and stderr are read as lines (see <see cref="LinePump"/>);
 /// the callback is never called concurrently for one child (stdout and stderr are serialised), and an exception it
@@ -179,6 +180,18 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
         foreach (var name in ProcessEnvironment.EmptyNames)
         {
             info.Environment[name] = "";
+        }
+        if (request.RunAs is { } user)
+        {
+            // As a login gives the user (HOME, USER, LOGNAME), over Pilot's own; what the job's environment or an
+            // operator's -putenv sets wins.
+            foreach (var (key, value) in user.LoginEnvironment())
+            {
+                if (request.ExtraEnvironment?.ContainsKey(key) != true && !ProcessEnvironment.WasPut(key))
+                {
+                    info.Environment[key] = value;
+                }
+            }
         }
         if (request.ExtraEnvironment is { } extra)
         {

@@ -93,7 +93,7 @@ public sealed class OperatorClientTests
         lines.ShouldContain(l => l.StartsWith("error: jobs[0].timeout:", StringComparison.Ordinal));
         lines.ShouldContain("error: jobs[2].when.each: unable to parse job[typo].when.event: helthy is not a valid event code (did you mean \"healthy\"?) (line 5)");
         lines.ShouldContain("warning: jobs[1] (line 4): job[announce].when waits for \"healthy\" from \"web\", which has no health check "
-            + "(health.exec, health.http or health.tcp), so that event never comes");
+            + "(health.exec, health.http or health.tcp) and no health.notify, so that event never comes");
         lines.ShouldContain($"{config}: invalid, 2 error(s)");
     }
 

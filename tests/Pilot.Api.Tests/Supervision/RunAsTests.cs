@@ -41,6 +41,52 @@ public sealed class RunAsTests
     }
 
     [Fact]
+    public async Task JobRunAsAUser_GetsItsLoginEnvironment_UnlessPutenvGivesIt_AndItsNotifySocketIsItsOwn()
+    {
+        Assert.SkipWhen(TestAccount.Unavailable is not null, TestAccount.Unavailable ?? "");
+        using var timeout = PilotProcess.Timeout();
+        using var account = TestAccount.Create();
+        await using var pilot = RunningPilot.Start($$"""
+            {
+              control: { socket: "SOCKET" },
+              jobs: [
+                { name: "app", user: "{{account.User}}", exec: ["sh", "-c", "echo login=$HOME,$USER,$LOGNAME; exec sleep 600"] },
+                { name: "own", exec: ["sh", "-c", "echo own=$HOME,$USER,$LOGNAME"] },
+                {
+                  name: "notified", user: "{{account.User}}", health: { notify: true },
+                  exec: ["sh", "-c", "systemd-notify --ready --status=as-$(id -u) && exec sleep 600"],
+                },
+                { name: "on-ready", exec: "echo notified-is-healthy", when: { source: "notified", once: "healthy" } },
+              ],
+            }
+            """, environment: new Dictionary<string, string> { ["HOME"] = "/pilot-home", ["USER"] = "pilot-user", ["LOGNAME"] = "pilot-user" });
+
+        (await pilot.WaitForLineAsync("login=", timeout.Token)).ShouldEndWith($"login={account.Home},{account.User},{account.User}");
+        // A job run as Pilot's own user keeps Pilot's environment.
+        (await pilot.WaitForLineAsync("own=", timeout.Token)).ShouldEndWith("own=/pilot-home,pilot-user,pilot-user");
+        // The job's notify socket is the user's: its own systemd-notify reaches it.
+        await pilot.WaitForLineAsync("notified-is-healthy", timeout.Token);
+        using (var client = pilot.CreateClient())
+        {
+            using var status = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/v3/status", timeout.Token));
+            var notify = status.RootElement.GetProperty("jobs").EnumerateArray().Single(j => j.GetProperty("name").GetString() == "notified").GetProperty("notify");
+            notify.GetProperty("status").GetString().ShouldBe($"as-{account.Uid}");
+            var socket = notify.GetProperty("socket").GetString()!;
+            File.GetUnixFileMode(socket).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+            // What an operator puts wins over the login's.
+            using var put = await client.PostAsync("/v3/environ", new StringContent("""{"HOME":"/srv/elsewhere"}"""), timeout.Token);
+            put.EnsureSuccessStatusCode();
+            using var restart = await client.PostAsync("/v3/jobs/app/restart", null, timeout.Token);
+            restart.EnsureSuccessStatusCode();
+        }
+        (await pilot.WaitForLineAsync("login=/srv/elsewhere", timeout.Token)).ShouldEndWith($"login=/srv/elsewhere,{account.User},{account.User}");
+
+        pilot.Signal(15);
+        (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(0, pilot.Output);
+    }
+
+    [Fact]
     public async Task Job_FailsToStartWithAClearError_WhenPilotIsNotRoot()
     {
         Assert.SkipWhen(TestAccount.Unavailable is not null, TestAccount.Unavailable ?? "");

@@ -21,6 +21,8 @@ internal sealed class TestAccount : IDisposable
     public int Uid { get; private set; }
     public int Gid { get; private set; }
     public int ExtraGid { get; private set; }
+    /// <summary>Its home directory in /etc/passwd (useradd's default; not created).</summary>
+    public string Home { get; private set; } = "";
 
     /// <summary>Why a test must skip: only root can add users (and only root can run jobs as them).</summary>
     public static string? Unavailable => Environment.IsPrivilegedProcess ? null : "creating a user and switching to it needs root";
@@ -33,6 +35,7 @@ internal sealed class TestAccount : IDisposable
         Run("useradd", "-M", "-s", "/usr/sbin/nologin", "-g", account.Group, "-G", account.ExtraGroup, account.User);
         account.Uid = int.Parse(Run("id", "-u", account.User), System.Globalization.CultureInfo.InvariantCulture);
         account.Gid = int.Parse(Run("id", "-g", account.User), System.Globalization.CultureInfo.InvariantCulture);
+        account.Home = Run("getent", "passwd", account.User).Split(':')[5];
         account.ExtraGid = int.Parse(Run("getent", "group", account.ExtraGroup).Split(':')[2], System.Globalization.CultureInfo.InvariantCulture);
         return account;
     }

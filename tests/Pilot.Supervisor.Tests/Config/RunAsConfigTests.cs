@@ -40,7 +40,10 @@ public sealed class RunAsConfigTests
     [Fact]
     public void NumericIds_AndAGroupByName_AreTaken()
     {
-        Resolve("33", "docker").RunAs.ShouldBe(new RunAs { User = "33", Group = "docker", Uid = 33, Gid = 999, Groups = [999] });
+        Resolve("33", "docker").RunAs.ShouldBe(new RunAs
+        {
+            User = "33", Group = "docker", Uid = 33, Gid = 999, Groups = [999], LoginName = "www-data", Home = "/var/www",
+        });
         Resolve("4242", "4242").RunAs.ShouldBe(new RunAs { User = "4242", Group = "4242", Uid = 4242, Gid = 4242, Groups = [4242] });
         Resolve(null, "video").RunAs!.ShimArguments.ShouldBe(["-", "44", "44"]);
     }
@@ -79,4 +82,20 @@ public sealed class RunAsConfigTests
     [Fact]
     public void ConfigLoader_WithoutUserOrGroup_KeepsPilotsOwnIds() =>
         ConfigLoader.Parse("{ jobs: [ { name: 'a', exec: 'true' } ] }", new Dictionary<string, string>()).Config!.Jobs[0].RunAs.ShouldBeNull();
+
+    [Fact]
+    public void UserByName_GetsTheLoginEnvironmentOfItsPasswdEntry()
+    {
+        Resolve("app", null).RunAs!.LoginEnvironment().ShouldBe(
+            [new("HOME", "/home/app"), new("USER", "app"), new("LOGNAME", "app")]);
+        Resolve("33", null).RunAs!.LoginEnvironment().ShouldBe(
+            [new("HOME", "/var/www"), new("USER", "www-data"), new("LOGNAME", "www-data")]);
+    }
+
+    [Fact]
+    public void UidWithoutEntry_OrGroupOnly_GetNoLoginEnvironment()
+    {
+        Resolve("4321", "video").RunAs!.LoginEnvironment().ShouldBeEmpty();
+        Resolve(null, "video").RunAs!.LoginEnvironment().ShouldBeEmpty();
+    }
 }

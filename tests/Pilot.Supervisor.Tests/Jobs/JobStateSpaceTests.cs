@@ -20,7 +20,23 @@ public sealed class JobStateSpaceTests
     private static readonly StubProbe Probe = new();
 
     private static readonly JobDefinition[] Kinds =
-        [Once, Restarting, Unlimited, Each, OnSighup, Late, Periodic, Cron, PreStop, Checked, Service, NoExec, ShutdownOnFailure, ShutdownOnSuccess, BackingOff, Depended];
+        [Once, Restarting, Unlimited, Each, OnSighup, Late, Periodic, Cron, PreStop, Checked, Service, NoExec, ShutdownOnFailure, ShutdownOnSuccess, BackingOff, Depended,
+         NotifiedService];
+
+    /// <summary><c>health.notify</c> with a check, a Consul service, a watchdog and a backoff (issue 27).</summary>
+    private static JobDefinition NotifiedService => Service with
+    {
+        Config = Service.Config with
+        {
+            Restarts = 2,
+            Health = Service.Config.Health! with { Notify = true },
+            RestartBackoff = BackingOff.Config.RestartBackoff,
+        },
+    };
+
+    private static NotifyReceived Notified(string text, JobMemory memory) => new(
+        Pilot.Supervisor.Notify.NotifyMessage.Parse(Encoding.UTF8.GetBytes(text)).Message!,
+        new Pilot.Supervisor.Notify.NotifySender(memory.Run?.Pid ?? 7, 0, memory.Run?.Pid ?? 7, []));
 
     /// <summary>Each input under the name the diagram uses; null where it cannot be built from the memory.</summary>
     private static readonly (string Label, Func<JobDefinition, JobMemory, JobInput?> Make)[] Inputs =
@@ -55,6 +71,11 @@ public sealed class JobStateSpaceTests
         ("signal", (_, _) => new ForwardSignal(SignalNames.SIGUSR1)),
         ("source halted", (job, _) => job.Config.When.Trigger.Code is EventCode.Stopping or EventCode.Stopped ? new SourceHalted() : null),
         ("dependents stopped", (job, memory) => job.StopDependents.IsEmpty ? null : Bus(EventCode.ExitSuccess, job.StopDependents.First())),
+        ("notify", (job, memory) => job.HasNotify ? Notified("READY=1\nSTATUS=up", memory) : null),
+        ("notify", (job, memory) => job.HasNotify ? Notified("WATCHDOG=1", memory) : null),
+        ("notify", (job, memory) => job.HasNotify ? Notified("STOPPING=1", memory) : null),
+        ("notify", (job, _) => job.HasNotify ? new NotifyIgnored(NotifyIgnoredReason.Malformed, "test") : null),
+        ("watchdog", (job, _) => job.HasNotify ? new TimerFired(JobTimer.Watchdog) : null),
     ];
 
     private sealed record Explored(HashSet<JobState> Reached, SortedDictionary<(JobState From, JobState To), SortedSet<string>> Edges, int Steps);

@@ -27,7 +27,9 @@ internal static partial class ConfigDecoder
 
     /// <summary>Pilot's network health checks (issue 17); declared before <see cref="HealthKeys"/>, which includes them.</summary>
     private static readonly string[] NetworkCheckKeys = ["http", "status", "tcp"];
-    private static readonly string[] HealthKeys = ["exec", "interval", "ttl", "timeout", "logging", .. NetworkCheckKeys];
+    private static readonly string[] HealthKeys = ["exec", "interval", "ttl", "timeout", "logging", .. NetworkCheckKeys, NotifyKey];
+    /// <summary>Pilot's readiness from the process (sd_notify, issue 27), validated in NotifyRules.</summary>
+    private const string NotifyKey = "notify";
     private static readonly string[] WhenKeys = ["interval", "source", "once", "each", "timeout", "cron"];
     private static readonly string[] JobConsulKeys = ["enableTagOverride", "deregisterCriticalServiceAfter"];
     private static readonly string[] WatchKeys = ["name", "interval", "tag", "dc"];
@@ -208,6 +210,7 @@ internal static partial class ConfigDecoder
                 Http = health.String("http"),
                 Status = health.Raw("status"),
                 Tcp = health.String("tcp"),
+                Notify = health.Raw(NotifyKey),
             },
             Timeout = RawDuration.Parse(job.String("timeout")),
             Restarts = job.Raw("restarts"),

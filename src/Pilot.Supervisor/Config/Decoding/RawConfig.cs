@@ -103,6 +103,11 @@ internal sealed record RawHealth
     public string? Http { get; init; }
     public Json5Node? Status { get; init; }
     public string? Tcp { get; init; }
+    /// <summary>Pilot's <c>health.notify</c> as written (issue 27), validated in NotifyRules.</summary>
+    public Json5Node? Notify { get; init; }
+
+    /// <summary><c>health.notify: true</c>: the job tells its readiness over <c>NOTIFY_SOCKET</c>.</summary>
+    public bool IsNotify => Notify is Json5Bool { Value: true };
 }
 
 internal sealed record RawWhen

@@ -8,13 +8,14 @@ namespace Pilot.Supervisor.Config.Validation;
 /// </summary>
 internal sealed class AccountDatabase
 {
-    public sealed record UserEntry(string Name, int Uid, int Gid);
+    /// <summary>A line of /etc/passwd; <paramref name="Home"/> empty when the line has none.</summary>
+    public sealed record UserEntry(string Name, int Uid, int Gid, string Home = "");
 
     public sealed record GroupEntry(string Name, int Gid, IReadOnlyList<string> Members);
 
     public AccountDatabase(string passwd, string group)
     {
-        Users = [.. Lines(passwd).Where(f => f.Length >= 4 && IsId(f[2]) && IsId(f[3])).Select(f => new UserEntry(f[0], Id(f[2]), Id(f[3])))];
+        Users = [.. Lines(passwd).Where(f => f.Length >= 4 && IsId(f[2]) && IsId(f[3])).Select(f => new UserEntry(f[0], Id(f[2]), Id(f[3]), f.Length > 5 ? f[5] : ""))];
         Groups = [.. Lines(group).Where(f => f.Length >= 3 && IsId(f[2]))
             .Select(f => new GroupEntry(f[0], Id(f[2]), f.Length > 3 ? f[3].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : []))];
     }

@@ -28,17 +28,17 @@ internal sealed class JobValidator : AbstractValidator<RawJob>
 
             if (job.Health is { } health)
             {
-                if (health.Interval <= 0)
+                if (health.Interval < 0 || (health.Interval == 0 && !NotifyRules.IntervalOptional(job, health)))
                 {
-                    Fail("health.interval", $"job[{name}].health.interval must be > 0");
+                    Fail("health.interval", $"job[{name}].health.interval must be > 0" + NotifyRules.NeededBecause(job, health, "interval"));
                 }
                 else if (V3Rules.TimerTooLong($"job[{name}].health.interval", health.Interval.ToString(CultureInfo.InvariantCulture), V3Rules.Seconds(health.Interval)) is { } longInterval)
                 {
                     Fail("health.interval", longInterval);
                 }
-                if (health.Ttl <= 0)
+                if (health.Ttl < 0 || (health.Ttl == 0 && !NotifyRules.TtlOptional(job, health)))
                 {
-                    Fail("health.ttl", $"job[{name}].health.ttl must be > 0");
+                    Fail("health.ttl", $"job[{name}].health.ttl must be > 0" + NotifyRules.NeededBecause(job, health, "ttl"));
                 }
                 if (health.Timeout.Error is { } timeoutError)
                 {
@@ -53,6 +53,7 @@ internal sealed class JobValidator : AbstractValidator<RawJob>
                     Fail("health.exec", $"unable to create job[{name}].health.exec: {execError}");
                 }
                 HealthCheckRules.Validate(name, health, Fail);
+                NotifyRules.Validate(job, health, Fail);
             }
             else if (job.Port != 0 && name != JobConfig.TelemetryJobName)
             {

@@ -67,6 +67,10 @@ internal static class RunAsRules
             return (null, errors);
         }
         ImmutableArray<int> groups = user is null ? [gid.Value] : [.. accounts.GroupsOf(user.Name, gid.Value)];
-        return (new RunAs { User = job.User, Group = job.Group, Uid = uid, Gid = gid.Value, Groups = groups }, errors);
+        return (new RunAs
+        {
+            User = job.User, Group = job.Group, Uid = uid, Gid = gid.Value, Groups = groups,
+            LoginName = user?.Name, Home = user is { Home.Length: > 0 } ? user.Home : null,
+        }, errors);
     }
 }

@@ -64,6 +64,14 @@ namespace Pilot.Client.Models
 #endif
         /// <summary>The nextRun property</summary>
         public DateTimeOffset? NextRun { get; set; }
+        /// <summary>The notify property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Pilot.Client.Models.NotifyResponse? Notify { get; set; }
+#nullable restore
+#else
+        public global::Pilot.Client.Models.NotifyResponse Notify { get; set; }
+#endif
         /// <summary>The onFailure property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -168,6 +176,7 @@ namespace Pilot.Client.Models
                 { "memoryBytes", n => { MemoryBytes = n.GetLongValue(); } },
                 { "name", n => { Name = n.GetStringValue(); } },
                 { "nextRun", n => { NextRun = n.GetDateTimeOffsetValue(); } },
+                { "notify", n => { Notify = n.GetObjectValue<global::Pilot.Client.Models.NotifyResponse>(global::Pilot.Client.Models.NotifyResponse.CreateFromDiscriminatorValue); } },
                 { "onFailure", n => { OnFailure = n.GetStringValue(); } },
                 { "onSuccess", n => { OnSuccess = n.GetStringValue(); } },
                 { "pid", n => { Pid = n.GetIntValue(); } },
@@ -202,6 +211,7 @@ namespace Pilot.Client.Models
             writer.WriteLongValue("memoryBytes", MemoryBytes);
             writer.WriteStringValue("name", Name);
             writer.WriteDateTimeOffsetValue("nextRun", NextRun);
+            writer.WriteObjectValue<global::Pilot.Client.Models.NotifyResponse>("notify", Notify);
             writer.WriteStringValue("onFailure", OnFailure);
             writer.WriteStringValue("onSuccess", OnSuccess);
             writer.WriteIntValue("pid", Pid);
