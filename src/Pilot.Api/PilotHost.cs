@@ -21,6 +21,10 @@ internal static class PilotHost
     public static async Task<int> RunAsync(
         string configPath, PilotConfig config, SignalRelay signals, DevListener? devListener, CancellationToken cancellationToken)
     {
+        if (ListenerIdle.Error() is { } idleError)
+        {
+            return await FailAsync(idleError).ConfigureAwait(false);
+        }
         // v3 listens before it starts jobs: a job may call `pilot -putenv` at once, and waits in the backlog until
         // Kestrel accepts.
         ControlListener listener;

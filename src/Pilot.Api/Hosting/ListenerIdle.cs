@@ -15,9 +15,15 @@ internal static class ListenerIdle
 
     public static TimeSpan TelemetryIdleAfter => FromEnvironment() ?? Telemetry.TelemetryServer.IdleAfter;
 
-    private static TimeSpan? FromEnvironment() =>
-        Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } text
-        && GoDuration.TryParseGo(text, out var idle, out _) && idle > TimeSpan.Zero
-            ? idle
+    /// <summary>Why the variable's value cannot be used (checked before Pilot starts anything); null when it is unset or valid.</summary>
+    public static string? Error() =>
+        Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } text && Parse(text) is null
+            ? $"{Variable}: \"{text}\" is not a positive duration (for example 500ms or 2m)"
             : null;
+
+    private static TimeSpan? FromEnvironment() =>
+        Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } text ? Parse(text) : null;
+
+    private static TimeSpan? Parse(string text) =>
+        GoDuration.TryParseGo(text, out var idle, out _) && idle > TimeSpan.Zero ? idle : null;
 }

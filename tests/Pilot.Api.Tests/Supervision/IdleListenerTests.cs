@@ -38,6 +38,28 @@ public sealed class IdleListenerTests
 
     private static readonly Dictionary<string, string> ShortIdle = new() { ["PILOT_LISTENER_IDLE"] = "150ms" };
 
+    [Theory]
+    [InlineData("soon")]
+    [InlineData("0s")]
+    [InlineData("-1s")]
+    public async Task ABadListenerIdle_FailsStartUp_NamingTheVariable_BeforeAnyJobStarts(string value)
+    {
+        using var timeout = PilotProcess.Timeout();
+        using var directory = new TempDirectory();
+        var marker = directory.File("started");
+        var config = directory.File("pilot.json5");
+        await File.WriteAllTextAsync(config, $$"""
+            { control: { socket: "{{directory.File("pilot.sock")}}" }, jobs: [ { name: "app", exec: ["touch", "{{marker}}"] } ] }
+            """, timeout.Token);
+
+        var outcome = await PilotProcess.RunAsync(["-config", config], timeout.Token, new Dictionary<string, string> { ["PILOT_LISTENER_IDLE"] = value });
+
+        outcome.ExitCode.ShouldBe(1, outcome.Output);
+        outcome.Output.ShouldContain($"PILOT_LISTENER_IDLE: \"{value}\" is not a positive duration");
+        File.Exists(marker).ShouldBeFalse();
+        File.Exists(directory.File("pilot.sock")).ShouldBeFalse();
+    }
+
     [Fact]
     public async Task ControlSocket_AnswersAtOnceAfterEveryIdleCycle_AndLogsNoError()
     {
