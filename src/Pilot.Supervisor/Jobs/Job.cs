@@ -377,14 +377,17 @@ public sealed partial class Job
     {
         var stops = new List<Task<bool>>();
         var ends = new List<Task>();
+        // A reported termination (a halting job) comes back as TerminationFinished, and the machine logs the kill once
+        // for the run and the probe together; an operator's stop or restart is not reported, so its kill is logged here.
+        var beforeKill = terminate.Report ? null : (Action)LogKilling;
         if (terminate.Run is { } run)
         {
-            stops.Add(ProcessGroupKiller.TerminateAsync(run, terminate.Grace, _runtime.Time, beforeKill: LogKilling, stopSignal: Config.StopSignal));
+            stops.Add(ProcessGroupKiller.TerminateAsync(run, terminate.Grace, _runtime.Time, beforeKill: beforeKill, stopSignal: Config.StopSignal));
             ends.Add(_watchers.GetValueOrDefault(run) ?? Task.CompletedTask);
         }
         if (terminate.Probe is { } probe)
         {
-            stops.Add(probe.StopAsync(terminate.Grace, LogKilling));
+            stops.Add(probe.StopAsync(terminate.Grace, beforeKill));
             ends.Add(_watchers.GetValueOrDefault(probe) ?? Task.CompletedTask);
         }
         Track(terminate.Report ? ReportTerminationAsync(stops, ends) : Task.WhenAll(stops), "terminating processes");

@@ -247,6 +247,24 @@ public sealed class JobTests
     }
 
     [Fact]
+    public async Task Stop_OfAHaltingJobThatNeedsSigkill_LogsTheKillLineOnce()
+    {
+        await using var h = new JobHarness();
+        h.Add(JobNamed("stubborn") with { StopTimeout = TimeSpan.FromSeconds(3) });
+        h.Start();
+        var run = await h.Launcher.WaitForStartAsync("stubborn");
+        run.HonoursSigterm = false;
+
+        h.Bus.Publish(Event.GlobalShutdown);
+        await h.WaitForStateAsync(h.Jobs[0], JobState.Terminating);
+        h.Time.Advance(TimeSpan.FromSeconds(4));
+        await h.WaitAsync(E(EventCode.Stopped, "stubborn"));
+
+        run.Signals.ShouldContain(SignalNames.SIGKILL);
+        System.Text.RegularExpressions.Regex.Count(h.LogText.ToString(), "killing processes for job \"stubborn\"").ShouldBe(1);
+    }
+
+    [Fact]
     public async Task Stop_SendsSigkill_WhenJobIgnoresSigtermForStopTimeout()
     {
         await using var h = new JobHarness();
