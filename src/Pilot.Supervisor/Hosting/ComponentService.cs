@@ -11,8 +11,6 @@ public sealed class ComponentService(ISupervisedComponent component, PilotSuperv
     /// <summary>A component that does not stop in this time is left behind: Pilot's exit does not wait on it.</summary>
     public static readonly TimeSpan StopLimit = TimeSpan.FromSeconds(5);
 
-    public ISupervisedComponent Component => component;
-
     public Task StartAsync(CancellationToken cancellationToken) => supervisor.StartComponentAsync(component, cancellationToken);
 
     public async Task StopAsync(CancellationToken cancellationToken)

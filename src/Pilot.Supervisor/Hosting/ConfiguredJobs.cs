@@ -38,8 +38,6 @@ public sealed class ConfiguredJobs
         [.. _stoppingDependents[job.Name]],
         _shutdownDependents?.GetValueOrDefault(job.Name));
 
-    public IEnumerable<ConfiguredJob> Nodes => Jobs.Select(NodeOf);
-
     /// <summary>The jobs the config runs: its own, plus the telemetry service job when telemetry is on (v3 registers it in Consul).</summary>
     public static ImmutableArray<JobConfig> JobsOf(PilotConfig config)
     {

@@ -92,7 +92,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
             ShutdownRequested = exitCode => Post(new Shutdown(exitCode)),
             History = History,
         };
-        _components = new SupervisedComponents(options.Components, log);
+        _components = new SupervisedComponents(log);
         LogLoaded(options.Config);
         _loop = RunAsync();
     }

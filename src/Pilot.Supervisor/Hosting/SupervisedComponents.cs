@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Pilot.Supervisor.Config;
 using Pilot.Supervisor.Events;
 using Pilot.Supervisor.Logging;
@@ -11,14 +10,12 @@ namespace Pilot.Supervisor.Hosting;
 /// a reload stops the running ones and starts them again with the new config. Starting what runs and stopping what is
 /// stopped are no-ops, so the host, a reload and the end of the jobs can all ask.
 /// </summary>
-internal sealed class SupervisedComponents(ImmutableArray<ISupervisedComponent> components, LogWriter log)
+internal sealed class SupervisedComponents(LogWriter log)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly List<ISupervisedComponent> _running = [];
     // What the host has started and not stopped: what a reload starts again.
     private readonly List<ISupervisedComponent> _hosted = [];
-
-    public ImmutableArray<ISupervisedComponent> All => components;
 
     /// <summary>The host starts <paramref name="component"/>.</summary>
     public async Task StartAsync(ISupervisedComponent component, PilotConfig config, EventBus bus, CancellationToken cancellationToken)

@@ -23,7 +23,7 @@ public sealed class ConfiguredJobsTests
         var unordered = ConfiguredJobs.Of(new PilotConfig { Jobs = [.. jobs] });
         var ordered = ConfiguredJobs.Of(new PilotConfig { Jobs = [.. jobs], ShutdownOrder = ShutdownOrder.Dependencies });
 
-        unordered.Nodes.Select(n => n.Config.Name).ShouldBe(["db", "app", "drain", "after"]);
+        unordered.Jobs.Select(j => j.Name).ShouldBe(["db", "app", "drain", "after"]);
         unordered.NodeOf(jobs[1]).StoppingDependents.ShouldBe(["drain"]);
         unordered.NodeOf(jobs[0]).StoppingDependents.ShouldBeEmpty();
         unordered.NodeOf(jobs[0]).ShutdownDependents.ShouldBeNull();

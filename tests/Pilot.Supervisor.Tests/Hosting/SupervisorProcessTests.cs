@@ -270,7 +270,7 @@ public sealed partial class SupervisorProcessTests : IAsyncLifetime
     public async Task Components_StartAndStopOnce_HoweverOftenAsked_AndAReloadRestartsOnlyWhatTheHostRuns()
     {
         var component = new CountingComponent();
-        var components = new SupervisedComponents([component], new LogWriter(new LoggingConfig(), output: TextWriter.Null));
+        var components = new SupervisedComponents(new LogWriter(new LoggingConfig(), output: TextWriter.Null));
         var config = new PilotConfig();
         await using var bus = new EventBus();
         var cancellation = TestContext.Current.CancellationToken;
