@@ -9,6 +9,12 @@
  *
  * `pilot __exec_as UID GID G1,G2 PROGRAM ARGS...` (job `user`/`group`) also takes those ids after the steps above:
  * setgroups, setgid, then setuid ("-": keep the uid). If any of them fails, the managed Main tries again and reports it.
+ *
+ * In this binary the `__exec` steps usually run before `pilot` is even exec'd: the link wraps execve
+ * (Pilot.Api.csproj, --wrap=execve), so when System.Diagnostics.Process's vfork child is about to exec
+ * `pilot __exec PROGRAM ARGS...` it takes the steps there and execs PROGRAM directly: one exec per child instead of two,
+ * as Go's os/exec does for ContainerPilot. Anything unusual still execs `pilot __exec`, which repeats the steps and
+ * words the error.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +28,16 @@
 #include <unistd.h>
 
 int __managed__Main(int argc, char **argv);
+
+/* The real execve, under the linker's --wrap=execve; __wrap_execve below is what the binary's objects call. */
+int __real_execve(const char *path, char *const argv[], char *const envp[]);
+
+/* Tells the managed launcher (Native.cs) that this binary runs the `__exec` steps in the child: there is no second exec to save. */
+int pilot_execs_in_child(void);
+int pilot_execs_in_child(void)
+{
+    return 1;
+}
 
 /* Ignored signals survive exec (sa_handler is the only state that does); caught ones are reset by exec itself. */
 static void restore_default_signals(void)
@@ -57,6 +73,80 @@ static void stdin_from_dev_null(void)
         dup2(fd, 0);
         close(fd);
     }
+}
+
+/* The value of PATH in `environment`, or libc's default when there is none (execvp's own default). */
+static const char *path_variable(char *const *environment)
+{
+    for (char *const *entry = environment; *entry != NULL; entry++)
+    {
+        if (strncmp(*entry, "PATH=", 5) == 0)
+        {
+            return *entry + 5;
+        }
+    }
+    return "/bin:/usr/bin";
+}
+
+/*
+ * execvp's search with the child's own PATH (execvp would read Pilot's): each PATH entry in turn (an empty one is the
+ * working directory), going on past entries where the program is missing or not permitted. Returns only when nothing
+ * was executed; for ENOEXEC (a script without #!) it stops, since execvp's answer (run it with /bin/sh) is `pilot __exec`'s.
+ */
+static void exec_from_path(const char *program, char *const *arguments, char *const *environment)
+{
+    if (strchr(program, '/') != NULL)
+    {
+        __real_execve(program, arguments, environment);
+        return;
+    }
+    char candidate[PATH_MAX];
+    const char *directory = path_variable(environment);
+    size_t program_length = strlen(program);
+    for (;;)
+    {
+        const char *end = strchrnul(directory, ':');
+        size_t length = (size_t)(end - directory);
+        if (length + 1 + program_length < sizeof candidate)
+        {
+            memcpy(candidate, directory, length);
+            if (length > 0)
+            {
+                candidate[length++] = '/';
+            }
+            memcpy(candidate + length, program, program_length + 1);
+            __real_execve(candidate, arguments, environment);
+            if (errno != ENOENT && errno != ENOTDIR && errno != EACCES)
+            {
+                return;
+            }
+        }
+        if (*end == '\0')
+        {
+            return;
+        }
+        directory = end + 1;
+    }
+}
+
+/*
+ * Every execve of the binary's own objects: System.Diagnostics.Process's child (libSystem.Native's pal_process.c, in
+ * the vfork child that shares Pilot's memory, so nothing here allocates) and nothing else. `PILOT __exec PROGRAM ARGS`
+ * becomes the steps and an exec of PROGRAM; anything else, and a PROGRAM that could not be exec'd, goes on unchanged.
+ * `__exec_as` is left to `pilot __exec_as`: glibc's setuid in a vfork child would signal Pilot's threads.
+ */
+int __wrap_execve(const char *path, char *const argv[], char *const envp[]);
+int __wrap_execve(const char *path, char *const argv[], char *const envp[])
+{
+    if (argv != NULL && argv[0] != NULL && argv[1] != NULL && argv[2] != NULL && strcmp(argv[1], "__exec") == 0)
+    {
+        /* Errors ignored on purpose, as in main below. */
+        setpgid(0, 0);
+        restore_default_signals();
+        stdin_from_dev_null();
+        exec_from_path(argv[2], &argv[2], envp);
+    }
+    return __real_execve(path, argv, envp);
 }
 
 /* A decimal id (0 to INT_MAX) ending at `end`; -1 when it is not one. */

@@ -11,6 +11,9 @@ internal static partial class Native
 {
     private const string Libc = "libc";
 
+    /// <summary>The Native AOT <c>pilot</c> binary's own C functions (src/Pilot.Api/Native/main.c); a JIT build has none.</summary>
+    private const string PilotNative = "pilot-native";
+
     public const int EPERM = 1, ESRCH = 3, EINTR = 4, EACCES = 13, ENOENT = 2, ECHILD = 10, ENOEXEC = 8, ENOTDIR = 20, ELOOP = 40, ENAMETOOLONG = 36, EINVAL = 22;
     public const int WNOHANG = 1;
     public const int PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
@@ -25,6 +28,27 @@ internal static partial class Native
 
     /// <summary>Size of the kernel/libc buffers we hand out: glibc's sigset_t is 128 bytes, struct sigaction 152.</summary>
     private const int SigSetBytes = 128, SigActionBytes = 256;
+
+    [LibraryImport(PilotNative, EntryPoint = "pilot_execs_in_child")]
+    private static partial int PilotExecsInChild();
+
+    /// <summary>
+    /// True in the Native AOT <c>pilot</c> binary: its execve wrapper takes the <c>__exec</c> steps in Process.Start's
+    /// child and execs the program there (one exec per child, docs/child-exec.md), so the in-memory shim saves nothing.
+    /// </summary>
+    public static bool ExecsInChild { get; } = ProbeExecsInChild();
+
+    private static bool ProbeExecsInChild()
+    {
+        try
+        {
+            return PilotExecsInChild() == 1;
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
 
     [LibraryImport(Libc, EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);

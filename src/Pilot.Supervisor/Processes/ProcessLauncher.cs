@@ -19,9 +19,9 @@ public sealed record ProcessLauncherOptions
 
     /// <summary>
     /// The in-memory shim children start through while it works, with <see cref="ShimPath"/> as its fallback;
-    /// null: always <c>ShimPath __exec</c>.
+    /// null: always <c>ShimPath __exec</c>. None by default in the Native AOT binary, which takes the steps in the child.
     /// </summary>
-    public MemoryExecShim? MemoryShim { get; init; } = MemoryExecShim.Shared;
+    public MemoryExecShim? MemoryShim { get; init; } = Native.ExecsInChild ? null : MemoryExecShim.Shared;
 
     /// <summary>Told why, when the kernel refused to exec the in-memory shim and children fall back to <c>__exec</c>.</summary>
     public Action<string>? MemoryShimRefused { get; init; }
@@ -48,7 +48,9 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
     /// <summary>How children start, for Pilot's debug log.</summary>
     public string ShimDescription => _options.MemoryShim?.Path is { } memory
         ? $"in-memory exec shim {memory}, {ShimPath} {ExecShim.Verb} as its fallback"
-        : $"{ShimPath} {ExecShim.Verb} ({_options.MemoryShim?.Unavailable ?? "in-memory shim off"})";
+        : Native.ExecsInChild && _options.ShimPath is null
+            ? $"{ShimPath} {ExecShim.Verb}, its steps taken in the child before one exec of the program"
+            : $"{ShimPath} {ExecShim.Verb} ({_options.MemoryShim?.Unavailable ?? "in-memory shim off"})";
 
     public IRunningProcess Start(ProcessStartRequest request) => StartProcess(request);
 
