@@ -103,7 +103,7 @@ public enum JobState
     Stopped,
     /// <summary>Halting: it published <c>stopping</c> and waits for its stopping-dependents (within its stop budget).</summary>
     Stopping,
-    /// <summary>Halting: SIGTERM to its process groups, SIGKILL when the stop budget ends (ProcessGroupKiller).</summary>
+    /// <summary>Halting: the stop signal to its process groups, SIGKILL when the stop budget ends (the job machine's kill timer).</summary>
     Terminating,
     /// <summary>Halting: removing its service from Consul.</summary>
     Deregistering,

@@ -71,8 +71,12 @@ public sealed class ExecHealthCheck : IHealthCheck
 
         public void Signal(int signal) => _process.SignalGroup(signal);
 
-        public Task<bool> StopAsync(TimeSpan grace, Action? beforeKill = null) =>
-            ProcessGroupKiller.TerminateAsync(_process, grace, _check._time, beforeKill: beforeKill);
+        public IRunningProcess Group => _process;
+
+        public void Cancel()
+        {
+            // Its process group is terminated by signals (Group).
+        }
 
         private async Task<HealthCheckResult> WaitAsync()
         {
@@ -107,6 +111,10 @@ public sealed class ExecHealthCheck : IHealthCheck
         {
         }
 
-        public Task<bool> StopAsync(TimeSpan grace, Action? beforeKill = null) => Task.FromResult(false);
+        public IRunningProcess? Group => null;
+
+        public void Cancel()
+        {
+        }
     }
 }

@@ -25,10 +25,13 @@ public interface IHealthProbe
     void Signal(int signal);
 
     /// <summary>
-    /// Ends what is left of the probe — while it runs (its job stops) or after it finished (leftovers of its process
-    /// group): SIGTERM, then SIGKILL after <paramref name="grace"/>. True when SIGKILL was needed.
+    /// An exec check's process group, which the job terminates as it does its run's (while the probe runs when the job
+    /// stops, or its leftovers after it finished); null for a probe without processes.
     /// </summary>
-    Task<bool> StopAsync(TimeSpan grace, Action? beforeKill = null);
+    Processes.IRunningProcess? Group { get; }
+
+    /// <summary>Stops a probe without a process group (an HTTP or TCP attempt is cancelled); nothing for the others.</summary>
+    void Cancel();
 }
 
 public enum HealthCheckOutcome { Passed, Failed, CouldNotStart }

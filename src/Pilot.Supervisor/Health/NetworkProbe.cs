@@ -21,12 +21,9 @@ internal sealed class NetworkProbe : IHealthProbe
         // No process group: a forwarded signal has nothing to reach.
     }
 
-    public async Task<bool> StopAsync(TimeSpan grace, Action? beforeKill = null)
-    {
-        _stop.Cancel();
-        await Completion.ConfigureAwait(false);
-        return false;
-    }
+    public Processes.IRunningProcess? Group => null;
+
+    public void Cancel() => _stop.Cancel();
 
     private async Task<HealthCheckResult> RunAsync(Func<CancellationToken, Task<HealthCheckResult>> attempt, string target, TimeSpan? timeout,
         TimeProvider time, Action<TimeSpan> onTimeout)

@@ -350,7 +350,7 @@ public sealed class PilotSupervisor : ISupervisorControl, IHostedLifecycleServic
     private ImmutableHashSet<string> StopHooksOf(string name) =>
         [.. Current.Jobs
             .Where(j => j.Config.Exec is not null && j.Config.When.Trigger == new Event(EventCode.Stopping, name)
-                && j.Snapshot.State is JobState.Idle or JobState.Waiting or JobState.Starting or JobState.Running or JobState.RestartQueued or JobState.Exited)
+                && j.Snapshot.State.IsArmed())
             .Select(j => j.Name)];
 
     /// <summary>

@@ -22,9 +22,12 @@ public sealed partial class Job
     private readonly JobMailbox _mailbox = new();
     private readonly JobTimers _timers;
     private readonly Task<Task> _loop;
-    // Watchers post a process's or probe's end to the mailbox; a halting job waits for them before it goes on.
+    // Watchers post a process's or probe's end to the mailbox.
     private readonly Dictionary<object, Task> _watchers = new(ReferenceEqualityComparer.Instance);
-    // Terminations and Consul calls in flight: observed (failures logged) and awaited before the loop ends.
+    // Process groups the machine is terminating, each watched until it is gone (GroupGone); the watch is given up
+    // KillWait after SIGKILL, or when the loop ends.
+    private readonly Dictionary<IRunningProcess, CancellationTokenSource> _terminating = new(ReferenceEqualityComparer.Instance);
+    // Group watches and Consul calls in flight: observed (failures logged) and awaited before the loop ends.
     private readonly List<Task> _background = [];
     // Every run whose process group may still exist (a leader's exit can leave members behind); read by the supervisor.
     private readonly Lock _groupsGate = new();
@@ -116,9 +119,17 @@ public sealed partial class Job
     {
         try
         {
-            while (_memory.State != JobState.Completed)
+            // Once completed, the loop stays until the groups it is still terminating (leftovers of an earlier run) are
+            // gone, so that nothing of the job outlives it; it then takes only their ends and the kill timer.
+            while (_memory.State != JobState.Completed || !_memory.Terminations.IsEmpty)
             {
-                Step(await _mailbox.ReadAsync().ConfigureAwait(false));
+                var input = await _mailbox.ReadAsync().ConfigureAwait(false);
+                if (_memory.State == JobState.Completed && input is not (GroupGone or JobTimers.Tick { Timer: JobTimer.Kill }))
+                {
+                    Discard(input);
+                    continue;
+                }
+                Step(input);
             }
         }
         catch (Exception ex)
@@ -127,7 +138,11 @@ public sealed partial class Job
             // Nothing of a job outlives its loop.
             _memory.Run?.SignalGroup(SignalNames.SIGKILL);
             _memory.Probe?.Signal(SignalNames.SIGKILL);
-            _memory = _memory with { State = JobState.Completed, Run = null, Probe = null };
+            foreach (var group in _terminating.Keys)
+            {
+                group.SignalGroup(SignalNames.SIGKILL);
+            }
+            _memory = _memory.MoveTo(JobState.Completed) with { Run = null, Probe = null, Terminations = [], KillDue = null };
             PublishSnapshot();
         }
         finally
@@ -135,27 +150,41 @@ public sealed partial class Job
             _timers.Dispose();
             _notify?.Dispose();
             _subscription?.Dispose();
+            foreach (var watch in _terminating.Values)
+            {
+                watch.Cancel();
+            }
             foreach (var input in _mailbox.Close())
             {
-                switch (input)
-                {
-                    case Command { Reply: { } reply }:
-                        reply.TrySetResult(new CommandReply(Snapshot, Changed: false));
-                        break;
-                    case ForwardSignal { Reply: { } passed }:
-                        passed.TrySetResult(Snapshot);
-                        break;
-                    case NotifyBarrier barrier:
-                        Notify.NotifySocket.CloseAll(barrier.Descriptors);
-                        break;
-                }
+                Discard(input);
             }
             foreach (var reply in _replies)
             {
                 Answer(reply);
             }
             await Task.WhenAll(_background).ConfigureAwait(false);
+            foreach (var watch in _terminating.Values)
+            {
+                watch.Dispose();
+            }
             _runtime.Halted?.Invoke(this);
+        }
+    }
+
+    /// <summary>An input that comes after the job completed: a command or forwarded signal is answered with the last snapshot.</summary>
+    private void Discard(JobInput input)
+    {
+        switch (input)
+        {
+            case Command { Reply: { } reply }:
+                reply.TrySetResult(new CommandReply(Snapshot, Changed: false));
+                break;
+            case ForwardSignal { Reply: { } passed }:
+                passed.TrySetResult(Snapshot);
+                break;
+            case NotifyBarrier barrier:
+                Notify.NotifySocket.CloseAll(barrier.Descriptors);
+                break;
         }
     }
 
@@ -190,6 +219,10 @@ public sealed partial class Job
             else if (input is CheckFinished { Probe: var probe })
             {
                 _watchers.Remove(probe);
+            }
+            else if (input is GroupGone { Group: var gone } && _terminating.Remove(gone, out var watch))
+            {
+                watch.Dispose();
             }
             foreach (var effect in step.Effects)
             {
@@ -266,8 +299,15 @@ public sealed partial class Job
             case SignalCheck signal:
                 signal.Probe.Signal(signal.Signal);
                 return null;
-            case TerminateGroups terminate:
-                Terminate(terminate);
+            case TerminateGroup terminate:
+                return Terminate(terminate.Group, terminate.Signal);
+            case KillGroup kill:
+                kill.Group.SignalGroup(SignalNames.SIGKILL);
+                // The machine waits for the group's end; one stuck in the kernel is given up after KillWait.
+                _terminating.GetValueOrDefault(kill.Group)?.CancelAfter(ProcessGroupKiller.KillWait);
+                return null;
+            case CancelCheck cancel:
+                cancel.Probe.Cancel();
                 return null;
             case CallService call:
                 CallService(call.Call);
@@ -370,27 +410,36 @@ public sealed partial class Job
     }
 
     /// <summary>
-    /// The one termination path: ProcessGroupKiller for the run (with the job's <c>stopSignal</c>), the probe's own stop
-    /// (which uses it, with SIGTERM) for an exec check.
+    /// The machine's <see cref="TerminateGroup"/>: the signal, and a watch that posts <see cref="GroupGone"/> once the group
+    /// is gone. A group gone already gets nothing and is reported at once.
     /// </summary>
-    private void Terminate(TerminateGroups terminate)
+    private GroupGone? Terminate(IRunningProcess group, int signal)
     {
-        var stops = new List<Task<bool>>();
-        var ends = new List<Task>();
-        // A reported termination (a halting job) comes back as TerminationFinished, and the machine logs the kill once
-        // for the run and the probe together; an operator's stop or restart is not reported, so its kill is logged here.
-        var beforeKill = terminate.Report ? null : (Action)LogKilling;
-        if (terminate.Run is { } run)
+        if (!_terminating.ContainsKey(group))
         {
-            stops.Add(ProcessGroupKiller.TerminateAsync(run, terminate.Grace, _runtime.Time, beforeKill: beforeKill, stopSignal: Config.StopSignal));
-            ends.Add(_watchers.GetValueOrDefault(run) ?? Task.CompletedTask);
+            if (!group.IsGroupAlive)
+            {
+                return new GroupGone(group);
+            }
+            var watch = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _runtime.Time);
+            _terminating[group] = watch;
+            Track(WatchGroupAsync(group, watch.Token), "terminating processes");
         }
-        if (terminate.Probe is { } probe)
+        group.SignalGroup(signal);
+        return null;
+    }
+
+    private async Task WatchGroupAsync(IRunningProcess group, CancellationToken giveUp)
+    {
+        try
         {
-            stops.Add(probe.StopAsync(terminate.Grace, beforeKill));
-            ends.Add(_watchers.GetValueOrDefault(probe) ?? Task.CompletedTask);
+            await ProcessGroupKiller.WaitGoneAsync(group, Timeout.InfiniteTimeSpan, _runtime.Time, giveUp).ConfigureAwait(false);
         }
-        Track(terminate.Report ? ReportTerminationAsync(stops, ends) : Task.WhenAll(stops), "terminating processes");
+        catch (OperationCanceledException)
+        {
+            // Still there KillWait after SIGKILL (or the loop ended): no longer waited for.
+        }
+        _mailbox.Post(new GroupGone(group));
     }
 
     /// <summary>Keeps <paramref name="run"/> for <see cref="KillProcessesAsync"/>, dropping groups that are gone.</summary>
@@ -412,23 +461,6 @@ public sealed partial class Job
             groups = [.. _groups];
         }
         return Task.WhenAll(groups.Select(group => ProcessGroupKiller.KillAsync(group, _runtime.Time)));
-    }
-
-    private void LogKilling() => _runtime.Log.Write(LogLevel.Info, $"killing processes for job \"{Name}\"");
-
-    /// <summary>Reports the end of a halting job's processes after their own ends are in the mailbox (so exit events come before <c>stopped</c>).</summary>
-    private async Task ReportTerminationAsync(List<Task<bool>> stops, List<Task> ends)
-    {
-        var killed = false;
-        try
-        {
-            killed = (await Task.WhenAll(stops).ConfigureAwait(false)).Any(k => k);
-        }
-        finally
-        {
-            await Task.WhenAll(ends).ConfigureAwait(false);
-            _mailbox.Post(new TerminationFinished(killed));
-        }
     }
 
     private async Task DeregisterAsync()

@@ -37,10 +37,17 @@ public sealed record SignalRun(IRunningProcess Run, int Signal) : JobEffect;
 public sealed record SignalCheck(IHealthProbe Probe, int Signal) : JobEffect;
 
 /// <summary>
-/// SIGTERM to the process groups, SIGKILL after <paramref name="Grace"/> (ProcessGroupKiller, the one termination path).
-/// With <paramref name="Report"/> the loop sends <see cref="TerminationFinished"/> once they are gone and their ends are handled.
+/// <paramref name="Signal"/> (the job's <c>stopSignal</c> for a run, SIGTERM for a check) to a process group, which the
+/// loop then watches until it is gone: <see cref="GroupGone"/>, at once when it is gone already (then nothing is sent).
+/// SIGKILL follows only as <see cref="KillGroup"/>, when the machine's kill timer says so.
 /// </summary>
-public sealed record TerminateGroups(IRunningProcess? Run, IHealthProbe? Probe, TimeSpan Grace, bool Report) : JobEffect;
+public sealed record TerminateGroup(IRunningProcess Group, int Signal) : JobEffect;
+
+/// <summary>SIGKILL to a group being terminated; <see cref="GroupGone"/> follows once it is gone, or after <see cref="ProcessGroupKiller.KillWait"/>.</summary>
+public sealed record KillGroup(IRunningProcess Group) : JobEffect;
+
+/// <summary>Stop a probe that has no process group (HTTP, TCP): its attempt is cancelled and its result comes back as <see cref="CheckFinished"/>.</summary>
+public sealed record CancelCheck(IHealthProbe Probe) : JobEffect;
 
 public enum ServiceCall { EnsureInitialRegistration, Heartbeat, EnterMaintenance, ExitMaintenance }
 

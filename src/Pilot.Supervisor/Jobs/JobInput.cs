@@ -50,8 +50,14 @@ public sealed record CheckStarted(IHealthProbe Probe) : JobInput;
 /// <summary>A health probe finished.</summary>
 public sealed record CheckFinished(IHealthProbe Probe, HealthCheckResult Result) : JobInput;
 
-/// <summary>The process groups of a halting job are gone (<see cref="TerminateGroups"/> with a report); <paramref name="Killed"/>: SIGKILL was needed.</summary>
-public sealed record TerminationFinished(bool Killed) : JobInput;
+/// <summary>
+/// A process group the job sent its stop signal to (<see cref="TerminateGroup"/>) is gone — or still there
+/// <see cref="ProcessGroupKiller.KillWait"/> after SIGKILL (stuck in the kernel), and no longer waited for.
+/// </summary>
+public sealed record GroupGone(IRunningProcess Group) : JobInput
+{
+    protected override string Describe() => $"GroupGone {Group.Pid}";
+}
 
 /// <summary>The service is removed from Consul (or the attempt ended).</summary>
 public sealed record Deregistered : JobInput;
@@ -91,6 +97,8 @@ public enum JobTimer
     RunTimeout,
     /// <summary>The stop budget ran out while waiting for stopping-dependents.</summary>
     StopDeadline,
+    /// <summary>The SIGTERM grace of a group being terminated ran out (kill-time-elapsed): SIGKILL it.</summary>
+    Kill,
     /// <summary><c>restartBackoff</c>: the delay before a restart is over.</summary>
     RestartBackoff,
     /// <summary><c>health.notify</c> with <c>ttl</c>: no <c>WATCHDOG=1</c> came within the ttl.</summary>

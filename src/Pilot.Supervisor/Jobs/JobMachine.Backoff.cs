@@ -49,7 +49,7 @@ public static partial class JobMachine
                         StartExec();
                     }
                     break;
-                case Waiting or Running or RestartQueued or Holding or Stopped or Stopping or Terminating or Deregistering:
+                case var state when state.IsLive() || state.IsHalting():
                     // Something else started or stopped the job since the restart was decided (its timer is disarmed too).
                     break;
                 default:

@@ -40,11 +40,12 @@ public static partial class JobMachine
         {
             switch (_m.State)
             {
-                case Waiting or Running or RestartQueued or Exited or Holding or Stopped:
-                    _m = _m with { RestartsRemain = 0, State = _m.State == RestartQueued ? Running : _m.State };
+                case var state when state.IsLive():
+                    _m = _m with { RestartsRemain = 0 };
+                    DropQueuedStart();
                     HaltForGood();
                     break;
-                case Stopping or Terminating or Deregistering:
+                case var state when state.IsHalting():
                     break;
                 default:
                     Impossible();
@@ -62,7 +63,8 @@ public static partial class JobMachine
             {
                 case Running or RestartQueued when _m.Run is { } run:
                     PublishEvent(EventCode.Stopping, Name);
-                    _m = _m with { State = Holding, StartAfterStop = false };
+                    MoveTo(Holding);
+                    _m = _m with { StartAfterStop = false };
                     HoldAndTerminate(run);
                     return Answer.WhenStopped;
                 case Waiting or Exited or Running:
@@ -72,7 +74,7 @@ public static partial class JobMachine
                 case Holding:
                     _m = _m with { StartAfterStop = false };
                     return Answer.WhenStopped;
-                case Stopped or Stopping or Terminating or Deregistering:
+                case var state when state == Stopped || state.IsHalting():
                     return Answer.Unchanged;
                 default:
                     Impossible();
@@ -91,7 +93,7 @@ public static partial class JobMachine
                 case Holding:
                     _m = _m with { StartAfterStop = true };
                     return Answer.WhenStopped;
-                case Running or RestartQueued or Stopping or Terminating or Deregistering:
+                case var state when state is Running or RestartQueued || state.IsHalting():
                     return Answer.Unchanged;
                 default:
                     Impossible();
@@ -106,7 +108,8 @@ public static partial class JobMachine
             {
                 case Running or RestartQueued when _m.Run is { } run:
                     PublishEvent(EventCode.Stopping, Name);
-                    _m = _m with { State = Holding, StartAfterStop = true };
+                    MoveTo(Holding);
+                    _m = _m with { StartAfterStop = true };
                     HoldAndTerminate(run);
                     return Answer.WhenStopped;
                 case Waiting or Exited or Running:
@@ -120,7 +123,7 @@ public static partial class JobMachine
                 case Holding:
                     _m = _m with { StartAfterStop = true };
                     return Answer.WhenStopped;
-                case Stopping or Terminating or Deregistering:
+                case var state when state.IsHalting():
                     return Answer.Unchanged;
                 default:
                     Impossible();
@@ -145,7 +148,7 @@ public static partial class JobMachine
             }
             SetHealth(HealthStatus.Unknown);
             CancelBackoff();
-            _m = _m with { State = Stopped };
+            MoveTo(Stopped);
             PublishEvent(EventCode.Stopped, Name);
             var startAgain = _m.StartAfterStop;
             _m = _m with { StartAfterStop = false };
@@ -172,14 +175,25 @@ public static partial class JobMachine
             _m = _m with { PendingReplies = [] };
         }
 
+        /// <summary>The global stop window ended: SIGKILL now to the run, the check and every group still being terminated (one log line).</summary>
         private void OnKill()
         {
-            if (_m.Run is null && _m.Probe is null)
+            var run = _m.Run is { } alive && !IsTerminating(alive) ? alive : null;
+            var probe = _m.Probe is { } running && !(running.Group is { } group && IsTerminating(group)) ? running : null;
+            if (run is not null || probe is not null)
             {
-                return;
+                LogKilling();
             }
-            Emit(new WriteLog(LogLevel.Info, $"killing processes for job \"{Name}\""));
-            OnForwardSignal(SignalNames.SIGKILL);
+            if (run is not null)
+            {
+                Emit(new SignalRun(run, SignalNames.SIGKILL));
+            }
+            if (probe is not null)
+            {
+                Emit(new SignalCheck(probe, SignalNames.SIGKILL));
+            }
+            KillGroups(_ => true, logged: run is not null || probe is not null);
+            ArmKillTimer();
         }
 
         private void OnForwardSignal(int signal)

@@ -27,7 +27,7 @@ public static partial class JobMachine
             Emit(new WriteLog(LogLevel.Info,
                 $"job {Name}: {(success ? "onSuccess" : "onFailure")} is \"shutdown\": shutting Pilot down with exit code {exitCode}"));
             Emit(new RequestShutdown(exitCode));
-            _m = _m with { State = _m.State == RestartQueued ? Running : _m.State };
+            DropQueuedStart();
             return true;
         }
 

@@ -37,7 +37,8 @@ public static partial class JobMachine
                 Emit(new DisarmTimer(JobTimer.WhenTimeout));
             }
             var budget = Budget;
-            _m = _m with { State = Stopping, WhenTimeoutArmed = false, StopDeadline = Now + budget };
+            MoveTo(Stopping);
+            _m = _m with { WhenTimeoutArmed = false, StopDeadline = Now + budget };
             PublishEvent(EventCode.Stopping, Name);
             // Stopping-dependents always; with an ordered shutdown, also the jobs that depend on this one and are still there.
             var hooks = StopHooks;
@@ -53,7 +54,7 @@ public static partial class JobMachine
             }
         }
 
-        /// <summary>SIGTERM to what is alive, SIGKILL when the rest of the stop budget is spent.</summary>
+        /// <summary>The stop signal to what is alive, SIGKILL when the rest of the stop budget is spent.</summary>
         private void EnterTerminating(bool deadlineArmed)
         {
             if (deadlineArmed)
@@ -66,10 +67,20 @@ public static partial class JobMachine
                 AfterTermination();
                 return;
             }
-            var left = (_m.StopDeadline ?? Now) - Now;
-            _m = _m with { State = Terminating };
-            Emit(new TerminateGroups(_m.Run, _m.Probe, StopTimeouts.Grace(left, Budget), Report: true));
+            MoveTo(Terminating);
+            var grace = GraceLeft;
+            if (_m.Run is { } run)
+            {
+                TerminateGroup(run, _job.Config.StopSignal, grace, forHalt: true);
+            }
+            if (_m.Probe is { } probe)
+            {
+                TerminateCheck(probe, grace, forHalt: true);
+            }
         }
+
+        /// <summary>What is left of the stop budget for the SIGTERM grace (at least <see cref="StopTimeouts.MinimumGrace"/>).</summary>
+        private TimeSpan GraceLeft => StopTimeouts.Grace((_m.StopDeadline ?? Now) - Now, Budget);
 
         /// <summary>
         /// The end of an awaited dependent: its <c>stopped</c>, or for a pre-stop job (which runs at every stop and stays)
@@ -94,7 +105,7 @@ public static partial class JobMachine
                 Emit(new ArmTimer(JobTimer.StopDeadline, budget, Periodic: false));
                 return;
             }
-            Emit(new TerminateGroups(run, null, budget, Report: false));
+            TerminateGroup(run, _job.Config.StopSignal, budget, forHalt: false);
         }
 
         /// <summary>Holding: the pre-stop jobs are done (or the budget is): terminate the run with what is left of the budget.</summary>
@@ -107,8 +118,7 @@ public static partial class JobMachine
             _m = _m with { AwaitedDependents = [] };
             if (_m.Run is { } run)
             {
-                var left = (_m.StopDeadline ?? Now) - Now;
-                Emit(new TerminateGroups(run, null, StopTimeouts.Grace(left, Budget), Report: false));
+                TerminateGroup(run, _job.Config.StopSignal, GraceLeft, forHalt: false);
             }
         }
 
@@ -124,25 +134,7 @@ public static partial class JobMachine
                     // The run under way finishes; then nothing starts it again (an operator-held job halts on shutdown).
                     _m = _m with { StartsRemain = 0, Trigger = default };
                     break;
-                case Idle or Stopping or Terminating or Deregistering or Completed:
-                    break;
-                default:
-                    Impossible();
-                    break;
-            }
-        }
-
-        private void OnTerminationFinished(bool killed)
-        {
-            switch (_m.State)
-            {
-                case Terminating when _m.Run is null && _m.Probe is null:
-                    // (The loop hands over the processes' ends before it reports their termination.)
-                    if (killed)
-                    {
-                        Emit(new WriteLog(LogLevel.Info, $"killing processes for job \"{Name}\""));
-                    }
-                    AfterTermination();
+                case var state when state == Idle || state.IsHaltingOrCompleted():
                     break;
                 default:
                     Impossible();
@@ -154,7 +146,7 @@ public static partial class JobMachine
         {
             if (_job.HasService)
             {
-                _m = _m with { State = Deregistering };
+                MoveTo(Deregistering);
                 Emit(new Deregister());
             }
             else
@@ -184,7 +176,7 @@ public static partial class JobMachine
 
         private void Complete()
         {
-            _m = _m with { State = Completed };
+            MoveTo(Completed);
             Emit(new LeaveBus());
             PublishEvent(EventCode.Stopped, Name);
         }

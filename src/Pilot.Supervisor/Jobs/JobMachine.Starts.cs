@@ -16,7 +16,7 @@ public static partial class JobMachine
             switch (_m.State)
             {
                 case Idle:
-                    _m = _m with { State = Waiting };
+                    MoveTo(Waiting);
                     // A heartbeat runs the check or tells Consul: with neither (the telemetry job without Consul) it
                     // would only wake Pilot up every interval for nothing.
                     if (_job.Config.Health is { } health && health.Interval > TimeSpan.Zero && (_job.HasCheck || _job.HasService || _job.HasNotify))
@@ -47,7 +47,7 @@ public static partial class JobMachine
         {
             switch (_m.State)
             {
-                case Waiting or Running or RestartQueued or Exited or Holding or Stopped:
+                case var state when state.IsLive():
                     _m = _m with { LastEvent = Now };
                     TrackStoppedDependent(e);
                     if (_m.State == Holding && EndsAwaitedDependent(e))
@@ -147,7 +147,8 @@ public static partial class JobMachine
                 HaltForGood();
                 return;
             }
-            _m = _m with { RestartsRemain = 0, State = _m.State == RestartQueued ? Running : _m.State };
+            _m = _m with { RestartsRemain = 0 };
+            DropQueuedStart();
             if (_m.Trigger.Code is EventCode.Stopping or EventCode.Stopped && _job.Config.Exec is not null)
             {
                 if (_m.StartsRemain == JobMemory.Unlimited)
@@ -199,22 +200,22 @@ public static partial class JobMachine
             if (_job.Config.Exec is null)
             {
                 // Nothing to run: the job is active (heartbeats) until it halts.
-                _m = _m with { State = Running };
+                MoveTo(Running);
                 return;
             }
             switch (_m.State)
             {
                 case Waiting or Exited or Stopped:
-                    _m = _m with { State = Starting };
+                    MoveTo(Starting);
                     Emit(new LaunchRun());
                     break;
                 case Running:
                     // v3 blocked its loop here until the run ended; Pilot queues one start (later ones coalesce into it).
                     Emit(new WriteLog(LogLevel.Info, $"job {Name}: previous run (pid {_m.Run?.Pid}) is still alive, start queued until it exits"));
-                    _m = _m with { State = RestartQueued };
+                    MoveTo(RestartQueued);
                     break;
                 case Holding:
-                    _m = _m with { State = RestartQueued };
+                    MoveTo(RestartQueued);
                     break;
                 case RestartQueued:
                     break;
@@ -229,7 +230,8 @@ public static partial class JobMachine
             switch (_m.State)
             {
                 case Starting:
-                    _m = _m with { State = Running, Run = run, LastStarted = Now };
+                    MoveTo(Running);
+                    _m = _m with { Run = run, LastStarted = Now };
                     NotifyRunStarted();
                     Emit(new SetPidVariable(_job.PidVariable!, run.Pid));
                     if (_job.Config.Timeout is { } limit && limit > TimeSpan.Zero)
@@ -251,7 +253,7 @@ public static partial class JobMachine
                     Emit(new WriteLog(LogLevel.Error, $"unable to start {Name}: {message}"));
                     PublishEvent(EventCode.ExitFailed, Name);
                     PublishEvent(EventCode.Error, message);
-                    _m = _m with { State = Exited };
+                    MoveTo(Exited);
                     switch (DecideAfter(ApplyExitPolicy(success: false, LaunchFailedExitCode)))
                     {
                         case AfterExit.Restart:
@@ -289,10 +291,10 @@ public static partial class JobMachine
                 Emit(new DisarmTimer(JobTimer.RunTimeout));
             }
             Emit(new SetPidVariable(_job.PidVariable!, null));
-            if (_m.State is not Terminating && !(_m.State == Holding && _m.AwaitedDependents.IsEmpty))
+            if (!RunTerminationStarted)
             {
                 // Leftovers of the run's process group go with it, as in v3 (a termination already under way sees to them itself).
-                Emit(new TerminateGroups(run, null, Budget, Report: false));
+                TerminateGroup(run, _job.Config.StopSignal, Budget, forHalt: false);
             }
             PublishExit(Name, exit.Success, exit.ToString());
             NotifyRunEnded();
@@ -300,7 +302,7 @@ public static partial class JobMachine
             switch (_m.State)
             {
                 case Running:
-                    _m = _m with { State = Exited };
+                    MoveTo(Exited);
                     switch (DecideAfter(shutdownAsked))
                     {
                         case AfterExit.Restart:
@@ -318,13 +320,16 @@ public static partial class JobMachine
                     }
                     break;
                 case RestartQueued:
-                    _m = _m with { State = Exited };
+                    MoveTo(Exited);
                     StartExec();
                     break;
                 case Holding:
                     FinishOperatorStop();
                     break;
-                case Stopping or Terminating:
+                case Stopping:
+                    break;
+                case Terminating:
+                    FinishTerminating();
                     break;
                 default:
                     Impossible();
@@ -339,7 +344,7 @@ public static partial class JobMachine
                 case Exited:
                     StartExec();
                     break;
-                case Waiting or Running or RestartQueued or Holding or Stopped or Stopping or Terminating or Deregistering:
+                case var state when state.IsLive() || state.IsHalting():
                     // Something else started or stopped the job since the restart was decided.
                     break;
                 default:

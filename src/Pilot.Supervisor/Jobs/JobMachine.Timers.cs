@@ -32,6 +32,9 @@ public static partial class JobMachine
                 case JobTimer.StopDeadline:
                     OnStopDeadline();
                     break;
+                case JobTimer.Kill:
+                    OnKillTimeElapsed();
+                    break;
                 case JobTimer.RestartBackoff:
                     OnBackoffEnded();
                     break;
@@ -58,7 +61,7 @@ public static partial class JobMachine
                 case Running or RestartQueued or Exited:
                     Beat();
                     break;
-                case Holding or Stopped or Stopping or Terminating or Deregistering:
+                case var state when state.IsHeldByOperator() || state.IsHalting():
                     break;
                 default:
                     Impossible();
@@ -116,7 +119,7 @@ public static partial class JobMachine
 
         private void OnCheckFinished(IHealthProbe probe, HealthCheckResult result)
         {
-            if (!ReferenceEquals(_m.Probe, probe) || !(IsLive(_m.State) || _m.State is Stopping or Terminating))
+            if (!ReferenceEquals(_m.Probe, probe) || !(_m.State.IsLive() || _m.State is Stopping or Terminating))
             {
                 Impossible();
                 return;
@@ -124,7 +127,8 @@ public static partial class JobMachine
             _m = _m with { Probe = null };
             if (_m.State != Terminating)
             {
-                Emit(new TerminateGroups(null, probe, Budget, Report: false));
+                // Leftovers of the check's process group go with it (a termination already under way sees to them itself).
+                TerminateCheck(probe, Budget, forHalt: false);
             }
             if (result.Outcome == HealthCheckOutcome.CouldNotStart)
             {
@@ -138,7 +142,7 @@ public static partial class JobMachine
             }
             switch (_m.State)
             {
-                case Waiting or Running or RestartQueued or Exited or Holding or Stopped:
+                case var state when state.IsLive():
                     // On every result, not only on change (jobs with `each: healthy` rely on it); nothing in maintenance.
                     if (_m.InMaintenance)
                     {
@@ -154,7 +158,10 @@ public static partial class JobMachine
                         PublishEvent(EventCode.StatusUnhealthy, Name);
                     }
                     break;
-                case Stopping or Terminating:
+                case Stopping:
+                    break;
+                case Terminating:
+                    FinishTerminating();
                     break;
                 default:
                     Impossible();
@@ -164,8 +171,7 @@ public static partial class JobMachine
 
         private void OnIntervalTick()
         {
-            if (_job.Config.When.Cron is { } cron && _m.State is Waiting or Running or RestartQueued or Exited or Holding or Stopped
-                && !IsCronRunDue(cron))
+            if (_job.Config.When.Cron is { } cron && _m.State.IsLive() && !IsCronRunDue(cron))
             {
                 return;
             }
@@ -188,7 +194,7 @@ public static partial class JobMachine
                         StartExec();
                     }
                     break;
-                case Holding or Stopped or Stopping or Terminating or Deregistering:
+                case var state when state.IsHeldByOperator() || state.IsHalting():
                     break;
                 default:
                     Impossible();
@@ -200,7 +206,7 @@ public static partial class JobMachine
         {
             switch (_m.State)
             {
-                case Waiting or Running or RestartQueued or Exited or Holding or Stopped:
+                case var state when state.IsLive():
                     if (_m.WhenTimeoutArmed)
                     {
                         _m = _m with { WhenTimeoutArmed = false, WhenTimeoutDue = null };
@@ -209,7 +215,7 @@ public static partial class JobMachine
                         OnQuit();
                     }
                     break;
-                case Stopping or Terminating or Deregistering:
+                case var state when state.IsHalting():
                     break;
                 default:
                     Impossible();

@@ -14,7 +14,8 @@ public sealed record JobStep(JobMemory Memory, ImmutableArray<JobEffect> Effects
 /// A job's state machine: <c>(memory, input) → (memory', effects)</c>, pure — no clock, no processes, no I/O. It
 /// follows v3's <c>jobs.processEvent</c> (reference Part A §2–3) with Pilot's departures: a start while the run is
 /// alive is queued (never blocks); stopping waits for every stopping-dependent within one stop budget, then terminates
-/// the process groups (SIGTERM, SIGKILL when the budget ends); stop/start/restart commands. Every handler switches on
+/// the process groups (the stop signal, then SIGKILL from the machine's own kill timer when the budget ends,
+/// JobMachine.Terminations.cs); stop/start/restart commands. Every handler switches on
 /// the state; an input that cannot happen in a state is reported as an internal error naming both.
 /// docs/job-states.md shows the transitions; a test checks it against this code.
 /// </summary>
@@ -87,8 +88,8 @@ public static partial class JobMachine
                 case CheckFinished finished:
                     OnCheckFinished(finished.Probe, finished.Result);
                     break;
-                case TerminationFinished terminated:
-                    OnTerminationFinished(terminated.Killed);
+                case GroupGone gone:
+                    OnGroupGone(gone.Group);
                     break;
                 case Deregistered:
                     OnDeregistered();
@@ -128,15 +129,25 @@ public static partial class JobMachine
                     break;
             }
             // v3 tries the initial_status registration before every receive; the registration makes repeats no-ops.
-            if (_job.Config.InitialStatus is not null && _job.HasService && IsLive(_m.State))
+            if (_job.Config.InitialStatus is not null && _job.HasService && _m.State.IsLive())
             {
                 Emit(new CallService(ServiceCall.EnsureInitialRegistration));
             }
         }
 
-        private static bool IsLive(JobState state) => state is Waiting or Running or RestartQueued or Exited or Holding or Stopped;
+        private bool IsHeldByOperator => _m.State.IsHeldByOperator();
 
-        private bool IsHeldByOperator => _m.State is Stopped or Holding;
+        /// <summary>Every change of the job's state goes through here (and <see cref="JobMemory.MoveTo"/>).</summary>
+        private void MoveTo(JobState state) => _m = _m.MoveTo(state);
+
+        /// <summary>A start queued behind the run is dropped (no more restarts, or a shutdown is asked for): the run goes on.</summary>
+        private void DropQueuedStart()
+        {
+            if (_m.State == RestartQueued)
+            {
+                MoveTo(Running);
+            }
+        }
 
         private AfterExit Decide() =>
             RestartPolicy.Decide(_job.Config.When.IsPeriodic, _job.Config.Restarts, _m.RestartsRemain, _m.StartsRemain);

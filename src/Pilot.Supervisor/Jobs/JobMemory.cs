@@ -73,7 +73,8 @@ public sealed record JobMemory
 {
     public const int Unlimited = -1;
 
-    public JobState State { get; init; }
+    /// <summary>Changed only through <see cref="MoveTo"/>.</summary>
+    public JobState State { get; private init; }
     public HealthStatus Health { get; init; }
     /// <summary>The event that starts the job; <c>default</c> once v3 would have cleared it.</summary>
     public Event Trigger { get; init; }
@@ -92,6 +93,13 @@ public sealed record JobMemory
     public ImmutableHashSet<string> AwaitedDependents { get; init; } = [];
     /// <summary>When halting: the end of the stop budget, after which SIGKILL follows.</summary>
     public DateTimeOffset? StopDeadline { get; init; }
+    /// <summary>
+    /// The process groups the job has sent its stop signal to and that are not gone yet (a halt's, an operator stop's,
+    /// the leftovers of a run or probe that ended), each with the time SIGKILL follows.
+    /// </summary>
+    public ImmutableList<GroupTermination> Terminations { get; init; } = [];
+    /// <summary>What the kill timer is armed for: the earliest <see cref="GroupTermination.KillAt"/> not yet reached; null when disarmed.</summary>
+    public DateTimeOffset? KillDue { get; init; }
     public int Restarts { get; init; }
     public ProcessExit? LastExit { get; init; }
     public DateTimeOffset? LastStarted { get; init; }
@@ -126,6 +134,9 @@ public sealed record JobMemory
     // Pilot extension (issue 27).
     /// <summary><c>health.notify</c>: what the run said on its notify socket; null for other jobs.</summary>
     public NotifyState? Notify { get; init; }
+
+    /// <summary>The one place a job's state changes.</summary>
+    public JobMemory MoveTo(JobState state) => this with { State = state };
 
     public static JobMemory Initial(JobDefinition job) => new()
     {
@@ -166,3 +177,10 @@ public sealed record JobMemory
         Notify = Notify,
     };
 }
+
+/// <summary>
+/// A process group being terminated (Pebble's terminating → kill-time-elapsed → killing): the stop signal is sent;
+/// SIGKILL at <paramref name="KillAt"/> unless it is gone by then (<paramref name="Killed"/> once sent).
+/// <paramref name="ForHalt"/>: the job's halt waits for it to be gone.
+/// </summary>
+public sealed record GroupTermination(IRunningProcess Group, DateTimeOffset KillAt, bool Killed, bool ForHalt);

@@ -27,7 +27,7 @@ public sealed partial class Job
         return reply switch
         {
             { Changed: true } => JobCommandOutcome.Done,
-            { Job.State: JobState.Stopping or JobState.Terminating or JobState.Deregistering or JobState.Completed } => JobCommandOutcome.Halted,
+            { Job.State: var state } when state.IsHaltingOrCompleted() => JobCommandOutcome.Halted,
             _ => JobCommandOutcome.Unchanged,
         };
     }

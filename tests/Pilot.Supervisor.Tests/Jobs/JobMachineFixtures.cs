@@ -121,14 +121,16 @@ internal sealed class StubRun(int pid) : IRunningProcess
     public override string ToString() => $"run {Pid}";
 }
 
-/// <summary>A health probe that is only an identity for the machine.</summary>
-internal sealed class StubProbe : IHealthProbe
+/// <summary>A health probe that is only an identity for the machine; <paramref name="group"/>: an exec check's process group (null: HTTP or TCP).</summary>
+internal sealed class StubProbe(IRunningProcess? group = null) : IHealthProbe
 {
     public Task<HealthCheckResult> Completion { get; } = new TaskCompletionSource<HealthCheckResult>().Task;
 
+    public IRunningProcess? Group { get; } = group;
+
     public void Signal(int signal) => throw new InvalidOperationException("the state machine never signals by itself");
 
-    public Task<bool> StopAsync(TimeSpan grace, Action? beforeKill = null) => throw new InvalidOperationException("the state machine never stops by itself");
+    public void Cancel() => throw new InvalidOperationException("the state machine never cancels by itself");
 
-    public override string ToString() => "probe";
+    public override string ToString() => Group is null ? "probe" : $"probe {Group.Pid}";
 }

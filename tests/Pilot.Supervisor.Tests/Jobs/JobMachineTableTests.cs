@@ -17,7 +17,12 @@ namespace Pilot.Supervisor.Tests.Jobs;
 public sealed class JobMachineTableTests
 {
     private static readonly StubRun Run = new(4242);
-    private static readonly StubProbe Probe = new();
+    private static readonly StubRun CheckGroup = new(4343);
+    /// <summary>An exec check: its process group is terminated as the run's is.</summary>
+    private static readonly StubProbe Probe = new(CheckGroup);
+    /// <summary>An HTTP or TCP check: no process group, cancelled when the job stops.</summary>
+    private static readonly StubProbe NetworkProbe = new();
+    private static readonly WriteLog KillLine = new(LogLevel.Info, "killing processes for job \"app\"");
     private static readonly Publish StoppingApp = new(new Event(EventCode.Stopping, "app"));
     private static readonly Publish StoppedApp = new(new Event(EventCode.Stopped, "app"));
     private static readonly WriteLog NotPermitted = new(LogLevel.Debug, "job exited but restart not permitted: app");
@@ -28,10 +33,18 @@ public sealed class JobMachineTableTests
 
     private static JobMemory Exited(JobDefinition job) => Drive(job, new Begin(), Bus(job.Config.When.Trigger), new RunStarted(Run), Exit(Run, 0));
 
+    /// <summary>The stop signal to the group and the kill timer armed for its grace (SIGKILL unless it is gone by then).</summary>
+    private static JobEffect[] Terminate(IRunningProcess group, TimeSpan grace, bool armsTheKillTimer = true) =>
+        [new TerminateGroup(group, SignalNames.SIGTERM), .. armsTheKillTimer ? new JobEffect[] { new ArmTimer(JobTimer.Kill, grace, Periodic: false) } : []];
+
+    /// <summary>A memory halting <paramref name="job"/>: running, then shutdown with nothing to wait for (Terminating).</summary>
+    private static JobMemory ShutDown(JobDefinition job, params JobInput[] then) =>
+        Drive(job, [new Begin(), Bus(Startup), new RunStarted(Run), Bus(Shutdown), .. then]);
+
     private static JobEffect[] ExitEffects(int code, bool leftovers = true) =>
     [
         new SetPidVariable(PidVariable, null),
-        .. leftovers ? new JobEffect[] { new TerminateGroups(Run, null, GlobalStop, Report: false) } : [],
+        .. leftovers ? Terminate(Run, GlobalStop) : [],
         .. code == 0
             ? new JobEffect[] { new WriteLog(LogLevel.Debug, "app exited without error"), new Publish(new Event(EventCode.ExitSuccess, "app")) }
             : [
@@ -130,7 +143,7 @@ public sealed class JobMachineTableTests
         ["CheckPassed_PublishesHealthyAndHeartbeats"] = new(Service, Running(Service) with { Probe = Probe },
             new CheckFinished(Probe, new HealthCheckResult(HealthCheckOutcome.Passed, "exit status 0")), JobState.Running,
             [
-                new TerminateGroups(null, Probe, TimeSpan.FromSeconds(3), Report: false),
+                .. Terminate(CheckGroup, TimeSpan.FromSeconds(3)),
                 new WriteLog(LogLevel.Debug, "check.app exited without error"),
                 new Publish(new Event(EventCode.ExitSuccess, "check.app")),
                 new Publish(new Event(EventCode.StatusHealthy, "app")),
@@ -139,7 +152,7 @@ public sealed class JobMachineTableTests
         ["CheckFailed_PublishesUnhealthy"] = new(Checked, Running(Checked) with { Probe = Probe },
             new CheckFinished(Probe, new HealthCheckResult(HealthCheckOutcome.Failed, "exit status 1")), JobState.Running,
             [
-                new TerminateGroups(null, Probe, GlobalStop, Report: false),
+                .. Terminate(CheckGroup, GlobalStop),
                 new WriteLog(LogLevel.Error, "check.app exited with error: exit status 1"),
                 new Publish(new Event(EventCode.ExitFailed, "check.app")),
                 new Publish(new Event(EventCode.Error, "check.app: exit status 1")),
@@ -152,20 +165,20 @@ public sealed class JobMachineTableTests
         ["Shutdown_HaltsAWaitingJob"] = new(Each, Drive(Each, new Begin()), Bus(Shutdown), JobState.Completed, [StoppingApp, new LeaveBus(), StoppedApp]),
         ["Shutdown_LeavesAPreStopJobWaitingForItsTrigger"] = new(PreStop, Drive(PreStop, new Begin()), Bus(Shutdown), JobState.Waiting, []),
         ["Shutdown_TerminatesTheRun_WithTheWholeBudget"] = new(Once, Running(Once), Bus(Shutdown), JobState.Terminating,
-            [StoppingApp, new TerminateGroups(Run, null, GlobalStop, Report: true)]),
+            [StoppingApp, .. Terminate(Run, GlobalStop)]),
         ["Shutdown_DropsTheQueuedStart"] = new(Each, Drive(Each, new Begin(), Bus(DbHealthy), new RunStarted(Run), Bus(DbHealthy)), Bus(Shutdown),
-            JobState.Terminating, [StoppingApp, new TerminateGroups(Run, null, GlobalStop, Report: true)]),
+            JobState.Terminating, [StoppingApp, .. Terminate(Run, GlobalStop)]),
         ["Shutdown_WaitsForStoppingDependents_WithinTheJobsStopTimeout"] = new(Service, Running(Service), Bus(Shutdown), JobState.Stopping,
             [new DisarmTimer(JobTimer.Heartbeat), StoppingApp, new ArmTimer(JobTimer.StopDeadline, TimeSpan.FromSeconds(3), Periodic: false)]),
         ["DependentStopped_TerminatesWithWhatIsLeftOfTheBudget"] = new(Service, Drive(Service, new Begin(), Bus(Startup), new RunStarted(Run), Bus(Shutdown)),
             Bus(EventCode.Stopped, "pre-stop"), JobState.Terminating,
-            [new DisarmTimer(JobTimer.StopDeadline), new TerminateGroups(Run, null, TimeSpan.FromSeconds(1), Report: true)],
+            [new DisarmTimer(JobTimer.StopDeadline), .. Terminate(Run, TimeSpan.FromSeconds(1))],
             Elapsed: TimeSpan.FromSeconds(2)),
         ["StopDeadline_TerminatesWithTheMinimumGrace"] = new(Service, Drive(Service, new Begin(), Bus(Startup), new RunStarted(Run), Bus(Shutdown)),
             new TimerFired(JobTimer.StopDeadline), JobState.Terminating,
             [
                 new WriteLog(LogLevel.Warn, "job app: stopTimeout reached while waiting for pre-stop"),
-                new TerminateGroups(Run, null, StopTimeouts.MinimumGrace, Report: true),
+                .. Terminate(Run, StopTimeouts.MinimumGrace),
             ],
             Elapsed: TimeSpan.FromSeconds(3)),
         ["RunExited_WhileTerminating_PublishesTheExitOnly"] = new(Once, Drive(Once, new Begin(), Bus(Startup), new RunStarted(Run), Bus(Shutdown)),
@@ -176,22 +189,70 @@ public sealed class JobMachineTableTests
                 new Publish(new Event(EventCode.ExitFailed, "app")),
                 new Publish(new Event(EventCode.Error, "app: signal: terminated")),
             ]),
-        ["TerminationFinished_Completes_AndReportsAKill"] = new(Once,
-            Drive(Once, new Begin(), Bus(Startup), new RunStarted(Run), Bus(Shutdown), Exit(Run, 0)), new TerminationFinished(Killed: true), JobState.Completed,
-            [new WriteLog(LogLevel.Info, "killing processes for job \"app\""), new LeaveBus(), StoppedApp]),
-        ["TerminationFinished_Deregisters_AService"] = new(Service,
+        // Terminating: the stop signal, then SIGKILL from the kill timer (kill time elapsed) unless the group is gone.
+        ["GroupGone_BeforeTheGrace_CompletesWithoutSigkill"] = new(Once, ShutDown(Once, Exit(Run, 143)), new GroupGone(Run), JobState.Completed,
+            [new DisarmTimer(JobTimer.Kill), new LeaveBus(), StoppedApp]),
+        ["RunExited_AfterItsGroupIsGone_Completes"] = new(Once, ShutDown(Once, new GroupGone(Run)), Exit(Run, 0), JobState.Completed,
+            [
+                new SetPidVariable(PidVariable, null),
+                new WriteLog(LogLevel.Debug, "app exited without error"),
+                new Publish(new Event(EventCode.ExitSuccess, "app")),
+                new LeaveBus(), StoppedApp,
+            ]),
+        ["KillTimeElapsed_SigkillsTheGroup_AndLogsTheKillLineOnce"] = new(Once, ShutDown(Once), new TimerFired(JobTimer.Kill), JobState.Terminating,
+            [KillLine, new KillGroup(Run)], Elapsed: GlobalStop),
+        ["KillTimeElapsed_SigkillsAGroupWhoseLeaderExited"] = new(Once, ShutDown(Once, Exit(Run, 143)), new TimerFired(JobTimer.Kill),
+            JobState.Terminating, [KillLine, new KillGroup(Run)], Elapsed: GlobalStop),
+        ["RunExited_AfterSigkill_WaitsForTheGroup"] = new(Once, ShutDown(Once, new TimerFired(JobTimer.Kill)),
+            new RunExited(Run, new ProcessExit(137, SignalNames.SIGKILL)), JobState.Terminating,
+            [
+                new SetPidVariable(PidVariable, null),
+                new WriteLog(LogLevel.Error, "app exited with error: signal: killed"),
+                new Publish(new Event(EventCode.ExitFailed, "app")),
+                new Publish(new Event(EventCode.Error, "app: signal: killed")),
+            ]),
+        ["GroupGone_AfterSigkill_Completes"] = new(Once, ShutDown(Once, new TimerFired(JobTimer.Kill), Exit(Run, 137)), new GroupGone(Run),
+            JobState.Completed, [new LeaveBus(), StoppedApp]),
+        ["KillTimeElapsed_CannotHappen_WhenNoKillIsDue"] = new(Once, ShutDown(Once, new TimerFired(JobTimer.Kill)), new TimerFired(JobTimer.Kill),
+            JobState.Terminating, [new ReportInternalError("job app: TimerFired Kill cannot happen in state Terminating")]),
+        ["Shutdown_TerminatesTheRunAndTheRunningCheck_WithOneKillTime"] = new(Checked, Running(Checked) with { Probe = Probe }, Bus(Shutdown),
+            JobState.Terminating, [new DisarmTimer(JobTimer.Heartbeat), StoppingApp, .. Terminate(Run, GlobalStop), .. Terminate(CheckGroup, GlobalStop, armsTheKillTimer: false)]),
+        ["KillTimeElapsed_SigkillsTheRunAndTheCheck_WithOneLine"] = new(Checked, Drive(Checked, new Begin(), Bus(Startup), new RunStarted(Run),
+            new CheckStarted(Probe), Bus(Shutdown)), new TimerFired(JobTimer.Kill), JobState.Terminating,
+            [KillLine, new KillGroup(Run), new KillGroup(CheckGroup)], Elapsed: GlobalStop),
+        ["CheckFinished_WhileTerminating_WaitsForItsGroup"] = new(Checked, Drive(Checked, new Begin(), Bus(Startup), new RunStarted(Run),
+            new CheckStarted(Probe), Bus(Shutdown), Exit(Run, 143), new GroupGone(Run)),
+            new CheckFinished(Probe, new HealthCheckResult(HealthCheckOutcome.Failed, "signal: terminated")), JobState.Terminating,
+            [
+                new WriteLog(LogLevel.Error, "check.app exited with error: signal: terminated"),
+                new Publish(new Event(EventCode.ExitFailed, "check.app")),
+                new Publish(new Event(EventCode.Error, "check.app: signal: terminated")),
+            ]),
+        ["GroupGone_OfTheCheck_Completes_OnceTheRunAndTheCheckAreGone"] = new(Checked, Drive(Checked, new Begin(), Bus(Startup), new RunStarted(Run),
+            new CheckStarted(Probe), Bus(Shutdown), Exit(Run, 143), new GroupGone(Run),
+            new CheckFinished(Probe, new HealthCheckResult(HealthCheckOutcome.Failed, "signal: terminated"))),
+            new GroupGone(CheckGroup), JobState.Completed, [new DisarmTimer(JobTimer.Kill), new LeaveBus(), StoppedApp]),
+        ["Shutdown_CancelsANetworkCheck"] = new(Checked, Running(Checked) with { Probe = NetworkProbe }, Bus(Shutdown), JobState.Terminating,
+            [new DisarmTimer(JobTimer.Heartbeat), StoppingApp, .. Terminate(Run, GlobalStop), new CancelCheck(NetworkProbe)]),
+        ["GroupGone_Deregisters_AService"] = new(Service,
             Drive(Service, new Begin(), Bus(Startup), new RunStarted(Run), Bus(Shutdown), new TimerFired(JobTimer.StopDeadline), Exit(Run, 0)),
-            new TerminationFinished(Killed: false), JobState.Deregistering, [new Deregister()]),
+            new GroupGone(Run), JobState.Deregistering, [new DisarmTimer(JobTimer.Kill), new Deregister()]),
         ["Deregistered_Completes"] = new(Service,
             Drive(Service, new Begin(), Bus(Startup), new RunStarted(Run), Bus(Shutdown), new TimerFired(JobTimer.StopDeadline), Exit(Run, 0),
-                new TerminationFinished(false)),
+                new GroupGone(Run)),
             new Deregistered(), JobState.Completed, [new LeaveBus(), StoppedApp]),
         ["Retire_HaltsAPreStopJob_ThatShutdownWouldLeave"] = new(PreStop, Drive(PreStop, new Begin()), new Command(JobCommand.Retire), JobState.Completed,
             [new Publish(new Event(EventCode.Stopping, "pre-stop")), new LeaveBus(), new Publish(new Event(EventCode.Stopped, "pre-stop"))]),
 
         // Commands.
         ["Stop_TerminatesTheRun_AndHolds"] = new(Unlimited, Running(Unlimited), new Command(JobCommand.Stop), JobState.Holding,
-            [StoppingApp, new TerminateGroups(Run, null, GlobalStop, Report: false)]),
+            [StoppingApp, .. Terminate(Run, GlobalStop)]),
+        ["KillTimeElapsed_SigkillsTheRunAnOperatorStops"] = new(Unlimited,
+            Drive(Unlimited, new Begin(), Bus(Startup), new RunStarted(Run), new Command(JobCommand.Stop)), new TimerFired(JobTimer.Kill),
+            JobState.Holding, [KillLine, new KillGroup(Run)], Elapsed: GlobalStop),
+        ["GroupGone_AfterTheOperatorStop_DisarmsTheKillTimer"] = new(Unlimited,
+            Drive(Unlimited, new Begin(), Bus(Startup), new RunStarted(Run), new Command(JobCommand.Stop), Exit(Run, 143)), new GroupGone(Run),
+            JobState.Stopped, [new DisarmTimer(JobTimer.Kill)]),
         ["RunExited_WhileHolding_DoesNotRestart"] = new(Unlimited, Drive(Unlimited, new Begin(), Bus(Startup), new RunStarted(Run), new Command(JobCommand.Stop)),
             Exit(Run, 0), JobState.Stopped, [.. ExitEffects(0, leftovers: false), StoppedApp]),
         ["Trigger_IsIgnored_WhileHeld"] = new(Each, Drive(Each, new Begin(), new Command(JobCommand.Stop)), Bus(DbHealthy), JobState.Stopped, []),
@@ -199,7 +260,7 @@ public sealed class JobMachineTableTests
             [new Publish(new Event(EventCode.Startup, "app")), new LaunchRun()]),
         ["Start_LeavesARunningJobAlone"] = new(Each, Running(Each), new Command(JobCommand.Start), JobState.Running, []),
         ["Restart_TerminatesTheRun_AndStartsOnceStopped"] = new(Unlimited, Running(Unlimited), new Command(JobCommand.Restart), JobState.Holding,
-            [StoppingApp, new TerminateGroups(Run, null, GlobalStop, Report: false)]),
+            [StoppingApp, .. Terminate(Run, GlobalStop)]),
         ["RunExited_WhileRestarting_PublishesStoppedAndStartup_ThenLaunches"] = new(Unlimited,
             Drive(Unlimited, new Begin(), Bus(Startup), new RunStarted(Run), new Command(JobCommand.Restart)),
             Exit(Run, 0), JobState.Starting, [.. ExitEffects(0, leftovers: false), StoppedApp, new Publish(new Event(EventCode.Startup, "app")), new LaunchRun()]),
@@ -207,6 +268,9 @@ public sealed class JobMachineTableTests
             [StoppingApp, new LeaveBus(), StoppedApp]),
         ["Kill_SigkillsTheRun"] = new(Once, Running(Once), new Command(JobCommand.Kill), JobState.Running,
             [new WriteLog(LogLevel.Info, "killing processes for job \"app\""), new SignalRun(Run, SignalNames.SIGKILL)]),
+        ["Kill_SigkillsTheGroupsBeingTerminated_WithOneLine"] = new(Checked, Drive(Checked, new Begin(), Bus(Startup), new RunStarted(Run),
+            new CheckStarted(Probe), Bus(Shutdown)), new Command(JobCommand.Kill), JobState.Terminating,
+            [KillLine, new KillGroup(Run), new KillGroup(CheckGroup), new DisarmTimer(JobTimer.Kill)]),
         ["ForwardedSignal_GoesToTheRunAndTheCheck"] = new(Checked, Running(Checked) with { Probe = Probe }, new ForwardSignal(SignalNames.SIGUSR1),
             JobState.Running, [new SignalRun(Run, SignalNames.SIGUSR1), new SignalCheck(Probe, SignalNames.SIGUSR1)]),
 
@@ -291,14 +355,14 @@ public sealed class JobMachineTableTests
             [StoppingApp, new ArmTimer(JobTimer.StopDeadline, GlobalStop, Periodic: false)]),
         ["DependentStopped_TerminatesTheJobItHeld"] = new(Depended, Drive(Depended, new Begin(), Bus(Startup), new RunStarted(Run), Bus(Shutdown)),
             Bus(EventCode.Stopped, "web"), JobState.Terminating,
-            [new DisarmTimer(JobTimer.StopDeadline), new TerminateGroups(Run, null, GlobalStop, Report: true)]),
+            [new DisarmTimer(JobTimer.StopDeadline), .. Terminate(Run, GlobalStop)]),
         ["Shutdown_DoesNotWaitForADependentThatHasStopped"] = new(Depended, Drive(Depended, new Begin(), Bus(Startup), new RunStarted(Run),
-            Bus(EventCode.Stopped, "web")), Bus(Shutdown), JobState.Terminating, [StoppingApp, new TerminateGroups(Run, null, GlobalStop, Report: true)]),
+            Bus(EventCode.Stopped, "web")), Bus(Shutdown), JobState.Terminating, [StoppingApp, .. Terminate(Run, GlobalStop)]),
         ["Shutdown_WaitsForADependentThatStartedAgain"] = new(Depended, Drive(Depended, new Begin(), Bus(Startup), new RunStarted(Run),
             Bus(EventCode.Stopped, "web"), Bus(EventCode.Startup, "web")), Bus(Shutdown), JobState.Stopping,
             [StoppingApp, new ArmTimer(JobTimer.StopDeadline, GlobalStop, Periodic: false)]),
         ["Retire_DoesNotWaitForDependents_WhenOrdered"] = new(Depended, Running(Depended), new Command(JobCommand.Retire), JobState.Terminating,
-            [StoppingApp, new TerminateGroups(Run, null, GlobalStop, Report: true)]),
+            [StoppingApp, .. Terminate(Run, GlobalStop)]),
 
         // A job without exec is active once started.
         ["Trigger_MakesAJobWithoutExecRun"] = new(NoExec, Drive(NoExec, new Begin()), Bus(Startup), JobState.Running, []),
@@ -310,8 +374,8 @@ public sealed class JobMachineTableTests
             [new ReportInternalError("job app: BusEvent {Startup global} cannot happen in state Idle")]),
         ["Begin_CannotHappen_Twice"] = new(Once, Running(Once), new Begin(), JobState.Running,
             [new ReportInternalError("job app: Begin cannot happen in state Running")]),
-        ["TerminationFinished_CannotHappen_WithoutATermination"] = new(Each, Exited(Each), new TerminationFinished(false), JobState.Exited,
-            [new ReportInternalError("job app: TerminationFinished cannot happen in state Exited")]),
+        ["GroupGone_CannotHappen_ForAGroupNotBeingTerminated"] = new(Each, Exited(Each), new GroupGone(new StubRun(999)), JobState.Exited,
+            [new ReportInternalError("job app: GroupGone 999 cannot happen in state Exited")]),
     };
 
     public static TheoryData<string> RowNames => [.. Rows.Keys];

@@ -17,7 +17,9 @@ namespace Pilot.Supervisor.Tests.Jobs;
 public sealed class JobStateSpaceTests
 {
     private static readonly StubRun Run = new(7);
-    private static readonly StubProbe Probe = new();
+    /// <summary>An exec check (its process group is terminated as a run's) and an HTTP/TCP one (cancelled).</summary>
+    private static readonly StubProbe Probe = new(new StubRun(8));
+    private static readonly StubProbe NetworkProbe = new();
 
     private static readonly JobDefinition[] Kinds =
         [Once, Restarting, Unlimited, Each, OnSighup, Late, Periodic, Cron, PreStop, Checked, Service, NoExec, ShutdownOnFailure, ShutdownOnSuccess, BackingOff, Depended,
@@ -60,8 +62,11 @@ public sealed class JobStateSpaceTests
         ("stop deadline", (_, _) => new TimerFired(JobTimer.StopDeadline)),
         ("backoff ends", (_, _) => new TimerFired(JobTimer.RestartBackoff)),
         ("check started", (_, _) => new CheckStarted(Probe)),
+        ("check started", (_, _) => new CheckStarted(NetworkProbe)),
         ("check result", (_, memory) => new CheckFinished(memory.Probe ?? Probe, new HealthCheckResult(HealthCheckOutcome.Passed, "exit status 0"))),
-        ("groups gone", (_, _) => new TerminationFinished(false)),
+        ("group gone", (_, memory) => new GroupGone(memory.Terminations.FirstOrDefault()?.Group ?? Run)),
+        ("group gone", (_, memory) => memory.Terminations.Count > 1 ? new GroupGone(memory.Terminations[^1].Group) : null),
+        ("kill time elapsed", (_, _) => new TimerFired(JobTimer.Kill)),
         ("deregistered", (_, _) => new Deregistered()),
         ("stop", (_, _) => new Command(JobCommand.Stop)),
         ("start", (_, _) => new Command(JobCommand.Start)),
@@ -96,7 +101,7 @@ public sealed class JobStateSpaceTests
                 {
                     continue;
                 }
-                if (seen.Count > 10_000)
+                if (seen.Count > 50_000)
                 {
                     throw new InvalidOperationException($"the state space of {job.Name} does not close: some memory keeps changing");
                 }
@@ -134,7 +139,9 @@ public sealed class JobStateSpaceTests
     private static object Signature(JobDefinition job, JobMemory m) => (m.State, m.Run is null, m.Probe is null, m.StartsRemain,
         job.Config.Restarts == JobConfig.UnlimitedRestarts ? 0 : m.RestartsRemain, m.Trigger == default, m.WhenTimeoutArmed, m.Health,
         m.AwaitedDependents.Count, m.StartAfterStop, m.StopDeregistering, m.NextRestart is null,
-        m.ShutdownSeen, m.StoppedDependents.Count, m.InMaintenance);
+        m.ShutdownSeen, m.StoppedDependents.Count, m.InMaintenance,
+        string.Join(",", m.Terminations.Select(t => $"{t.Group.Pid}{(t.Killed ? "k" : "")}{(t.ForHalt ? "h" : "")}")),
+        ReferenceEquals(m.Probe, NetworkProbe));
 
     [Fact]
     public void JobMachine_HandlesEveryInputInEveryReachableState_AndKeepsItsInvariants()
@@ -159,6 +166,24 @@ public sealed class JobStateSpaceTests
                 after.Probe.ShouldBeNull($"{job.Name} in {after.State} after {input} still holds a probe");
             }
             step.Effects.OfType<LaunchRun>().Count().ShouldBeLessThanOrEqualTo(1);
+            // SIGKILL is a step of the machine, logged once per step, and only with a SIGKILL it decides.
+            var killLines = step.Effects.OfType<WriteLog>().Count(log => log.Text.StartsWith("killing processes for job", StringComparison.Ordinal));
+            killLines.ShouldBeLessThanOrEqualTo(1, $"{input} in {before.State} logged the kill line twice");
+            var sigkills = step.Effects.OfType<KillGroup>().Count()
+                + step.Effects.Count(e => e is SignalRun { Signal: SignalNames.SIGKILL } or SignalCheck { Signal: SignalNames.SIGKILL });
+            if (input is not TimerFired { Timer: JobTimer.RunTimeout })
+            {
+                killLines.ShouldBe(sigkills > 0 ? 1 : 0, $"{input} in {before.State}: SIGKILL and its log line go together");
+            }
+            step.Effects.OfType<KillGroup>().Select(k => k.Group).ShouldBeUnique();
+            // The kill timer is armed for the earliest kill time of a group not yet killed, and only then.
+            var unkilled = after.Terminations.Where(t => !t.Killed).Select(t => (DateTimeOffset?)t.KillAt).Min();
+            after.KillDue.ShouldBe(unkilled, $"{job.Name} in {after.State} after {input}: kill timer armed for {after.KillDue}, kill due {unkilled}");
+            after.Terminations.Select(t => t.Group).ShouldBeUnique();
+            if (after.State is JobState.Deregistering or JobState.Completed)
+            {
+                after.Terminations.ShouldNotContain(t => t.ForHalt, $"{job.Name} in {after.State} after {input} went on before its groups were gone");
+            }
             if (step.Effects.OfType<LaunchRun>().Any())
             {
                 after.State.ShouldBe(JobState.Starting);

@@ -274,13 +274,12 @@ public sealed class JobTests
         run.HonoursSigterm = false;
 
         h.Bus.Publish(Event.GlobalShutdown);
-        // The termination (SIGTERM, then ProcessGroupKiller's wait) starts in the step that publishes Terminating.
+        // The termination (SIGTERM, and the machine's kill timer) starts in the step that publishes Terminating.
         await h.WaitForStateAsync(h.Jobs[0], JobState.Terminating);
         var sigterm = h.Time.GetUtcNow();
         run.Signals.ShouldBe([SignalNames.SIGTERM]);
 
-        // ProcessGroupKiller's first look at the group is armed in that step; one move of the clock past the grace
-        // reaches it (a move in two steps would race its next look, armed on another thread). The times the fake
+        // The kill timer is armed in that step; one move of the clock past the grace fires it. The times the fake
         // process records say when each signal came.
         h.Time.Advance(TimeSpan.FromSeconds(4));
         await h.WaitAsync(E(EventCode.Stopped, "stubborn"));

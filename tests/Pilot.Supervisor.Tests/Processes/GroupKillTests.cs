@@ -6,37 +6,44 @@ using static Pilot.Supervisor.Tests.Processes.ProcessTestSupport;
 
 namespace Pilot.Supervisor.Tests.Processes;
 
+/// <summary>
+/// The killer's signal and wait on real process groups. When SIGKILL follows is the job machine's decision (its kill
+/// timer): see JobMachineTableTests and JobTerminationTests.
+/// </summary>
 public sealed class GroupKillTests
 {
     [Fact]
-    public async Task TerminateAsync_ReachesGrandchildren_WhenTheyShareTheGroup()
+    public async Task SignalGroup_ReachesGrandchildren_WhenTheyShareTheGroup()
     {
         var output = new OutputCollector();
         var run = Launcher().Start(Request("sleep 300 & echo $!; sleep 300 & echo $!; echo ready; wait", output.Add));
         await output.WaitFor("ready").Bounded();
         var grandchildren = output.Lines.Take(2).Select(l => int.Parse(l.Text, CultureInfo.InvariantCulture)).ToList();
 
-        var killed = await ProcessGroupKiller.TerminateAsync(run, TimeSpan.FromSeconds(10), cancellationToken: TestContext.Current.CancellationToken).Bounded();
+        run.SignalGroup(SignalNames.SIGTERM);
+        var gone = await ProcessGroupKiller.WaitGoneAsync(run, TimeSpan.FromSeconds(10), TimeProvider.System, TestContext.Current.CancellationToken).Bounded();
         var exit = await run.Exited.Bounded();
 
-        killed.ShouldBeFalse();
+        gone.ShouldBeTrue();
         exit.Signal.ShouldBe(SignalNames.SIGTERM);
         (await EventuallyAsync(() => grandchildren.All(IsDead), TimeSpan.FromSeconds(10))).ShouldBeTrue();
         ProcessGroupKiller.GroupExists(run.Pid).ShouldBeFalse();
     }
 
     [Fact]
-    public async Task TerminateAsync_SendsSigkillAfterGracePeriod_WhenSigtermIsIgnored()
+    public async Task WaitGoneAsync_WaitsOutTheLimit_WhenSigtermIsIgnored_AndSigkillEndsTheGroup()
     {
         var output = new OutputCollector();
         var run = Launcher().Start(Request("trap '' TERM; echo ready; while :; do sleep 0.05; done", output.Add));
         await output.WaitFor("ready").Bounded();
         var started = TimeProvider.System.GetTimestamp();
 
-        var killed = await ProcessGroupKiller.TerminateAsync(run, TimeSpan.FromMilliseconds(500), cancellationToken: TestContext.Current.CancellationToken).Bounded();
+        run.SignalGroup(SignalNames.SIGTERM);
+        var gone = await ProcessGroupKiller.WaitGoneAsync(run, TimeSpan.FromMilliseconds(500), TimeProvider.System, TestContext.Current.CancellationToken).Bounded();
+        await ProcessGroupKiller.KillAsync(run, cancellationToken: TestContext.Current.CancellationToken).Bounded();
         var exit = await run.Exited.Bounded();
 
-        killed.ShouldBeTrue();
+        gone.ShouldBeFalse();
         TimeProvider.System.GetElapsedTime(started).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(500));
         exit.Signal.ShouldBe(SignalNames.SIGKILL);
         exit.ToString().ShouldBe("signal: killed");
@@ -44,27 +51,27 @@ public sealed class GroupKillTests
     }
 
     [Fact]
-    public async Task TerminateAsync_SendsSigkillToTheGroup_WhenTheLeaderDiesOnSigtermButAGrandchildIgnoresIt()
+    public async Task WaitGoneAsync_WaitsForTheWholeGroup_WhenTheLeaderDiesOnSigtermButAGrandchildIgnoresIt()
     {
         var output = new OutputCollector();
         // sh dies on SIGTERM; the grandchild ignores it (an ignored signal stays ignored across exec) and keeps the group.
         var run = Launcher().Start(Request("(trap '' TERM; exec sleep 300) & echo $!; echo ready; wait", output.Add));
         await output.WaitFor("ready").Bounded();
         var grandchild = int.Parse(output.Lines[0].Text, CultureInfo.InvariantCulture);
-        var killLogged = false;
 
-        var killed = await ProcessGroupKiller.TerminateAsync(run, TimeSpan.FromMilliseconds(300), beforeKill: () => killLogged = true,
-            cancellationToken: TestContext.Current.CancellationToken).Bounded();
+        run.SignalGroup(SignalNames.SIGTERM);
+        var gone = await ProcessGroupKiller.WaitGoneAsync(run, TimeSpan.FromMilliseconds(300), TimeProvider.System, TestContext.Current.CancellationToken).Bounded();
 
-        killed.ShouldBeTrue();
-        killLogged.ShouldBeTrue();
+        gone.ShouldBeFalse();
+        run.IsGroupAlive.ShouldBeTrue();
+        await ProcessGroupKiller.KillAsync(run, cancellationToken: TestContext.Current.CancellationToken).Bounded();
         run.IsGroupAlive.ShouldBeFalse();
         IsDead(grandchild).ShouldBeTrue();
         (await run.Exited.Bounded()).Signal.ShouldBe(SignalNames.SIGTERM, "the leader itself died on SIGTERM");
     }
 
     [Fact]
-    public async Task TerminateAsync_KillsGroup_WhenLeaderAlreadyExited()
+    public async Task KillAsync_KillsTheGroup_WhenTheLeaderAlreadyExited()
     {
         var output = new OutputCollector();
         // The leader exits at once; its child stays in the group, ignoring SIGTERM.
@@ -73,19 +80,19 @@ public sealed class GroupKillTests
         await output.WaitFor("ready").Bounded();
         ProcessGroupKiller.GroupExists(run.Pid).ShouldBeTrue();
 
-        var killed = await ProcessGroupKiller.TerminateAsync(run, TimeSpan.FromMilliseconds(300), cancellationToken: TestContext.Current.CancellationToken).Bounded();
+        await ProcessGroupKiller.KillAsync(run, cancellationToken: TestContext.Current.CancellationToken).Bounded();
 
-        killed.ShouldBeTrue();
         ProcessGroupKiller.GroupExists(run.Pid).ShouldBeFalse();
         (await run.Exited.Bounded()).Success.ShouldBeTrue();
     }
 
     [Fact]
-    public async Task TerminateAsync_ReturnsAtOnce_WhenGroupIsGone()
+    public async Task WaitGoneAsync_ReturnsAtOnce_WhenTheGroupIsGone()
     {
         var run = Launcher().Start(Request("exit 0", null));
         await run.Exited.Bounded();
 
-        (await ProcessGroupKiller.TerminateAsync(run, TimeSpan.FromSeconds(30), cancellationToken: TestContext.Current.CancellationToken).Bounded()).ShouldBeFalse();
+        (await ProcessGroupKiller.WaitGoneAsync(run, TimeSpan.FromSeconds(30), TimeProvider.System, TestContext.Current.CancellationToken).Bounded())
+            .ShouldBeTrue();
     }
 }

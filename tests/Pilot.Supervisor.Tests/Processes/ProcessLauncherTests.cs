@@ -279,7 +279,7 @@ public sealed class ProcessLauncherTests
         }
         finally
         {
-            await ProcessGroupKiller.TerminateAsync(run, TimeSpan.FromSeconds(5), cancellationToken: TestContext.Current.CancellationToken).Bounded();
+            await ProcessGroupKiller.KillAsync(run, cancellationToken: TestContext.Current.CancellationToken).Bounded();
         }
     }
 
