@@ -75,6 +75,14 @@ static void stdin_from_dev_null(void)
     }
 }
 
+/* Steps 1-3 of docs/child-exec.md. Errors ignored on purpose, as in ExecShim.cs: if one fails the child still runs, in Pilot's group. */
+static void take_child_steps(void)
+{
+    setpgid(0, 0);
+    restore_default_signals();
+    stdin_from_dev_null();
+}
+
 /* The value of PATH in `environment`, or libc's default when there is none (execvp's own default). */
 static const char *path_variable(char *const *environment)
 {
@@ -140,10 +148,7 @@ int __wrap_execve(const char *path, char *const argv[], char *const envp[])
 {
     if (argv != NULL && argv[0] != NULL && argv[1] != NULL && argv[2] != NULL && strcmp(argv[1], "__exec") == 0)
     {
-        /* Errors ignored on purpose, as in main below. */
-        setpgid(0, 0);
-        restore_default_signals();
-        stdin_from_dev_null();
+        take_child_steps();
         exec_from_path(argv[2], &argv[2], envp);
     }
     return __real_execve(path, argv, envp);
@@ -220,10 +225,7 @@ int main(int argc, char **argv)
     int exec_as = argc >= 6 && strcmp(argv[1], "__exec_as") == 0;
     if (exec_as || (argc >= 3 && strcmp(argv[1], "__exec") == 0))
     {
-        /* Errors ignored on purpose, as in ExecShim.cs: if it fails the child still runs, in Pilot's group. */
-        setpgid(0, 0);
-        restore_default_signals();
-        stdin_from_dev_null();
+        take_child_steps();
         int command = exec_as ? 5 : 2;
         if (!exec_as || switch_identity(argv[2], argv[3], argv[4]) == 0)
         {

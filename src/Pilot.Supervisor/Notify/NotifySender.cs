@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using Pilot.Supervisor.Processes;
 
 namespace Pilot.Supervisor.Notify;
 
@@ -39,34 +40,7 @@ public sealed record NotifySender(int Pid, int Uid, int? ProcessGroup, Immutable
         return new NotifySender(pid, uid, self.Group, parents.ToImmutable());
     }
 
-    /// <summary><c>/proc/PID/stat</c>: the parent (field 4) and process group (field 5), after the command in parentheses.</summary>
-    internal static (int Parent, int Group)? Stat(string proc, int pid)
-    {
-        string text;
-        try
-        {
-            text = File.ReadAllText($"{proc}/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-        return ParseStat(text);
-    }
-
-    internal static (int Parent, int Group)? ParseStat(string text)
-    {
-        // The command may hold spaces and parentheses: the fields start after the last ')'.
-        var end = text.LastIndexOf(')');
-        if (end < 0)
-        {
-            return null;
-        }
-        var fields = text[(end + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return fields.Length >= 3
-            && int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var parent)
-            && int.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var group)
-            ? (parent, group)
-            : null;
-    }
+    /// <summary><c>/proc/PID/stat</c>: the parent (field 4) and process group (field 5); null when the process is gone.</summary>
+    internal static ProcStat? Stat(string proc, int pid) =>
+        ProcStat.Read($"{proc}/{pid.ToString(CultureInfo.InvariantCulture)}/stat", stackalloc byte[ProcStat.ReadBytes]);
 }

@@ -1,5 +1,3 @@
-using System.Buffers.Text;
-
 namespace Pilot.Supervisor.Processes;
 
 /// <summary>What one process group costs now: CPU time so far, resident memory, how many processes.</summary>
@@ -40,7 +38,7 @@ public static class ProcessGroupUsage
         {
             return []; // no /proc (a bare chroot): no figures
         }
-        Span<byte> buffer = stackalloc byte[1024];
+        Span<byte> buffer = stackalloc byte[ProcStat.ReadBytes];
         foreach (var entry in entries)
         {
             var name = entry.AsSpan(entry.LastIndexOf('/') + 1);
@@ -62,61 +60,13 @@ public static class ProcessGroupUsage
     }
 
     /// <summary>Process group, CPU ticks (utime + stime + cutime + cstime) and resident pages of one process; null when it is gone.</summary>
-    private static (int Group, long Ticks, long Pages)? ReadStat(string path, Span<byte> buffer)
-    {
-        int length;
-        try
-        {
-            using var handle = File.OpenHandle(path);
-            length = RandomAccess.Read(handle, buffer, 0);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null; // the process ended between the listing and the read
-        }
-        return Parse(buffer[..length]);
-    }
+    private static (int Group, long Ticks, long Pages)? ReadStat(string path, Span<byte> buffer) =>
+        ProcStat.Read(path, buffer) is { } stat ? Usage(stat) : null;
 
-    /// <summary>
-    /// Parses a <c>/proc/PID/stat</c> line. The command name (field 2) may hold spaces and parentheses, so fields are
-    /// counted from the last <c>)</c>: state is field 3, pgrp 5, utime 14, stime 15, cutime 16, cstime 17, rss 24.
-    /// </summary>
-    public static (int Group, long Ticks, long Pages)? Parse(ReadOnlySpan<byte> stat)
-    {
-        var close = stat.LastIndexOf((byte)')');
-        if (close < 0)
-        {
-            return null;
-        }
-        var rest = stat[(close + 1)..];
-        int group = 0;
-        long ticks = 0, pages = 0;
-        for (var field = 3; field <= 24; field++)
-        {
-            rest = rest.TrimStart((byte)' ');
-            var end = rest.IndexOf((byte)' ');
-            var token = end < 0 ? rest : rest[..end];
-            rest = end < 0 ? [] : rest[end..];
-            if (field is 5 or (>= 14 and <= 17) or 24)
-            {
-                if (!Utf8Parser.TryParse(token, out long value, out var consumed) || consumed != token.Length)
-                {
-                    return null;
-                }
-                switch (field)
-                {
-                    case 5:
-                        group = (int)value;
-                        break;
-                    case 24:
-                        pages = Math.Max(0, value);
-                        break;
-                    default:
-                        ticks += Math.Max(0, value);
-                        break;
-                }
-            }
-        }
-        return group > 0 ? (group, ticks, pages) : null;
-    }
+    /// <summary>A <c>/proc/PID/stat</c> line's process group, CPU ticks and resident pages (<see cref="ProcStat"/>); null without them.</summary>
+    public static (int Group, long Ticks, long Pages)? Parse(ReadOnlySpan<byte> stat) =>
+        ProcStat.Parse(stat) is { } parsed ? Usage(parsed) : null;
+
+    private static (int Group, long Ticks, long Pages)? Usage(ProcStat stat) =>
+        stat is { Group: > 0, Usage: { } usage } ? (stat.Group, usage.Ticks, usage.Pages) : null;
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using Pilot.Supervisor.Notify;
+using Pilot.Supervisor.Processes;
 using Shouldly;
 
 namespace Pilot.Supervisor.Tests.Notify;
@@ -70,7 +71,8 @@ public sealed class NotifyMessageTests
     [InlineData("43 (my (odd) name) R 42 40 40 0", 42, 40)]
     public void ParseStat_ReadsTheParentAndProcessGroup_AfterTheCommand(string stat, int parent, int group)
     {
-        NotifySender.ParseStat(stat).ShouldBe((parent, group));
+        var parsed = ProcStat.Parse(Encoding.ASCII.GetBytes(stat)).ShouldNotBeNull();
+        (parsed.Parent, parsed.Group).ShouldBe((parent, group));
     }
 
     [Fact]
