@@ -93,7 +93,7 @@ public sealed class ChildExecTests
                 { name: "tool", exec: ["only-on-the-put-path", "one"], when: { source: "setpath", once: "exitSuccess" } },
               ],
             }
-            """, prepareDirectory: directory => WriteProgram(Path.Combine(directory, "tools", "only-on-the-put-path"), "#!/bin/sh\necho tool ran \"$@\"\n"));
+            """, prepareDirectory: directory => ProgramFile.Write(Path.Combine(directory, "tools", "only-on-the-put-path"), "#!/bin/sh\necho tool ran \"$@\"\n"));
 
         await pilot.WaitForLineAsync("tool ran one", timeout.Token);
         (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(0, pilot.Output);
@@ -110,9 +110,9 @@ public sealed class ChildExecTests
         using var timeout = PilotProcess.Timeout();
         var tools = Directory.CreateTempSubdirectory("pilot-path-").FullName;
         var (forbidden, allowed) = (Path.Combine(tools, "forbidden"), Path.Combine(tools, "allowed"));
-        WriteProgram(Path.Combine(forbidden, "tool"), "#!/bin/sh\necho forbidden tool\n", executable: false);
-        WriteProgram(Path.Combine(allowed, "tool"), "#!/bin/sh\necho allowed tool \"$@\"\n");
-        WriteProgram(Path.Combine(allowed, "no-shebang"), "echo no-shebang ran \"$@\" in $0\n");
+        ProgramFile.Write(Path.Combine(forbidden, "tool"), "#!/bin/sh\necho forbidden tool\n", executable: false);
+        ProgramFile.Write(Path.Combine(allowed, "tool"), "#!/bin/sh\necho allowed tool \"$@\"\n");
+        ProgramFile.Write(Path.Combine(allowed, "no-shebang"), "echo no-shebang ran \"$@\" in $0\n");
         await using var pilot = RunningPilot.Start("""
             {
               control: { socket: "SOCKET" },
@@ -127,14 +127,5 @@ public sealed class ChildExecTests
         await pilot.WaitForLineAsync("no-shebang ran three in", timeout.Token);
         (await pilot.WaitForExitAsync(timeout.Token)).ShouldBe(0, pilot.Output);
         pilot.Output.ShouldNotContain("forbidden tool");
-    }
-
-    private static void WriteProgram(string path, string text, bool executable = true)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllText(path, text);
-        File.SetUnixFileMode(path, executable
-            ? UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute
-            : UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Pilot.Supervisor.Processes;
+using Pilot.Testing;
 using Shouldly;
 using Xunit;
 using static Pilot.Supervisor.Tests.Processes.ProcessTestSupport;
@@ -106,13 +107,6 @@ public sealed class ExecShimTests
     }
 
     /// <summary>Writes an executable (mode 0500, or 0400 when not <paramref name="executable"/>) at <paramref name="path"/>.</summary>
-    private static async Task WriteProgramAsync(string path, string text, bool executable = true)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        await File.WriteAllTextAsync(path, text, TestContext.Current.CancellationToken);
-        File.SetUnixFileMode(path, executable ? UnixFileMode.UserRead | UnixFileMode.UserExecute : UnixFileMode.UserRead);
-    }
-
     [Theory]
     [InlineData(Shim.Pilot)]
     [InlineData(Shim.Memory)]
@@ -122,7 +116,7 @@ public sealed class ExecShimTests
         try
         {
             var script = Path.Combine(directory.FullName, "no-shebang");
-            await WriteProgramAsync(script, "echo ran \"$@\" from $0\n");
+            ProgramFile.Write(script, "echo ran \"$@\" from $0\n");
 
             var (exit, lines) = await RunThroughShellAsync($"PATH=\"{directory.FullName}:$PATH\" exec $EXEC no-shebang one two", shim);
 
@@ -145,8 +139,8 @@ public sealed class ExecShimTests
         {
             // An entry where the program exists but may not be executed comes first: execvp goes on past it.
             var (forbidden, allowed) = (Path.Combine(directory.FullName, "forbidden"), Path.Combine(directory.FullName, "allowed"));
-            await WriteProgramAsync(Path.Combine(forbidden, "tool"), "#!/bin/sh\necho forbidden\n", executable: false);
-            await WriteProgramAsync(Path.Combine(allowed, "tool"), "#!/bin/sh\necho allowed \"$@\"\n");
+            ProgramFile.Write(Path.Combine(forbidden, "tool"), "#!/bin/sh\necho forbidden\n", executable: false);
+            ProgramFile.Write(Path.Combine(allowed, "tool"), "#!/bin/sh\necho allowed \"$@\"\n");
 
             var (exit, lines) = await RunThroughShellAsync(
                 $"PATH=\"/nonexistent:{forbidden}:{allowed}:$PATH\" exec $EXEC tool it", shim);
