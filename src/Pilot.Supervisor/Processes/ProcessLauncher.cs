@@ -101,13 +101,15 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
 
             pumps =
             [
-                Task.Run(() => LinePump.RunAsync(process.StandardOutput.BaseStream, line => Deliver(false, line), drain.Token)),
-                Task.Run(() => LinePump.RunAsync(process.StandardError.BaseStream, line => Deliver(true, line), drain.Token)),
+                // Started here, not queued: each runs until its first read waits for the pipe, then continues on the
+                // thread pool.
+                LinePump.RunAsync(process.StandardOutput.BaseStream, line => Deliver(false, line), drain.Token),
+                LinePump.RunAsync(process.StandardError.BaseStream, line => Deliver(true, line), drain.Token),
             ];
         }
 
         // Observed: MonitorAsync catches everything and hands it to whoever awaits the run's exit.
-        _ = running.MonitorAsync(pumps, drain, _options.TimeProvider, _options.DrainTimeout);
+        _ = running.MonitorAsync(ChildExits.Shared, pumps, drain, _options.TimeProvider, _options.DrainTimeout);
         return running;
     }
 

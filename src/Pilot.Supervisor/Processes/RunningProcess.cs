@@ -17,6 +17,9 @@ public sealed class RunningProcess : IRunningProcess
     private readonly ManagedChildren _children;
     private readonly TaskCompletionSource<ProcessExit> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<int> _leaderExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Completed by ChildExits, which may run the monitor inline (it is the signal handler's thread-pool item).
+    private readonly TaskCompletionSource<int> _reaped = new();
+    private int _exitObserved;
     private long _signalsSent; // bit n = signal n was sent
     private volatile bool _leaderGone;
     private volatile bool _groupGone;
@@ -96,31 +99,59 @@ public sealed class RunningProcess : IRunningProcess
         }
     }
 
-    internal async Task MonitorAsync(Task[] pumps, CancellationTokenSource drain, TimeProvider timeProvider, TimeSpan drainTimeout)
+    /// <summary>True once the runtime has reaped the leader (its SIGCHLD was handled).</summary>
+    internal bool HasExited
+    {
+        get
+        {
+            if (Volatile.Read(ref _exitObserved) == 1)
+            {
+                return true;
+            }
+            try
+            {
+                return _process.HasExited;
+            }
+            catch (InvalidOperationException)
+            {
+                return true; // disposed: the monitor already saw the exit
+            }
+        }
+    }
+
+    /// <summary>Hands the leader's exit code to the monitor once it has exited; true when it has.</summary>
+    internal bool TryObserveExit()
+    {
+        if (!HasExited)
+        {
+            return false;
+        }
+        if (Interlocked.Exchange(ref _exitObserved, 1) == 0)
+        {
+            _reaped.TrySetResult(_process.ExitCode);
+        }
+        return true;
+    }
+
+    internal async Task MonitorAsync(ChildExits exits, Task[] pumps, CancellationTokenSource drain, TimeProvider timeProvider, TimeSpan drainTimeout)
     {
         try
         {
-            await _process.WaitForExitAsync().ConfigureAwait(false);
-            var code = _process.ExitCode;
+            exits.Watch(this);
+            var code = await _reaped.Task.ConfigureAwait(false);
             _leaderGone = true;
             _children.Remove(Pid);
             _leaderExited.TrySetResult(code);
 
             if (pumps.Length > 0)
             {
-                // A grandchild that keeps the pipe open must not hold the run forever (v3 hangs here).
+                // A grandchild that keeps the pipe open must not hold the run forever (v3 hangs here). Most children
+                // have closed their pipes by the time they are reaped: no drain timer for those.
                 var all = Task.WhenAll(pumps);
-                using var stopDelay = new CancellationTokenSource();
-                var delay = Task.Delay(drainTimeout, timeProvider, stopDelay.Token);
-                if (await Task.WhenAny(all, delay).ConfigureAwait(false) == all)
+                if (!all.IsCompleted)
                 {
-                    await stopDelay.CancelAsync().ConfigureAwait(false);
+                    await DrainAsync(all, drain, timeProvider, drainTimeout).ConfigureAwait(false);
                 }
-                else
-                {
-                    await drain.CancelAsync().ConfigureAwait(false);
-                }
-
                 await all.ConfigureAwait(false);
             }
 
@@ -142,6 +173,20 @@ public sealed class RunningProcess : IRunningProcess
         {
             drain.Dispose();
             _process.Dispose();
+        }
+    }
+
+    private static async Task DrainAsync(Task pumps, CancellationTokenSource drain, TimeProvider timeProvider, TimeSpan drainTimeout)
+    {
+        using var stopDelay = new CancellationTokenSource();
+        var delay = Task.Delay(drainTimeout, timeProvider, stopDelay.Token);
+        if (await Task.WhenAny(pumps, delay).ConfigureAwait(false) == pumps)
+        {
+            await stopDelay.CancelAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            await drain.CancelAsync().ConfigureAwait(false);
         }
     }
 
