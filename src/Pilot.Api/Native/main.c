@@ -39,6 +39,30 @@ int pilot_execs_in_child(void)
     return 1;
 }
 
+/*
+ * The environment the next child execs with, set by the launcher (ChildEnvironment.cs) around Process.Start under its
+ * lock: Pilot's variables as C strings it keeps, so Process.Start is given one marker variable instead of copying
+ * and formatting every variable (one per job in v3's CONTAINERPILOT_<JOB>_PID) for every child.
+ */
+static char *const *child_environment;
+
+void pilot_set_child_environment(char *const *environment);
+void pilot_set_child_environment(char *const *environment)
+{
+    child_environment = environment;
+}
+
+/* The launcher's marker (ChildEnvironment.MarkerName=MarkerValue) as the whole environment: exec with its variables. */
+static char *const *environment_for(char *const *envp)
+{
+    if (child_environment != NULL && envp != NULL && envp[0] != NULL && envp[1] == NULL &&
+        strcmp(envp[0], "PILOT_CHILD_ENVIRONMENT=1") == 0)
+    {
+        return child_environment;
+    }
+    return envp;
+}
+
 /* Ignored signals survive exec (sa_handler is the only state that does); caught ones are reset by exec itself. */
 static void restore_default_signals(void)
 {
@@ -141,11 +165,13 @@ static void exec_from_path(const char *program, char *const *arguments, char *co
  * Every execve of the binary's own objects: System.Diagnostics.Process's child (libSystem.Native's pal_process.c, in
  * the vfork child that shares Pilot's memory, so nothing here allocates) and nothing else. `PILOT __exec PROGRAM ARGS`
  * becomes the steps and an exec of PROGRAM; anything else, and a PROGRAM that could not be exec'd, goes on unchanged.
- * `__exec_as` is left to `pilot __exec_as`: glibc's setuid in a vfork child would signal Pilot's threads.
+ * `__exec_as` is left to `pilot __exec_as`: glibc's setuid in a vfork child would signal Pilot's threads. Every
+ * one of them gets the launcher's environment in place of its marker (environment_for).
  */
 int __wrap_execve(const char *path, char *const argv[], char *const envp[]);
 int __wrap_execve(const char *path, char *const argv[], char *const envp[])
 {
+    envp = environment_for(envp);
     if (argv != NULL && argv[0] != NULL && argv[1] != NULL && argv[2] != NULL && strcmp(argv[1], "__exec") == 0)
     {
         take_child_steps();

@@ -50,6 +50,13 @@ internal static partial class Native
         }
     }
 
+    /// <summary>
+    /// The <c>envp</c> the execve wrapper uses for a child started with <see cref="ChildEnvironment"/>'s marker as its
+    /// whole environment (0: none). Only in the binary that <see cref="ExecsInChild"/>.
+    /// </summary>
+    [LibraryImport(PilotNative, EntryPoint = "pilot_set_child_environment")]
+    public static partial void SetChildEnvironment(nint environment);
+
     [LibraryImport(Libc, EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
 

@@ -4,14 +4,26 @@ using System.Collections.Concurrent;
 namespace Pilot.Supervisor.Processes;
 
 /// <summary>
-/// Pilot's own environment, which every child inherits and every template render reads (v3 keeps <c>/v3/environ</c>
-/// puts in its process environment). .NET cannot hold an empty variable (setting "" unsets it), so names put with an
-/// empty value are remembered here and given to children and templates as empty.
+/// The environment every child inherits and every template render reads: Pilot's own at start, then what Pilot sets
+/// (v3's <c>CONTAINERPILOT_&lt;JOB&gt;_PID</c>, <c>_IP</c>) and what operators put (<c>/v3/environ</c>, which v3 keeps in its
+/// process environment). Kept here rather than in the runtime's environment, which every <c>Process.Start</c> copies
+/// whole into a hashtable, a dictionary and one string per variable: with a variable per job that was most of what
+/// starting a health check allocated at 400 jobs. An empty value is a value (the runtime's environment cannot hold one).
 /// </summary>
+/// <remarks>
+/// In the Native AOT binary the variables are also kept as C strings (<see cref="ChildEnvironment"/>), which the
+/// child execs with directly (docs/child-exec.md); <see cref="Gate"/> keeps them unchanged while a child is started.
+/// </remarks>
 public static class ProcessEnvironment
 {
-    private static readonly ConcurrentDictionary<string, byte> Empty = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, byte> PutNames = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, string> Variables = Inherited();
+
+    /// <summary>Held while a variable changes and while a child is started with the variables.</summary>
+    internal static Lock Gate { get; } = new();
+
+    /// <summary>The variables as C strings for the child, in the Native AOT binary; null elsewhere.</summary>
+    internal static ChildEnvironment? Native { get; } = Processes.Native.ExecsInChild ? new ChildEnvironment(Variables) : null;
 
     /// <summary>
     /// Sets a variable an operator gave (<c>-putenv</c>, <c>POST /v3/environ</c>): it also wins over what a login would
@@ -26,40 +38,61 @@ public static class ProcessEnvironment
     /// <summary>The variable was given by an operator (<see cref="Put"/>), not inherited or set by Pilot itself.</summary>
     public static bool WasPut(string name) => PutNames.ContainsKey(name);
 
+    /// <summary>Sets <paramref name="name"/> to <paramref name="value"/> ("" included); null removes it.</summary>
     public static void Set(string name, string? value)
     {
-        if (string.IsNullOrEmpty(value))
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        lock (Gate)
         {
-            Environment.SetEnvironmentVariable(name, null);
-            if (value is not null)
+            if (value is null)
             {
-                Empty[name] = 0;
+                Variables.Remove(name);
             }
             else
             {
-                Empty.TryRemove(name, out _);
+                Variables[name] = value;
             }
-            return;
+            Native?.Set(name, value);
         }
-        Empty.TryRemove(name, out _);
-        Environment.SetEnvironmentVariable(name, value);
     }
 
-    /// <summary>Names that are set, but empty.</summary>
-    public static IEnumerable<string> EmptyNames => Empty.Keys;
+    /// <summary>The value of <paramref name="name"/>, or null when it is not set.</summary>
+    public static string? Get(string name)
+    {
+        lock (Gate)
+        {
+            return Variables.GetValueOrDefault(name);
+        }
+    }
 
     /// <summary>The whole environment as a dictionary, empty variables included.</summary>
     public static Dictionary<string, string> Snapshot()
     {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        lock (Gate)
+        {
+            return new Dictionary<string, string>(Variables, StringComparer.Ordinal);
+        }
+    }
+
+    /// <summary>Copies every variable into <paramref name="target"/> (a child's start info, under JIT builds).</summary>
+    internal static void CopyTo(IDictionary<string, string?> target)
+    {
+        lock (Gate)
+        {
+            foreach (var (name, value) in Variables)
+            {
+                target[name] = value;
+            }
+        }
+    }
+
+    private static Dictionary<string, string> Inherited()
+    {
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
         {
-            result[(string)entry.Key] = (string?)entry.Value ?? "";
+            variables[(string)entry.Key] = (string?)entry.Value ?? "";
         }
-        foreach (var name in Empty.Keys)
-        {
-            result.TryAdd(name, "");
-        }
-        return result;
+        return variables;
     }
 }

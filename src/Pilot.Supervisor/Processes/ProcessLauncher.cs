@@ -61,7 +61,7 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
         var command = request.Command;
         string? pathVariable = null;
         var hasPath = request.ExtraEnvironment?.TryGetValue("PATH", out pathVariable) ?? false;
-        if (ExecutableResolver.FindError(command.Program, hasPath ? pathVariable : Environment.GetEnvironmentVariable("PATH")) is { } error)
+        if (ExecutableResolver.FindError(command.Program, hasPath ? pathVariable : ProcessEnvironment.Get("PATH")) is { } error)
         {
             throw new ProcessStartException(error);
         }
@@ -116,12 +116,43 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
     /// <summary>Starts the child (under <see cref="ManagedChildren.Gate"/>).</summary>
     private Process Launch(ProcessStartRequest request, RunAs? runAs, string? memoryShim)
     {
+        var overrides = Overrides(request);
         var process = new Process { StartInfo = StartInfo(request, runAs, memoryShim) };
+        var made = new List<nint>(0);
         try
         {
-            process.Start();
-            // The process keeps its start info for life; the environment copy in it (every variable of Pilot's, which
-            // v3 grows by a CONTAINERPILOT_<JOB>_PID per job) has served its purpose.
+            lock (ProcessEnvironment.Gate)
+            {
+                if (ProcessEnvironment.Native is { } native)
+                {
+                    // The child execs with these C strings (main.c swaps them in for the marker): kept unchanged, under
+                    // the gate, until Process.Start has returned, which is after the exec.
+                    process.StartInfo.Environment.Clear();
+                    process.StartInfo.Environment[ChildEnvironment.MarkerName] = ChildEnvironment.MarkerValue;
+                    Processes.Native.SetChildEnvironment(native.Array(overrides, made));
+                    try
+                    {
+                        process.Start();
+                    }
+                    finally
+                    {
+                        Processes.Native.SetChildEnvironment(0);
+                        ChildEnvironment.Free(made);
+                    }
+                }
+                else
+                {
+                    var environment = process.StartInfo.Environment;
+                    environment.Clear();
+                    ProcessEnvironment.CopyTo(environment);
+                    foreach (var (name, value) in overrides ?? [])
+                    {
+                        environment[name] = value;
+                    }
+                    process.Start();
+                }
+            }
+            // The process keeps its start info for life; the environment copy in it has served its purpose.
             process.StartInfo.Environment.Clear();
             return process;
         }
@@ -138,6 +169,35 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
             }
             throw new ProcessStartException($"fork/exec {ShimPath}: {ex.Message}", ex);
         }
+    }
+
+    /// <summary>
+    /// What the child gets on top of <see cref="ProcessEnvironment"/>: run as another user, that user's HOME, USER and
+    /// LOGNAME as a login gives them (unless the job's environment or an operator's -putenv sets them); then the
+    /// request's own variables, which win. Null when there are none.
+    /// </summary>
+    private static Dictionary<string, string>? Overrides(ProcessStartRequest request)
+    {
+        Dictionary<string, string>? overrides = null;
+        if (request.RunAs is { } user)
+        {
+            foreach (var (key, value) in user.LoginEnvironment())
+            {
+                if (request.ExtraEnvironment?.ContainsKey(key) != true && !ProcessEnvironment.WasPut(key))
+                {
+                    (overrides ??= new(StringComparer.Ordinal))[key] = value;
+                }
+            }
+        }
+        if (request.ExtraEnvironment is { Count: > 0 } extra)
+        {
+            overrides ??= new(StringComparer.Ordinal);
+            foreach (var (key, value) in extra)
+            {
+                overrides[key] = value;
+            }
+        }
+        return overrides;
     }
 
     /// <summary>
@@ -181,29 +241,6 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
             info.ArgumentList.Add(argument);
         }
 
-        foreach (var name in ProcessEnvironment.EmptyNames)
-        {
-            info.Environment[name] = "";
-        }
-        if (request.RunAs is { } user)
-        {
-            // As a login gives the user (HOME, USER, LOGNAME), over Pilot's own; what the job's environment or an
-            // operator's -putenv sets wins.
-            foreach (var (key, value) in user.LoginEnvironment())
-            {
-                if (request.ExtraEnvironment?.ContainsKey(key) != true && !ProcessEnvironment.WasPut(key))
-                {
-                    info.Environment[key] = value;
-                }
-            }
-        }
-        if (request.ExtraEnvironment is { } extra)
-        {
-            foreach (var (key, value) in extra)
-            {
-                info.Environment[key] = value;
-            }
-        }
         return info;
     }
 }

@@ -43,6 +43,55 @@ public sealed class ChildExecTests
     }
 
     /// <summary>
+    /// A child gets Pilot's whole environment however it was handed over (the AOT binary passes Process.Start one marker
+    /// variable and execs with the C strings it keeps, docs/child-exec.md): what Pilot inherited, an empty variable, the
+    /// pid of every running job, an operator's -putenv, the job's login variables; and never the marker.
+    /// </summary>
+    [Fact]
+    public async Task AChild_GetsTheWholeEnvironment_AndNotTheMarkerItWasPassedWith()
+    {
+        using var timeout = PilotProcess.Timeout();
+        await using var pilot = RunningPilot.Start("""
+            {
+              control: { socket: "SOCKET" },
+              jobs: [
+                { name: "sleeper", exec: "sleep 60", health: { exec: "true", interval: 1, ttl: 5 } },
+                { name: "probe", exec: ["sh", "-c", "env | sed 's/^/env-probe /'; echo env-probe-done"], when: { source: "sleeper", once: "healthy" } },
+                { name: "again", exec: ["sh", "-c", "env | sed 's/^/env-again /'; echo env-again-done"], when: { source: "SIGHUP" } },
+              ],
+            }
+            """, environment: new Dictionary<string, string> { ["PILOT_INHERITED_PROBE"] = "from the parent", ["PILOT_EMPTY_PROBE"] = "" });
+
+        await pilot.WaitForLineAsync("env-probe-done", timeout.Token);
+        var probe = Variables(pilot, "env-probe");
+        probe.ShouldContain("PILOT_INHERITED_PROBE=from the parent");
+        probe.ShouldContain("PILOT_EMPTY_PROBE=");
+        probe.ShouldContain(l => l.StartsWith("PATH=/", StringComparison.Ordinal));
+        probe.Count(l => l.StartsWith("CONTAINERPILOT_SLEEPER_PID=", StringComparison.Ordinal)).ShouldBe(1, "a variable once");
+        probe.ShouldNotContain(l => l.StartsWith("PILOT_CHILD_ENVIRONMENT", StringComparison.Ordinal));
+
+        // Changed after children have started: the next child sees the new values.
+        await pilot.WaitForSocketAsync(timeout.Token);
+        using var client = pilot.CreateClient();
+        using var body = new StringContent("""{"PILOT_INHERITED_PROBE":"put over","PILOT_PUT_PROBE":"put","PILOT_PUT_EMPTY":""}""");
+        (await client.PostAsync("/v3/environ", body, timeout.Token)).IsSuccessStatusCode.ShouldBeTrue();
+        pilot.Signal(1); // SIGHUP
+        await pilot.WaitForLineAsync("env-again-done", timeout.Token);
+        var again = Variables(pilot, "env-again");
+        again.ShouldContain("PILOT_INHERITED_PROBE=put over");
+        again.ShouldNotContain("PILOT_INHERITED_PROBE=from the parent");
+        again.ShouldContain("PILOT_PUT_PROBE=put");
+        again.ShouldContain("PILOT_PUT_EMPTY=");
+        again.ShouldContain("PILOT_EMPTY_PROBE=");
+        again.ShouldContain(l => l.StartsWith("CONTAINERPILOT_SLEEPER_PID=", StringComparison.Ordinal));
+        again.ShouldNotContain(l => l.StartsWith("PILOT_CHILD_ENVIRONMENT", StringComparison.Ordinal));
+    }
+
+    private static List<string> Variables(RunningPilot pilot, string tag) =>
+        pilot.Lines.Where(l => l.Contains($" {tag} ", StringComparison.Ordinal))
+            .Select(l => l[(l.IndexOf($" {tag} ", StringComparison.Ordinal) + tag.Length + 2)..]).ToList();
+
+    /// <summary>
     /// What the kernel is asked to exec for one job, traced with strace: the AOT binary execs the program and nothing
     /// else (ContainerPilot's one exec per child); a JIT build execs the in-memory shim first.
     /// </summary>
