@@ -39,6 +39,54 @@ int pilot_execs_in_child(void)
     return 1;
 }
 
+/* Ignored signals survive exec (sa_handler is the only state that does); caught ones are reset by exec itself. */
+static int is_ignored(int signal)
+{
+    struct sigaction current;
+    return signal != SIGKILL && signal != SIGSTOP && sigaction(signal, NULL, &current) == 0 && current.sa_handler == SIG_IGN;
+}
+
+/* Bit signal-1 set for each signal now ignored. */
+static unsigned long long ignored_signals_now(void)
+{
+    unsigned long long ignored = 0;
+    for (int signal = 1; signal < NSIG && signal <= 64; signal++)
+    {
+        if (is_ignored(signal))
+        {
+            ignored |= 1ULL << (signal - 1);
+        }
+    }
+    return ignored;
+}
+
+/*
+ * What a child of Pilot's must put back to default: every signal ignored when Pilot started (nohup's SIGHUP; a
+ * PosixSignalRegistration put back on dispose restores that) or by the time it started its first child (the runtime's
+ * SIGPIPE). Pilot ignores nothing after that, so the child resets these few instead of asking about all 64, which
+ * the vfork child of Process.Start has just done once already (Pilot is suspended meanwhile).
+ */
+static unsigned long long ignored_signals;
+static int ignored_signals_complete;
+
+static void restore_default_signals(unsigned long long ignored)
+{
+    struct sigaction default_action;
+    memset(&default_action, 0, sizeof default_action);
+    default_action.sa_handler = SIG_DFL;
+    sigemptyset(&default_action.sa_mask);
+    for (int signal = 1; signal <= 64; signal++)
+    {
+        if ((ignored & (1ULL << (signal - 1))) != 0)
+        {
+            sigaction(signal, &default_action, NULL);
+        }
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 /*
  * The environment the next child execs with, set by the launcher (ChildEnvironment.cs) around Process.Start under its
  * lock: Pilot's variables as C strings it keeps, so Process.Start is given one marker variable instead of copying
@@ -49,6 +97,11 @@ static char *const *child_environment;
 void pilot_set_child_environment(char *const *environment);
 void pilot_set_child_environment(char *const *environment)
 {
+    if (!ignored_signals_complete)
+    {
+        ignored_signals |= ignored_signals_now();
+        ignored_signals_complete = 1;
+    }
     child_environment = environment;
 }
 
@@ -61,26 +114,6 @@ static char *const *environment_for(char *const *envp)
         return child_environment;
     }
     return envp;
-}
-
-/* Ignored signals survive exec (sa_handler is the only state that does); caught ones are reset by exec itself. */
-static void restore_default_signals(void)
-{
-    struct sigaction default_action;
-    memset(&default_action, 0, sizeof default_action);
-    default_action.sa_handler = SIG_DFL;
-    sigemptyset(&default_action.sa_mask);
-    for (int signal = 1; signal < NSIG; signal++)
-    {
-        struct sigaction current;
-        if (signal != SIGKILL && signal != SIGSTOP && sigaction(signal, NULL, &current) == 0 && current.sa_handler == SIG_IGN)
-        {
-            sigaction(signal, &default_action, NULL);
-        }
-    }
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 /* Go's os/exec gives every v3 job /dev/null as stdin (`tail -f` with no file keeps running); without it, none. */
@@ -99,11 +132,14 @@ static void stdin_from_dev_null(void)
     }
 }
 
-/* Steps 1-3 of docs/child-exec.md. Errors ignored on purpose, as in ExecShim.cs: if one fails the child still runs, in Pilot's group. */
-static void take_child_steps(void)
+/*
+ * Steps 1-3 of docs/child-exec.md, `ignored` being the signals to put back to default. Errors ignored on purpose, as
+ * in ExecShim.cs: if one fails the child still runs, in Pilot's group.
+ */
+static void take_child_steps(unsigned long long ignored)
 {
     setpgid(0, 0);
-    restore_default_signals();
+    restore_default_signals(ignored);
     stdin_from_dev_null();
 }
 
@@ -174,7 +210,7 @@ int __wrap_execve(const char *path, char *const argv[], char *const envp[])
     envp = environment_for(envp);
     if (argv != NULL && argv[0] != NULL && argv[1] != NULL && argv[2] != NULL && strcmp(argv[1], "__exec") == 0)
     {
-        take_child_steps();
+        take_child_steps(ignored_signals_complete ? ignored_signals : ignored_signals_now());
         exec_from_path(argv[2], &argv[2], envp);
     }
     return __real_execve(path, argv, envp);
@@ -251,7 +287,7 @@ int main(int argc, char **argv)
     int exec_as = argc >= 6 && strcmp(argv[1], "__exec_as") == 0;
     if (exec_as || (argc >= 3 && strcmp(argv[1], "__exec") == 0))
     {
-        take_child_steps();
+        take_child_steps(ignored_signals_now());
         int command = exec_as ? 5 : 2;
         if (!exec_as || switch_identity(argv[2], argv[3], argv[4]) == 0)
         {
@@ -262,5 +298,6 @@ int main(int argc, char **argv)
 #ifdef PILOT_STATIC_GLIBC
     pin_name_services();
 #endif
+    ignored_signals = ignored_signals_now();
     return __managed__Main(argc, argv);
 }

@@ -11,16 +11,16 @@ namespace Pilot.Supervisor.Processes;
 /// the runtime also reaps everything; the passes are then harmless.
 /// </summary>
 /// <remarks>
-/// <para>Each wake-up — SIGCHLD, or the safety poll (for a SIGCHLD that never came) —
-/// first asks the kernel whether any child has exited at all: one <c>waitid(P_ALL, WEXITED|WNOHANG|WNOWAIT)</c>, which
-/// reaps nothing and sees every thread's children. The pass runs only when one has (an exited child of the runtime's
-/// still counts, so an orphan behind it is never missed). So an idle Pilot's poll costs one system call whatever the
-/// number of jobs, and so does the SIGCHLD of a job or health check the runtime has already reaped (the pass reads one
-/// file per thread and parses every child's pid); the reaper thread times its own poll, so no timer wakes a
-/// thread-pool thread to wake it.</para>
-/// <para>The safety poll comes <c>pollInterval</c> (1 s) after a SIGCHLD and doubles its wait after each poll that
-/// had no SIGCHLD before it, up to <c>maxPollInterval</c> (64 s): an idle Pilot wakes for it about once a minute, and
-/// any child's exit (a job, a check, an orphan) re-arms the 1 s poll, when a lost SIGCHLD is likeliest to matter. The
+/// <para>Each SIGCHLD, and each safety poll (for a SIGCHLD that never came), first asks the kernel whether any child
+/// has exited at all: one <c>waitid(P_ALL, WEXITED|WNOHANG|WNOWAIT)</c>, which reaps nothing and sees every thread's
+/// children. The pass runs only when one has (an exited child of the runtime's still counts, so an orphan behind it is
+/// never missed). The SIGCHLD handler runs after the runtime has reaped its own children, so the exit of a job or a
+/// health check wakes no thread here at all (the pass reads one file per thread and parses every child's pid), and an
+/// idle Pilot's poll costs one system call whatever the number of jobs; the reaper thread times its own poll, so no
+/// timer wakes a thread-pool thread to wake it.</para>
+/// <para>The safety poll comes <c>pollInterval</c> (1 s) after a wake-up by SIGCHLD and doubles its wait after each
+/// poll that had none before it, up to <c>maxPollInterval</c> (64 s): an idle Pilot wakes for it about once a minute,
+/// and an orphan's exit re-arms the 1 s poll, when a lost SIGCHLD is likeliest to matter. The
 /// kernel's <c>waitid</c> walks every child, so at 400 jobs a poll costs ≈0.3 ms.</para>
 /// <para>Every child of this process must come from <see cref="ProcessLauncher"/> (sharing the same <see cref="ManagedChildren"/>):
 /// a child started any other way looks like an orphan, gets reaped here, and the runtime then fails fast on ECHILD.</para>
@@ -85,9 +85,17 @@ public sealed class OrphanReaper : IAsyncDisposable
         }
 
         // The handler only wakes the loop; the context is not cancelled, so the runtime still reaps its own children.
+        // It runs after the runtime has reaped them: a job's or check's exit leaves no exited child behind, so the
+        // loop is woken only for an orphan (or a child the runtime has not reaped yet).
         if (!OperatingSystem.IsWindows())
         {
-            _sigchld = PosixSignalRegistration.Create(PosixSignal.SIGCHLD, _ => Wake());
+            _sigchld = PosixSignalRegistration.Create(PosixSignal.SIGCHLD, _ =>
+            {
+                if (AnyChildExited())
+                {
+                    Wake();
+                }
+            });
         }
 
         // A small stack: the loop holds a 512-byte read buffer and a few locals.
