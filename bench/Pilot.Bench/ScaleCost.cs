@@ -16,7 +16,7 @@ internal static class ScaleCost
 {
     /// <summary>The job counts measured (<c>--scale-jobs</c>); per-job rows compare the first and the last.</summary>
     public static int[] JobCounts { get; set; } = [10, 100, 400];
-    private const int CheckInterval = 5;
+    public const int CheckInterval = 5;
 
     public static async Task<ResultTable> RunAsync(IReadOnlyList<SupervisorSubject> supervisors, Scratch scratch, bool peers, int runs,
         TimeSpan idle, bool checks)
@@ -26,6 +26,10 @@ internal static class ScaleCost
             .. supervisors.Select(s => ScaleSubject.Supervisor(s, scratch)),
             .. peers ? ScaleSubject.Peers(scratch) : [],
         ];
+        if (checks && idle.TotalSeconds % CheckInterval != 0)
+        {
+            throw new ArgumentException($"--idle-seconds {idle.TotalSeconds}: must be a whole number of check intervals ({CheckInterval} s)");
+        }
         Console.Error.WriteLine($"scale: {string.Join(", ", subjects.Select(s => s.Name))}; {runs} runs, idle window {idle.TotalSeconds:0} s");
         var table = new ResultTable();
         var figures = new Dictionary<(string Metric, string Subject, int Jobs), Sample>();
@@ -58,6 +62,7 @@ internal static class ScaleCost
                     }
                 }
                 Add(table, figures, $"{jobs} jobs, exec check every {CheckInterval} s: CPU per check (ms)", jobs, checked_, r => r.CpuPerCheckMs);
+                Add(table, figures, $"{jobs} jobs, exec check every {CheckInterval} s: CPU per check, the supervisor's own (ms)", jobs, checked_, r => r.OwnCpuPerCheckMs);
                 Add(table, figures, $"{jobs} jobs, exec check every {CheckInterval} s: RSS (MiB)", jobs, checked_, r => r.RssMiB);
             }
         }
@@ -137,10 +142,13 @@ internal static class ScaleCost
 }
 
 /// <summary>One run's figures; null where the figure does not apply.</summary>
+/// <param name="OwnCpuPerCheckMs">CPU per check of the supervisor's own process, without the check's process (its
+/// <c>utime + stime</c>, not <c>cutime + cstime</c>): the part the supervisor's design decides.</param>
 /// <param name="IdleRunPercent">Idle CPU from the threads' run time in nanoseconds (<c>/proc/PID/task/*/schedstat</c>), where
 /// the ticks of <c>/proc/PID/stat</c> (10 ms) are too coarse for figures of 0.02 %; a thread that ends within the
 /// window is not counted (its run time goes with it; .NET retires idle thread-pool threads).</param>
-internal sealed record ScaleRun(double AllUpMs, double RssMiB, double? IdleCpuPercent, double? CpuPerCheckMs, double? StopMs, double? IdleRunPercent = null);
+internal sealed record ScaleRun(double AllUpMs, double RssMiB, double? IdleCpuPercent, double? CpuPerCheckMs, double? StopMs, double? IdleRunPercent = null,
+    double? OwnCpuPerCheckMs = null);
 
 /// <summary>A supervisor started with N sleep jobs: how to start it, count its running jobs and read its own cost.</summary>
 internal sealed class ScaleSubject(string name, Func<int, bool, Process> start, bool isTree, bool hasHealthChecks)
@@ -228,13 +236,16 @@ internal sealed class ScaleSubject(string name, Func<int, bool, Process> start, 
             }
             var allUp = watch.Elapsed.TotalMilliseconds;
             await Task.Delay(ScaleCostLimits.Settle);
-            var (cpu0, run0, at0) = (CpuTicks(process.Id, withChildren: withChecks), RunNanoseconds(process.Id), Stopwatch.GetTimestamp());
+            var (cpu0, own0, run0, at0) = (CpuTicks(process.Id, withChildren: withChecks), CpuTicks(process.Id, withChildren: false), RunNanoseconds(process.Id), Stopwatch.GetTimestamp());
             await Task.Delay(idle);
-            var (cpu1, run1, seconds) = (CpuTicks(process.Id, withChildren: withChecks), RunNanoseconds(process.Id), Stopwatch.GetElapsedTime(at0).TotalSeconds);
+            var (cpu1, own1, run1, seconds) = (CpuTicks(process.Id, withChildren: withChecks), CpuTicks(process.Id, withChildren: false), RunNanoseconds(process.Id), Stopwatch.GetElapsedTime(at0).TotalSeconds);
             var rss = Memory(process.Id);
             var cpuMs = (cpu1 - cpu0) * 10.0;
             double? idleCpu = withChecks ? null : cpuMs / 10.0 / seconds; // ms per s → % of one core
-            double? perCheck = withChecks ? cpuMs / (jobs * seconds / 5.0) : null;
+            // The window is a whole number of check intervals, so every job's check ran the same number of times in it.
+            var checksRun = jobs * seconds / ScaleCost.CheckInterval;
+            double? perCheck = withChecks ? cpuMs / checksRun : null;
+            double? ownPerCheck = withChecks ? (own1 - own0) * 10.0 / checksRun : null;
             var stop = Stopwatch.StartNew();
             _ = Native.Kill(process.Id, 15);
             using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(20));
@@ -249,7 +260,7 @@ internal sealed class ScaleSubject(string name, Func<int, bool, Process> start, 
                 Console.Error.WriteLine($"{name}: still running 20 s after SIGTERM");
             }
             double? idleRun = withChecks ? null : RunBetween(run0, run1) / 1e6 / 10.0 / seconds;
-            return new ScaleRun(allUp, rss, idleCpu, perCheck, withChecks ? null : stopMs, idleRun);
+            return new ScaleRun(allUp, rss, idleCpu, perCheck, withChecks ? null : stopMs, idleRun, ownPerCheck);
         }
         finally
         {

@@ -52,6 +52,9 @@ internal sealed class IdleHeapTrimmer(TimeProvider time, LogWriter log, Executab
     public void Start()
     {
         _allocated = GC.GetTotalAllocatedBytes();
+        // Start-up is the first burst, however little it allocated (starting a job allocates little since children are
+        // started without copying the environment): the first quiet period after it gives the heap back.
+        _policy.StartWithBurst();
         lock (_gate)
         {
             _timer = time.CreateTimer(_ => Tick(), null, Period, Period);
@@ -151,6 +154,9 @@ internal sealed class HeapTrimPolicy(long burstBytes)
 
     /// <summary>Busy periods have been counted and no quiet one has come since (a trim may be due).</summary>
     public bool BurstPending => _busyBytes > 0;
+
+    /// <summary>Counts what came before as a burst: the next quiet period trims.</summary>
+    public void StartWithBurst() => _busyBytes = Math.Max(_busyBytes, burstBytes);
 
     /// <summary>
     /// Called once per period with the bytes allocated in it; true when a collection should run now. Busy periods add

@@ -41,4 +41,14 @@ public sealed class HeapTrimPolicyTests
     [Fact]
     public void BurstSpreadOverSeveralBusyPeriods_CountsAsOne() =>
         Run(Burst / 4, Burst / 4, Burst / 4, Burst / 4, 0, 0).ShouldBe([false, false, false, false, true, false]);
+
+    [Fact]
+    public void StartUp_IsABurst_TheFirstQuietPeriodAfterItTrims_Once()
+    {
+        var policy = new HeapTrimPolicy(Burst);
+        policy.StartWithBurst();
+        policy.BurstPending.ShouldBeTrue();
+        new[] { Burst / 8, 0, 0 }.Select(policy.ShouldTrim).ShouldBe([false, true, false]);
+        policy.BurstPending.ShouldBeFalse();
+    }
 }
