@@ -17,7 +17,8 @@ namespace Pilot.Supervisor.Processes;
 public static class ProcessEnvironment
 {
     private static readonly ConcurrentDictionary<string, byte> PutNames = new(StringComparer.Ordinal);
-    private static readonly Dictionary<string, string> Variables = Inherited();
+    // Read without the gate (a launch holds it while the child starts); written under it.
+    private static readonly ConcurrentDictionary<string, string> Variables = Inherited();
 
     /// <summary>Held while a variable changes and while a child is started with the variables.</summary>
     internal static Lock Gate { get; } = new();
@@ -46,7 +47,7 @@ public static class ProcessEnvironment
         {
             if (value is null)
             {
-                Variables.Remove(name);
+                Variables.TryRemove(name, out _);
             }
             else
             {
@@ -57,13 +58,7 @@ public static class ProcessEnvironment
     }
 
     /// <summary>The value of <paramref name="name"/>, or null when it is not set.</summary>
-    public static string? Get(string name)
-    {
-        lock (Gate)
-        {
-            return Variables.GetValueOrDefault(name);
-        }
-    }
+    public static string? Get(string name) => Variables.GetValueOrDefault(name);
 
     /// <summary>The whole environment as a dictionary, empty variables included.</summary>
     public static Dictionary<string, string> Snapshot()
@@ -86,9 +81,9 @@ public static class ProcessEnvironment
         }
     }
 
-    private static Dictionary<string, string> Inherited()
+    private static ConcurrentDictionary<string, string> Inherited()
     {
-        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+        var variables = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
         {
             variables[(string)entry.Key] = (string?)entry.Value ?? "";

@@ -121,14 +121,14 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
         var made = new List<nint>(0);
         try
         {
-            lock (ProcessEnvironment.Gate)
+            if (ProcessEnvironment.Native is { } native)
             {
-                if (ProcessEnvironment.Native is { } native)
+                // The child execs with these C strings (main.c swaps them in for the marker): kept unchanged, under the
+                // gate, until Process.Start has returned, which is after the exec.
+                process.StartInfo.Environment.Clear();
+                process.StartInfo.Environment[ChildEnvironment.MarkerName] = ChildEnvironment.MarkerValue;
+                lock (ProcessEnvironment.Gate)
                 {
-                    // The child execs with these C strings (main.c swaps them in for the marker): kept unchanged, under
-                    // the gate, until Process.Start has returned, which is after the exec.
-                    process.StartInfo.Environment.Clear();
-                    process.StartInfo.Environment[ChildEnvironment.MarkerName] = ChildEnvironment.MarkerValue;
                     Processes.Native.SetChildEnvironment(native.Array(overrides, made));
                     try
                     {
@@ -140,17 +140,18 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
                         ChildEnvironment.Free(made);
                     }
                 }
-                else
+            }
+            else
+            {
+                // A copy: the gate is not held while the child starts.
+                var environment = process.StartInfo.Environment;
+                environment.Clear();
+                ProcessEnvironment.CopyTo(environment);
+                foreach (var (name, value) in overrides ?? [])
                 {
-                    var environment = process.StartInfo.Environment;
-                    environment.Clear();
-                    ProcessEnvironment.CopyTo(environment);
-                    foreach (var (name, value) in overrides ?? [])
-                    {
-                        environment[name] = value;
-                    }
-                    process.Start();
+                    environment[name] = value;
                 }
+                process.Start();
             }
             // The process keeps its start info for life; the environment copy in it has served its purpose.
             process.StartInfo.Environment.Clear();
