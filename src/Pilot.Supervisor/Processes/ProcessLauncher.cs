@@ -77,7 +77,6 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
         }
 
         var running = new RunningProcess(process, request.Name, children);
-        var drain = new CancellationTokenSource();
         Task[] pumps = [];
         if (request.OnOutput is { } onOutput)
         {
@@ -103,14 +102,28 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
             [
                 // Started here, not queued: each runs until its first read waits for the pipe, then continues on the
                 // thread pool.
-                LinePump.RunAsync(process.StandardOutput.BaseStream, line => Deliver(false, line), drain.Token),
-                LinePump.RunAsync(process.StandardError.BaseStream, line => Deliver(true, line), drain.Token),
+                PumpThenCloseAsync(process.StandardOutput.BaseStream, line => Deliver(false, line)),
+                PumpThenCloseAsync(process.StandardError.BaseStream, line => Deliver(true, line)),
             ];
         }
 
         // Observed: MonitorAsync catches everything and hands it to whoever awaits the run's exit.
-        _ = running.MonitorAsync(ChildExits.Shared, pumps, drain, _options.TimeProvider, _options.DrainTimeout);
+        _ = running.MonitorAsync(ChildExits.Shared, pumps, _options.TimeProvider, _options.DrainTimeout);
         return running;
+    }
+
+    /// <summary>
+    /// Reads <paramref name="stream"/> to its end, then closes Pilot's end of the pipe. <see cref="Process.Dispose()"/>
+    /// leaves a redirected stream open once it has been asked for (it is then the caller's to close), so without this
+    /// every finished run and check kept two pipe descriptors until a garbage collection, and every later child's exec
+    /// paid for closing them.
+    /// </summary>
+    private static async Task PumpThenCloseAsync(Stream stream, Action<string> onLine)
+    {
+        await using (stream.ConfigureAwait(false))
+        {
+            await LinePump.RunAsync(stream, onLine, CancellationToken.None).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Starts the child (under <see cref="ManagedChildren.Gate"/>).</summary>

@@ -133,7 +133,7 @@ public sealed class RunningProcess : IRunningProcess
         return true;
     }
 
-    internal async Task MonitorAsync(ChildExits exits, Task[] pumps, CancellationTokenSource drain, TimeProvider timeProvider, TimeSpan drainTimeout)
+    internal async Task MonitorAsync(ChildExits exits, Task[] pumps, TimeProvider timeProvider, TimeSpan drainTimeout)
     {
         try
         {
@@ -145,14 +145,14 @@ public sealed class RunningProcess : IRunningProcess
 
             if (pumps.Length > 0)
             {
-                // A grandchild that keeps the pipe open must not hold the run forever (v3 hangs here). Most children
-                // have closed their pipes by the time they are reaped: no drain timer for those.
+                // A grandchild that keeps the pipe open must not hold the run forever (v3 hangs here): after the drain
+                // timeout the run ends, and the pumps go on logging the grandchild's lines until it closes the pipe.
+                // Most children have closed their pipes by the time they are reaped: no drain timer for those.
                 var all = Task.WhenAll(pumps);
-                if (!all.IsCompleted)
+                if (all.IsCompleted || await DrainedAsync(all, timeProvider, drainTimeout).ConfigureAwait(false))
                 {
-                    await DrainAsync(all, drain, timeProvider, drainTimeout).ConfigureAwait(false);
+                    await all.ConfigureAwait(false);
                 }
-                await all.ConfigureAwait(false);
             }
 
             // Once the group is gone its pid may be recycled: from now on SignalGroup must not reach it.
@@ -171,23 +171,21 @@ public sealed class RunningProcess : IRunningProcess
         }
         finally
         {
-            drain.Dispose();
             _process.Dispose();
         }
     }
 
-    private static async Task DrainAsync(Task pumps, CancellationTokenSource drain, TimeProvider timeProvider, TimeSpan drainTimeout)
+    /// <summary>True when the pumps ended within <paramref name="drainTimeout"/>.</summary>
+    private static async Task<bool> DrainedAsync(Task pumps, TimeProvider timeProvider, TimeSpan drainTimeout)
     {
         using var stopDelay = new CancellationTokenSource();
         var delay = Task.Delay(drainTimeout, timeProvider, stopDelay.Token);
-        if (await Task.WhenAny(pumps, delay).ConfigureAwait(false) == pumps)
+        if (await Task.WhenAny(pumps, delay).ConfigureAwait(false) != pumps)
         {
-            await stopDelay.CancelAsync().ConfigureAwait(false);
+            return false;
         }
-        else
-        {
-            await drain.CancelAsync().ConfigureAwait(false);
-        }
+        await stopDelay.CancelAsync().ConfigureAwait(false);
+        return true;
     }
 
     private ProcessExit Decode(int code)

@@ -284,6 +284,71 @@ public sealed class ProcessLauncherTests
     }
 
     [Fact]
+    public async Task Exited_HasClosedBothOutputPipes_OnceTheChildIsDone()
+    {
+        var output = new OutputCollector();
+        var run = Launcher().Start(Request("readlink /proc/self/fd/1; readlink /proc/self/fd/2 >&2", output.Add));
+
+        (await run.Exited.Bounded()).Success.ShouldBeTrue();
+
+        var pipes = output.Lines.Select(l => l.Text).ToList();
+        pipes.Count.ShouldBe(2);
+        pipes.ShouldAllBe(p => p.StartsWith("pipe:[", StringComparison.Ordinal));
+        OpenDescriptorTargets().Intersect(pipes).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task AGrandchildHoldingThePipe_IsStillLoggedAfterTheRunEnds_AndThePipeClosedWhenItIsDone()
+    {
+        var fifo = Path.Combine(Path.GetTempPath(), $"pilot-grandchild-{Guid.NewGuid():N}");
+        using (var mkfifo = Process.Start("mkfifo", [fifo]))
+        {
+            await mkfifo.WaitForExitAsync(TestContext.Current.CancellationToken).Bounded();
+            mkfifo.ExitCode.ShouldBe(0);
+        }
+        var output = new OutputCollector();
+        var run = Launcher(drainTimeout: TimeSpan.FromMilliseconds(200))
+            .Start(Request($"readlink /proc/self/fd/1; (read go < {fifo}; echo late) &", output.Add));
+        try
+        {
+            (await run.Exited.Bounded()).Success.ShouldBeTrue();
+            var pipe = output.Lines[0].Text;
+            pipe.ShouldStartWith("pipe:[");
+            OpenDescriptorTargets().ShouldContain(pipe); // the grandchild still writes to it
+
+            await File.WriteAllTextAsync(fifo, "go\n", TestContext.Current.CancellationToken);
+
+            await output.WaitFor("late").Bounded();
+            (await EventuallyAsync(() => !OpenDescriptorTargets().Contains(pipe), TimeSpan.FromSeconds(10))).ShouldBeTrue();
+        }
+        finally
+        {
+            File.Delete(fifo);
+        }
+    }
+
+    /// <summary>What each of this process's descriptors refers to (<c>pipe:[inode]</c> for a pipe).</summary>
+    private static HashSet<string> OpenDescriptorTargets()
+    {
+        var targets = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var fd in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            try
+            {
+                if (new FileInfo(fd).LinkTarget is { } target)
+                {
+                    targets.Add(target);
+                }
+            }
+            catch (IOException)
+            {
+                // closed while listed
+            }
+        }
+        return targets;
+    }
+
+    [Fact]
     public async Task SignalGroup_ReachesChildBeforeShimSetsGroup_WhenSentRightAfterStart()
     {
         var run = Launcher().Start(Request("sleep 300", null));
