@@ -57,6 +57,27 @@ internal static partial class Native
     [LibraryImport(PilotNative, EntryPoint = "pilot_set_child_environment")]
     public static partial void SetChildEnvironment(nint environment);
 
+    /// <summary>
+    /// True in the binary whose waitpid and waitid calls (the runtime's and Pilot's) go through
+    /// src/Pilot.Api/Native/reaped-children.c: <see cref="TakeReaped"/> and <see cref="ExitedChildSeen"/> work there.
+    /// </summary>
+    public static bool KnowsReapedChildren => ExecsInChild;
+
+    /// <summary>
+    /// Moves up to <paramref name="capacity"/> pids reaped by waitpid since the last call, oldest first, into
+    /// <paramref name="pids"/>: how many, or -1 when some were lost (more than the native record holds), so the caller
+    /// must ask every child. Only where <see cref="KnowsReapedChildren"/>.
+    /// </summary>
+    [LibraryImport(PilotNative, EntryPoint = "pilot_take_reaped")]
+    public static unsafe partial int TakeReaped(int* pids, int capacity);
+
+    /// <summary>
+    /// The exited child the latest <c>waitid(P_ALL, …WNOWAIT)</c> found and nobody has reaped since; 0 when it found
+    /// none. Only where <see cref="KnowsReapedChildren"/>.
+    /// </summary>
+    [LibraryImport(PilotNative, EntryPoint = "pilot_exited_child_seen")]
+    public static partial int ExitedChildSeen();
+
     [LibraryImport(Libc, EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
 

@@ -17,7 +17,8 @@ namespace Pilot.Supervisor.Processes;
 /// never missed). The SIGCHLD handler runs after the runtime has reaped its own children, so the exit of a job or a
 /// health check wakes no thread here at all (the pass reads one file per thread and parses every child's pid), and an
 /// idle Pilot's poll costs one system call whatever the number of jobs; the reaper thread times its own poll, so no
-/// timer wakes a thread-pool thread to wake it.</para>
+/// timer wakes a thread-pool thread to wake it. In the AOT binary the SIGCHLD handler does not even ask: the runtime's
+/// walk has just asked the same question, and reaped-children.c kept its answer (<see cref="OrphanLeftBehind"/>).</para>
 /// <para>The safety poll comes <c>pollInterval</c> (1 s) after a wake-up by SIGCHLD and doubles its wait after each
 /// poll that had none before it, up to <c>maxPollInterval</c> (64 s): an idle Pilot wakes for it about once a minute,
 /// and an orphan's exit re-arms the 1 s poll, when a lost SIGCHLD is likeliest to matter. The
@@ -91,7 +92,7 @@ public sealed class OrphanReaper : IAsyncDisposable
         {
             _sigchld = PosixSignalRegistration.Create(PosixSignal.SIGCHLD, _ =>
             {
-                if (AnyChildExited())
+                if (OrphanLeftBehind())
                 {
                     Wake();
                 }
@@ -158,6 +159,14 @@ public sealed class OrphanReaper : IAsyncDisposable
         return Native.WaitId(Native.P_ALL, 0, info, Native.WEXITED | Native.WNOHANG | Native.WNOWAIT) == 0
             && *(int*)(info + Native.SigInfoPidOffset) != 0;
     }
+
+    /// <summary>
+    /// After the runtime's SIGCHLD walk: true when it left an exited child unreaped (an orphan, or a child of its own
+    /// it has not reaped yet). The AOT binary reads what the runtime's own <c>waitid</c> found (reaped-children.c)
+    /// instead of walking every child again; elsewhere, <see cref="AnyChildExited"/>.
+    /// </summary>
+    private static bool OrphanLeftBehind() =>
+        Native.KnowsReapedChildren ? Native.ExitedChildSeen() != 0 : AnyChildExited();
 
     /// <summary>The wait before the next safety poll: the first after a SIGCHLD, doubled after each quiet one, up to the longest.</summary>
     public static TimeSpan NextPollInterval(TimeSpan current, bool woken, TimeSpan first, TimeSpan longest) =>
