@@ -20,7 +20,7 @@ internal static class LinePump
     /// <summary>What a pump holds before its job has written anything.</summary>
     public const int InitialBufferBytes = 128;
 
-    public static async Task RunAsync(Stream stream, Action<string> onLine, CancellationToken cancellationToken)
+    public static async Task RunAsync(Stream stream, Action<string> onLine)
     {
         // Grows to MaxLineBytes + 1: a line of exactly MaxLineBytes plus its newline fits, and is not split.
         var buffer = new byte[InitialBufferBytes];
@@ -29,7 +29,7 @@ internal static class LinePump
         {
             while (true)
             {
-                var read = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+                var read = await stream.ReadAsync(buffer.AsMemory(filled)).ConfigureAwait(false);
                 if (read == 0)
                 {
                     break;
@@ -74,10 +74,6 @@ internal static class LinePump
                     Array.Resize(ref buffer, Math.Min(buffer.Length * 2, MaxLineBytes + 1));
                 }
             }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Drain abandoned (a grandchild kept the pipe open); deliver what we have.
         }
         catch (IOException)
         {

@@ -122,7 +122,7 @@ public sealed class ProcessLauncher(ProcessLauncherOptions? options = null) : IP
     {
         await using (stream.ConfigureAwait(false))
         {
-            await LinePump.RunAsync(stream, onLine, CancellationToken.None).ConfigureAwait(false);
+            await LinePump.RunAsync(stream, onLine).ConfigureAwait(false);
         }
     }
 
